@@ -1,0 +1,192 @@
+"""Throughput of batched GD on pure quadratics: NumPy reference vs numba (vs CuPy with --cupy).
+
+    python benchmarks/bench_gd.py [--quick] [--json PATH] [--cupy] [--repeats N] [--T T]
+
+Reports trajectory-steps per second (batch * T / wall time of one ``kernels.gd`` call, end to end:
+validation, re-layout, allocation and the kernel) for batch in {1e4, 1e5} and d in {2, 8, 32},
+float64, m = 0 ridges.
+
+Method:
+* every (implementation, size) runs in its own fresh subprocess: on a 2-core machine OpenBLAS's
+  idle threads from a NumPy run were seen to slow a following numba kernel ~3x;
+* each worker first makes one untimed call of the full size (JIT compile / cache load, first touch
+  of the memory), then times ``--repeats`` calls and keeps the best;
+* the NumPy reference is timed twice: with the default allocator and with glibc's malloc told to keep
+  freed memory (``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``), because in a VM the page
+  faults on NumPy's large per-step temporaries can dominate; the speedup column divides by the
+  *faster* of the two, so it is the conservative number.
+
+This is a script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BATCHES = (10_000, 100_000)
+DIMS = (2, 8, 32)
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "4294967296", "MALLOC_TRIM_THRESHOLD_": "4294967296"}
+
+
+def _worker(impl: str, batch: int, d: int, T: int, repeats: int) -> dict:
+    """Runs in the subprocess: build the problem, warm up, time."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    import kernels
+
+    g = np.random.default_rng(1234 + d)
+    M = g.standard_normal((batch, d, d))
+    A = M @ M.transpose(0, 2, 1) / d + np.eye(d)
+    b = g.standard_normal((batch, d))
+    w0 = g.standard_normal((batch, d))
+    eta = 1.0 / np.trace(A, axis1=1, axis2=2)  # <= 1 / lambda_max: a converging run
+    problem = kernels.RidgeQuadratic.quadratic(A, b)
+    t0 = time.perf_counter()
+    warm = kernels.gd(problem, w0, eta, T, backend=impl)
+    warmup_s = time.perf_counter() - t0
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        tr = kernels.gd(problem, w0, eta, T, backend=impl)
+        times.append(time.perf_counter() - t0)
+    assert np.array_equal(tr.f, warm.f)  # deterministic
+    best = min(times)
+    info = {}
+    if impl == "numba":
+        import numba
+
+        info = {"threads": numba.get_num_threads(), "threading_layer": numba.threading_layer()}
+    return {
+        "impl": impl, "batch": batch, "d": d, "T": T, "warmup_s": warmup_s, "times_s": times,
+        "best_s": best, "traj_steps_per_s": batch * T / best, "backend_used": tr.backend,
+        "final_f_mean": float(np.mean(tr.f[:, -1])), **info,
+    }
+
+
+def _run_worker(impl: str, batch: int, d: int, T: int, repeats: int, env_extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker", impl, str(batch), str(d), str(T),
+           str(repeats)]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    if res.returncode != 0:
+        return {"impl": impl, "batch": batch, "d": d, "T": T, "error": res.stderr.strip().splitlines()[-1:]}
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _machine() -> dict:
+    import numba
+    import numpy
+
+    model = "unknown"
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except AttributeError:
+        affinity = os.cpu_count()
+    return {
+        "cpu_model": model, "logical_cpus": os.cpu_count(), "usable_cpus": affinity,
+        "python": platform.python_version(), "numpy": numpy.__version__, "numba": numba.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def _fmt_rate(x: float | None) -> str:
+    return "-" if x is None else f"{x / 1e6:9.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="batch 1e4 only")
+    ap.add_argument("--json", type=pathlib.Path, help="also write the results as JSON here")
+    ap.add_argument("--cupy", action="store_true", help="include the CuPy backend when available")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--T", type=int, default=200)
+    ap.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.worker:
+        impl, batch, d, T, repeats = args.worker
+        print(json.dumps(_worker(impl, int(batch), int(d), int(T), int(repeats))))
+        return 0
+
+    sys.path.insert(0, str(ROOT))
+    import kernels
+
+    machine = _machine()
+    batches = BATCHES[:1] if args.quick else BATCHES
+    impls = [("numpy", "numpy", None), ("numpy+malloc", "numpy", MALLOC_ENV), ("numba", "numba", None)]
+    notes = []
+    if args.cupy:
+        if "cupy" in kernels.available_backends():
+            impls.append(("cupy", "cupy", None))
+        else:
+            try:
+                kernels.resolve_backend("cupy")
+            except kernels.BackendUnavailable as exc:
+                notes.append(f"--cupy: skipped, {exc}")
+
+    print("thmcheck kernels benchmark: batched GD on pure quadratics (m = 0), float64")
+    print(f"machine: {machine['cpu_model']}, {machine['logical_cpus']} logical CPUs "
+          f"({machine['usable_cpus']} usable); python {machine['python']}, numpy {machine['numpy']}, "
+          f"numba {machine['numba']}")
+    print(f"sizes: batch in {list(batches)}, d in {list(DIMS)}, T = {args.T}; best of {args.repeats} after 1 "
+          "warm-up call; each implementation x size in its own subprocess")
+    for note in notes:
+        print(note)
+    print()
+    names = [n for n, _, _ in impls]
+    header = f"{'batch':>7} {'d':>3} " + " ".join(f"{n + ' [M/s]':>19}" for n in names) + f" {'speedup':>8}"
+    print(header)
+    print("-" * len(header))
+    results = []
+    for batch in batches:
+        for d in DIMS:
+            row = {}
+            for name, impl, env in impls:
+                r = _run_worker(impl, batch, d, args.T, args.repeats, env)
+                r["label"] = name
+                results.append(r)
+                row[name] = r.get("traj_steps_per_s")
+            numpy_best = max(v for k, v in row.items() if k.startswith("numpy") and v is not None)
+            speed = row.get("numba")
+            speedup = speed / numpy_best if speed and numpy_best else None
+            for r in results[-len(impls):]:
+                if "traj_steps_per_s" in r:
+                    r["speedup_vs_best_numpy"] = r["traj_steps_per_s"] / numpy_best
+            line = f"{batch:>7} {d:>3} " + " ".join(f"{_fmt_rate(row[n]):>19}" for n in names)
+            line += f" {speedup:>7.1f}x" if speedup else f" {'-':>8}"
+            print(line, flush=True)
+            for r in results[-len(impls):]:
+                if "error" in r:
+                    print(f"    {r['label']} failed: {r['error']}")
+    print()
+    print("M/s = million trajectory-steps per second (batch * T / seconds per gd call);")
+    print("speedup = numba / faster of the two NumPy runs.")
+    if args.json:
+        payload = {"machine": machine, "T": args.T, "repeats": args.repeats, "quick": args.quick,
+                   "notes": notes, "results": results}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

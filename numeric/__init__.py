@@ -1,0 +1,27 @@
+"""Numeric stage: instance families, observables, claim evaluation and counterexample search.
+
+Receives compiled callables from ``symbolic`` (never imports SymPy) and runs dynamics through
+``kernels``.
+"""
+
+from .budget import BUDGETS, Budget, budget
+from .evaluate import CompiledClaim, Evaluation, evaluate
+from .families import CLASSES, PATTERNS, InstanceBatch, InstanceClass, Knobs, smoothness_certificate
+from .observables import PER_STEP, TRAJECTORY
+from .search import (
+    AssumptionCheck,
+    ClaimOutcome,
+    Experiment,
+    Found,
+    ParameterSpec,
+    problem_from,
+    replay,
+    run_experiment,
+)
+
+__all__ = [
+    "BUDGETS", "Budget", "budget", "CompiledClaim", "Evaluation", "evaluate", "CLASSES", "PATTERNS",
+    "InstanceBatch", "InstanceClass", "Knobs", "smoothness_certificate", "PER_STEP", "TRAJECTORY",
+    "AssumptionCheck", "ClaimOutcome", "Experiment", "Found", "ParameterSpec", "problem_from",
+    "replay", "run_experiment",
+]

@@ -1,0 +1,124 @@
+"""Claim evaluation on arrays: margins, rounding allowances, tightness ratios.
+
+A claim arrives compiled (by ``symbolic``) as three callables of named arrays: ``observed``,
+``bound`` and ``scale`` (the sum of the absolute values of the terms of ``observed - bound``, which
+sets how much rounding can move the comparison).  Nothing here knows SymPy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .observables import SCALE_OF
+
+__all__ = ["CompiledClaim", "Evaluation", "evaluate", "scale_args", "SCALE_SUFFIX"]
+
+# Suffix of the argument holding an after-run parameter's rounding scale.
+SCALE_SUFFIX = "__abs"
+
+
+def scale_args(names: tuple[str, ...], args: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Arguments for a scale callable: each value replaced by its rounding-scale companion where
+    one exists (f values by the sum of |terms| of f, after-run parameters by theirs)."""
+    out = []
+    for a in names:
+        comp = SCALE_OF.get(a, a + SCALE_SUFFIX)
+        out.append(args[comp] if comp in args else args[a])
+    return out
+
+
+@dataclass(frozen=True)
+class CompiledClaim:
+    """A claim ready for numbers.
+
+    ``sense`` is "le" for ``observed <= bound`` and "ge" for ``observed >= bound``; ``strict``
+    marks ``<``/``>`` (equality then counts as a violation beyond rounding only if it is exact,
+    which floating point cannot show, so strictness is recorded but compared like the weak form).
+    """
+
+    name: str
+    kind: str  # "per_step" or "trajectory"
+    sense: str
+    strict: bool
+    args: tuple[str, ...]
+    observed: Callable[..., np.ndarray]
+    bound: Callable[..., np.ndarray]
+    scale: Callable[..., np.ndarray]
+    ulps: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Per-instance results of one claim on one batch (worst over steps for per-step claims)."""
+
+    margin: np.ndarray  # (n,) worst margin: >= 0 holds, < -tol violates
+    tol: np.ndarray  # (n,) rounding allowance at the worst step
+    slack: np.ndarray  # (n,) margin / scale at the worst step
+    ratio: np.ndarray  # (n,) worst tightness ratio (nan where undefined)
+    step: np.ndarray  # (n,) step index of the worst margin (0 for trajectory claims)
+    ratio_step: np.ndarray  # (n,) step index of the worst ratio
+    observed: np.ndarray  # (n,) at the worst-margin step
+    bound: np.ndarray
+    ratio_observed: np.ndarray  # (n,) at the worst-ratio step
+    ratio_bound: np.ndarray
+    finite: np.ndarray  # (n,) every value of the instance was finite
+
+    @property
+    def violated(self) -> np.ndarray:
+        return self.margin < -self.tol
+
+
+def evaluate(claim: CompiledClaim, args: dict[str, np.ndarray]) -> Evaluation:
+    """Evaluate ``claim`` where ``args`` maps each argument name to an array broadcastable to
+    (n, T) (per-step) or (n,) (trajectory)."""
+    call = [args[a] for a in claim.args]
+    obs = np.asarray(claim.observed(*call))
+    bnd = np.asarray(claim.bound(*call))
+    scl = np.abs(np.asarray(claim.scale(*scale_args(claim.args, args))))
+    obs, bnd, scl = np.broadcast_arrays(obs, bnd, scl)
+    margin = bnd - obs if claim.sense == "le" else obs - bnd
+    # Below the smallest normal number relative precision is gone (gradual underflow): an
+    # absolute floor of ulps * tiny keeps subnormal noise from counting as a violation.
+    info = np.finfo(margin.dtype if np.issubdtype(margin.dtype, np.floating) else np.float64)
+    tol = claim.ulps * (float(info.eps) * scl + float(info.tiny))
+    # Ratio observed/bound (le) or bound/observed (ge) is reported only where both sides are well
+    # above rounding, so converged trajectories (0/0) do not masquerade as tight and a zero bound
+    # does not report a meaningless ratio of 0.
+    num, den = (obs, bnd) if claim.sense == "le" else (bnd, obs)
+    floor = 1024.0 * np.maximum(tol, np.finfo(np.float64).tiny)
+    ok_den = (den > floor) & (num > floor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(ok_den, num / np.where(ok_den, den, 1.0), np.nan)
+        slack = np.where(scl > 0, margin / np.where(scl > 0, scl, 1.0), 0.0)
+    finite_all = np.isfinite(obs) & np.isfinite(bnd)
+    if margin.ndim == 1:
+        margin = margin[:, None]
+        tol, slack, ratio, obs, bnd, finite_all = (
+            x[:, None] for x in (tol, slack, ratio, obs, bnd, finite_all)
+        )
+    n = margin.shape[0]
+    finite = finite_all.all(axis=1)
+    # Worst step: the largest violation relative to its allowance; non-finite steps are ignored
+    # here and reported through ``finite``.
+    score = np.where(finite_all, -(margin + tol) / np.maximum(np.abs(tol), np.finfo(np.float64).tiny), -np.inf)
+    step = np.argmax(score, axis=1)
+    rows = np.arange(n)
+    ratio_masked = np.where(np.isfinite(ratio), ratio, -np.inf)
+    ratio_step = np.argmax(ratio_masked, axis=1)
+    worst_ratio = ratio_masked[rows, ratio_step]
+    return Evaluation(
+        margin=margin[rows, step],
+        tol=tol[rows, step],
+        slack=slack[rows, step],
+        ratio=np.where(np.isfinite(worst_ratio), worst_ratio, np.nan),
+        step=step,
+        ratio_step=ratio_step,
+        observed=obs[rows, step],
+        bound=bnd[rows, step],
+        ratio_observed=obs[rows, ratio_step],
+        ratio_bound=bnd[rows, ratio_step],
+        finite=finite,
+    )

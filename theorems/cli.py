@@ -1,0 +1,191 @@
+"""The ``thmcheck`` command: list, show, verify, replay.
+
+Exit codes: 0 all claims as expected; 1 some claim has an unexpected verdict (or a spec/plugin
+failed to load); 2 usage errors (unknown id, unavailable backend, unreadable results file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from rich.console import Console
+
+__all__ = ["main"]
+
+
+def _registry():
+    from .registry import load_registry
+
+    return load_registry()
+
+
+def _cmd_list(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    reg = _registry()
+    table = Table(title="thmcheck catalogue")
+    table.add_column("id")
+    table.add_column("claim")
+    table.add_column("expected")
+    table.add_column("statement", overflow="fold")
+    for thm in reg.ordered():
+        for c in thm.claims:
+            label = c.name + ("  [as printed]" if c.printed else "")
+            table.add_row(thm.id, label, thm.expected(c).value, c.statement)
+    console.print(table)
+    for p in reg.problems:
+        console.print(f"[bold magenta]problem[/]: {p}")
+    return 1 if reg.problems else 0
+
+
+def _cmd_show(args: argparse.Namespace, console: Console) -> int:
+    import symbolic
+
+    reg = _registry()
+    try:
+        theorems, only = reg.select([args.id])
+    except KeyError as exc:
+        console.print(f"[red]{exc.args[0]}[/]")
+        return 2
+    for thm in theorems:
+        console.print(f"[bold]{thm.id}[/]: {thm.title}")
+        console.print(f"  citation: {thm.citation}")
+        console.print(f"  dynamics: {thm.dynamics.value}; instance class: {thm.structure[0].text}")
+        if thm.depends_on:
+            console.print(f"  depends on: {', '.join(thm.depends_on)}")
+        console.print("  symbols:")
+        for s in thm.symbols:
+            src = f" <- {s.source}" if s.source else ""
+            console.print(f"    {s.name} ({s.domain.value}, {s.role.value}{src}): {s.doc}")
+        console.print("  assumptions:")
+        for a in thm.assumptions:
+            console.print(f"    {a.name}: {a.relation}    {a.note}")
+        for c in thm.claims:
+            if only.get(thm.id) and c.name not in only[thm.id]:
+                continue
+            tag = " [as printed; expected refuted, corrected by " + str(c.corrected_by) + "]" if c.printed else ""
+            console.print(f"  claim [bold]{c.name}[/]{tag}: {c.statement}")
+            console.print(f"    relation: {c.relation}")
+            console.print(f"    latex:    {symbolic.latex(c.relation)}")
+            for a in c.assumptions:
+                console.print(f"    under {a.name}: {a.relation}")
+            for d in thm.derivations:
+                if d.claim != c.name:
+                    continue
+                console.print(f"    derivation {d.name}{' (as printed)' if d.printed else ''}:")
+                console.print(f"        {d.start}")
+                for step in d.steps:
+                    console.print(f"      {step.rel} {step.expr}    [{type(step.by).__name__}"
+                                  f"{'(' + ', '.join(step.by.facts) + ')' if hasattr(step.by, 'facts') else ''}"
+                                  f"{'(' + step.by.lemma + '::' + step.by.claim + ')' if hasattr(step.by, 'lemma') else ''}]")
+        for f in thm.facts:
+            console.print(f"  fact {f.name}: {f.relation}    {f.note}")
+        if thm.note:
+            console.print(f"  note: {thm.note}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
+    import kernels
+    from reports.records import dump_run
+    from reports.terminal import render_run
+
+    from .runner import run
+
+    reg = _registry()
+    try:
+        theorems, only = reg.select(args.ids)
+    except KeyError as exc:
+        console.print(f"[red]{exc.args[0]}[/]")
+        return 2
+    try:
+        kernels.resolve_backend(args.backend)
+    except (kernels.BackendUnavailable, ValueError) as exc:
+        console.print(f"[red]backend error:[/] {exc}")
+        return 2
+    out = Path(args.out)
+    results = out / "results.json"
+    quiet = args.quiet or not console.is_terminal
+
+    def save(partial) -> None:
+        dump_run(partial, results)
+
+    if quiet:
+        record = run(reg, theorems, budget=args.budget, seed=args.seed, backend=args.backend, only=only,
+                     on_theorem=save)
+    else:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task("starting", total=len(theorems))
+
+            def progress(msg: str) -> None:
+                bar.update(task, description=msg, advance=1 if msg.endswith(": done") else 0)
+
+            record = run(reg, theorems, budget=args.budget, seed=args.seed, backend=args.backend, only=only,
+                         progress=progress, on_theorem=save)
+    dump_run(record, results)
+    render_run(record, console)
+    console.print(f"results written to {results}")
+    return 1 if (record.unexpected or record.problems) else 0
+
+
+def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
+    from reports.records import RecordError, load_run
+
+    from .replay import replay_claim
+
+    try:
+        run = load_run(args.results)
+    except RecordError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    reg = _registry()
+    wanted = [c for c in run.claims if c.counterexample is not None and (not args.claim or c.id == args.claim)]
+    if not wanted:
+        console.print("no counterexample to replay" + (f" for {args.claim}" if args.claim else ""))
+        return 2 if args.claim else 0
+    bad = 0
+    for rec in wanted:
+        res = replay_claim(reg, rec)
+        state = "[green]reproduced[/]" if res.reproduced else "[red]NOT reproduced[/]"
+        console.print(f"{rec.id}: {state}: violation {res.violation:.6g} (allowance {res.tolerance:.3g}, {res.precision})")
+        bad += not res.reproduced
+    return 1 if bad else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="thmcheck", description="Check theorem statements symbolically and numerically.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="theorems and claims, with ids and expected verdicts")
+    show = sub.add_parser("show", help="statement, assumptions, derivations and citation of a theorem")
+    show.add_argument("id", help="theorem id, family prefix or theorem::claim")
+    ver = sub.add_parser("verify", help="check claims and write DIR/results.json")
+    ver.add_argument("ids", nargs="*", help="theorem ids, family prefixes or theorem::claim (default: all)")
+    ver.add_argument("--budget", choices=("quick", "default", "thorough"), default="default")
+    ver.add_argument("--backend", choices=("auto", "numpy", "numba", "cupy"), default="auto")
+    ver.add_argument("--seed", type=int, default=0)
+    ver.add_argument("--out", default="thmcheck-out", help="output folder (default: thmcheck-out)")
+    ver.add_argument("--quiet", action="store_true", help="no progress display (also when output is not a terminal)")
+    rep = sub.add_parser("replay", help="replay the counterexamples stored in a results file")
+    rep.add_argument("results", help="path to results.json")
+    rep.add_argument("claim", nargs="?", help="only this theorem::claim")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console()
+    if not console.is_terminal:
+        # Logs (CI, redirected output) are read later in a wide viewer: do not wrap at 80 columns.
+        console = Console(width=200)
+    handler = {"list": _cmd_list, "show": _cmd_show, "verify": _cmd_verify, "replay": _cmd_replay}[args.command]
+    return handler(args, console)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

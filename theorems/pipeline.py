@@ -1,0 +1,394 @@
+"""The pipeline: the one module that wires the stages together.
+
+spec -> validate -> symbolic stage (assumptions satisfiable, derivations checked) -> compile claim
+expressions -> numeric experiments (constructive instances, kernels, search, confirmation) ->
+verdicts -> records.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import sympy
+
+import numeric
+import symbolic
+from reports.records import (
+    ClaimRecord,
+    CounterexampleRecord,
+    DerivationRecord,
+    InstanceRecord,
+    StepRecord,
+)
+
+from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
+from .validate import domain_relations
+
+__all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "theorem_summary", "snippet", "OK_VERDICTS"]
+
+OK_VERDICTS = (Verdict.PROVED.value, Verdict.PASS.value)
+LemmaLookup = Callable[[str, str], symbolic.LemmaStatement]
+
+
+def _key(thm: Theorem, sym: sympy.Symbol) -> str:
+    """The name under which a symbol's numeric value travels through the numeric stage."""
+    decl = thm.symbol(sym.name)
+    if Role(decl.role) in (Role.INSTANCE, Role.OBSERVABLE):
+        return decl.source
+    return decl.name
+
+
+def _args(thm: Theorem, expr: Any) -> tuple[list[sympy.Symbol], tuple[str, ...]]:
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    for s in syms:
+        if Role(thm.symbol(s.name).role) == Role.SCALAR:
+            raise SpecError(thm.id, f"symbols.{s.name}",
+                            "a SCALAR symbol (derivation only) has no numeric value; give it a role")
+    return syms, tuple(_key(thm, s) for s in syms)
+
+
+def _compile(thm: Theorem, expr: Any, syms: list[sympy.Symbol]) -> Callable[..., np.ndarray]:
+    return symbolic.compile_numpy(expr, syms)
+
+
+def _residual(rel: Any) -> tuple[Any, bool]:
+    """An assumption as ``residual >= 0`` (``> 0`` when strict)."""
+    if isinstance(rel, (sympy.Le, sympy.Lt)):
+        return rel.rhs - rel.lhs, isinstance(rel, sympy.Lt)
+    if isinstance(rel, (sympy.Ge, sympy.Gt)):
+        return rel.lhs - rel.rhs, isinstance(rel, sympy.Gt)
+    if isinstance(rel, sympy.Eq):
+        # An equality between floats holds only up to rounding of its two sides.
+        eps = sympy.Float(4 * np.finfo(np.float64).eps)
+        return eps * (sympy.Abs(rel.lhs) + sympy.Abs(rel.rhs)) - sympy.Abs(rel.lhs - rel.rhs), False
+    raise TypeError(f"not a relation: {rel!r}")
+
+
+@dataclass(frozen=True)
+class CompiledTheorem:
+    """A theorem's numeric experiments (one per distinct set of claim assumptions)."""
+
+    theorem: Theorem
+    experiments: tuple[tuple[numeric.Experiment, tuple[str, ...]], ...]  # (experiment, claim names)
+
+    def experiment_for(self, claim: str) -> tuple[numeric.Experiment, numeric.CompiledClaim]:
+        for exp, names in self.experiments:
+            if claim in names:
+                return exp, next(c for c in exp.claims if c.name == claim)
+        raise KeyError(claim)
+
+
+def _relations(thm: Theorem, claim: Claim | None = None, *, search: bool = False) -> list[Any]:
+    """The hypotheses of ``claim`` (with the symbols' domains); with ``search`` also the relations
+    that only bound the numeric search."""
+    rels = [a.relation for a in thm.assumptions]
+    if claim is not None:
+        rels += [a.relation for a in claim.assumptions]
+    if search:
+        rels += [a.relation for a in thm.search]
+    return rels + domain_relations(thm)
+
+
+def compile_theorem(thm: Theorem) -> CompiledTheorem:
+    """Compile every claim of ``thm`` into numeric experiments."""
+    groups: dict[tuple[str, ...], list[Claim]] = {}
+    for c in thm.claims:
+        groups.setdefault(tuple(a.name for a in c.assumptions), []).append(c)
+    experiments = []
+    for names, claims in groups.items():
+        rels = _relations(thm, claims[0], search=True)
+        numeric_roles = (Role.INSTANCE, Role.PARAMETER, Role.OBSERVABLE)
+        observable_syms = {s.name for s in thm.symbols if Role(s.role) == Role.OBSERVABLE}
+        # Parameters: bounds from the assumptions; those whose bounds read observables come after the run.
+        params = []
+        after: set[str] = set()
+        for s in thm.symbols:
+            if Role(s.role) != Role.PARAMETER:
+                continue
+            b = symbolic.parameter_bounds(s.s, rels)
+            exprs = [e for e in (b.lower, b.upper) if e is not None]
+            free = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
+            syms = sorted(free, key=lambda x: x.name)
+            _, keys = _args(thm, sympy.Tuple(*syms)) if syms else ([], ())
+            is_after = any(x.name in observable_syms or x.name in after for x in syms)
+            if is_after:
+                after.add(s.name)
+            params.append(numeric.ParameterSpec(
+                name=s.name, args=keys,
+                lower=None if b.lower is None else _compile(thm, b.lower, syms),
+                upper=None if b.upper is None else _compile(thm, b.upper, syms),
+                lower_strict=b.lower_strict, upper_strict=b.upper_strict,
+                draw=s.draw, after_run=is_after,
+                scale=_after_scale(s.draw, b, syms) if is_after else None,
+            ))
+        checks = []
+        for i, rel in enumerate(rels):
+            if any(Role(thm.symbol(x.name).role) not in numeric_roles for x in rel.free_symbols):
+                continue
+            if not rel.free_symbols:
+                continue
+            res, strict = _residual(rel)
+            syms, keys = _args(thm, rel)
+            checks.append(numeric.AssumptionCheck(
+                name=_assumption_name(thm, claims[0], rel, i), args=keys,
+                residual=_compile(thm, res, syms), strict=strict,
+                after_run=any(x.name in observable_syms or x.name in after for x in syms),
+            ))
+        compiled = []
+        observables: dict[str, set[str]] = {}
+        for c in claims:
+            syms, keys = _args(thm, c.relation)
+            sense = "le" if isinstance(c.relation, (sympy.Le, sympy.Lt)) else "ge"
+            kind = ClaimKind(c.kind).value
+            compiled.append(numeric.CompiledClaim(
+                name=c.name, kind=kind, sense=sense,
+                strict=isinstance(c.relation, (sympy.Lt, sympy.Gt)), args=keys,
+                observed=_compile(thm, c.observed, syms), bound=_compile(thm, c.bound, syms),
+                scale=symbolic.atoms_abs_scale(c.observed - c.bound, syms), ulps=c.tolerance.ulps,
+            ))
+            obs = observables.setdefault(kind, set())
+            obs.update(_key(thm, x) for x in syms if x.name in observable_syms)
+        # Observables read by assumptions and after-run parameters are needed whatever the claim kind.
+        extra = {thm.symbol(x.name).source for rel in rels for x in rel.free_symbols if x.name in observable_syms}
+        for kind in observables:
+            observables[kind] |= extra
+        exp = numeric.Experiment(
+            key=f"{thm.id}/{'+'.join(names) or 'base'}",
+            dynamics=thm.dynamics.value if hasattr(thm.dynamics, "value") else str(thm.dynamics),
+            instance_class=thm.structure[0].instance_class,
+            horizon=int(thm.horizon),
+            dims=tuple(int(d) for d in thm.dims),
+            parameters=tuple(params),
+            assumptions=tuple(checks),
+            claims=tuple(compiled),
+            observables={k: tuple(sorted(v)) for k, v in observables.items()},
+            settings=dict(thm.settings),
+        )
+        experiments.append((exp, tuple(c.name for c in claims)))
+    return CompiledTheorem(thm, tuple(experiments))
+
+
+def _after_scale(draw: str, b: Any, syms: list[sympy.Symbol]) -> Callable[..., np.ndarray] | None:
+    """Rounding scale of an after-run parameter: the |terms| of the bound it is drawn at."""
+    expr = b.upper if draw == "upper" else b.lower
+    if expr is None or (draw == "range" and b.upper is not None):
+        expr = (b.lower or 0) + (b.upper or 0)
+    return symbolic.atoms_abs_scale(expr, syms)
+
+
+def _assumption_name(thm: Theorem, claim: Claim, rel: Any, index: int) -> str:
+    for a in list(thm.assumptions) + list(claim.assumptions) + list(thm.search):
+        if a.relation == rel:
+            return a.name
+    return f"domain: {rel}"
+
+
+def _step_records(result: Any, derivation: Any) -> tuple[StepRecord, ...]:
+    out = []
+    for sr, step in zip(result.steps, derivation.steps):
+        by = step.by
+        just = type(by).__name__
+        if hasattr(by, "facts"):
+            just += "(" + ", ".join(by.facts) + ")"
+        if hasattr(by, "lemma"):
+            just += f"({by.lemma}::{by.claim})"
+        out.append(StepRecord(
+            index=sr.index, rel=sr.rel, expr=str(step.expr), latex=symbolic.latex(step.expr),
+            justification=just, status=sr.status.value, method=sr.method, detail=sr.detail,
+            witness=dict(sr.witness) if sr.witness else None,
+        ))
+    return tuple(out)
+
+
+def check_derivations(thm: Theorem, claim: Claim, lookup: LemmaLookup) -> tuple[DerivationRecord, ...]:
+    """Check every derivation of ``claim`` symbolically."""
+    facts = {f.name: f for f in thm.facts}
+    out = []
+    for d in thm.derivations:
+        if d.claim != claim.name:
+            continue
+        res = symbolic.check_derivation(d, claim.relation, _relations(thm, claim), facts, lookup)
+        out.append(DerivationRecord(
+            name=d.name, claim=d.claim, status=res.status.value,
+            expected_status="refuted" if d.printed else "proved",
+            printed=d.printed, endpoint_match=res.endpoint_match, steps=_step_records(res, d),
+            detail=res.detail, note=d.note,
+        ))
+    return tuple(out)
+
+
+def _instance(found: numeric.Found) -> InstanceRecord:
+    return InstanceRecord(
+        family=found.family, dynamics=found.dynamics, data=found.data, params=found.params,
+        step=found.step, observed=found.observed, bound=found.bound, ratio=found.ratio, slack=found.slack,
+    )
+
+
+def snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
+    """A self-contained Python snippet that reruns the instance in extended precision and prints
+    both sides of the claim."""
+    d = found.data
+    names = {s: sympy.Symbol(_key(thm, s)) for s in claim.relation.free_symbols}
+    obs_expr = sympy.pycode(claim.observed.xreplace(names))
+    bnd_expr = sympy.pycode(claim.bound.xreplace(names))
+    ld = "np.longdouble"
+    lines = [
+        "import numpy as np",
+        "from kernels import Ridge, RidgeQuadratic, gd, sgd",
+        "ld = np.longdouble",
+        f"problem = RidgeQuadratic(A=np.array([{d['A']!r}]), b=np.array([{d['b']!r}]),",
+        f"    R=np.array([{d['R']!r}]).reshape(1, -1, {len(d['b'])}), s=np.array([{d['s']!r}]),",
+        f"    c=np.array([{d['c']!r}]), psi=Ridge.{d['psi']}).astype(ld)",
+        f"w0 = np.array([{d['w0']!r}], dtype=ld)",
+        f"eta = np.array([{d['eta']!r}], dtype=ld)",
+    ]
+    if found.dynamics == "sgd":
+        lines.append(
+            f"tr = sgd(problem, w0, eta, {d['T']}, batch={int(d['settings'].get('batch', 1))}, seed={d['seed']}, "
+            f"instance_ids=np.array([{d['instance_id']}]), dtype=ld, expectations=True)"
+        )
+    else:
+        lines.append(f"tr = gd(problem, w0, eta, {d['T']}, dtype=ld)")
+    t = found.step if found.step is not None else 0
+    obs = {
+        "f_t": f"tr.f[0, {t}]", "f_next": f"tr.f[0, {t + 1}]", "gnorm2_t": f"tr.gnorm2[0, {t}]",
+        "gnorm2_next": f"tr.gnorm2[0, {t + 1}]", "ef_next": f"tr.ef_next[0, {t}]", "eg2_t": f"tr.eg2[0, {t}]",
+        "f_first": "tr.f[0, 0]", "f_last": "tr.f[0, -1]", "gnorm2_mean": "tr.gnorm2[0, :-1].mean()",
+        "gnorm2_min": "tr.gnorm2[0, :-1].min()", "horizon": f"ld({d['T']})",
+    }
+    for s in sorted(claim.relation.free_symbols, key=lambda x: x.name):
+        decl = thm.symbol(s.name)
+        key = _key(thm, s)
+        if Role(decl.role) == Role.OBSERVABLE:
+            lines.append(f"{key} = {obs[key]}")
+        elif key != "eta":
+            lines.append(f"{key} = {ld}({found.params[key]!r})")
+    lines.append("eta = eta[0]")
+    lines += [
+        f"observed = {obs_expr}",
+        f"bound = {bnd_expr}",
+        "print('observed', observed, 'bound', bound)",
+    ]
+    sense = "<=" if isinstance(claim.relation, (sympy.Le, sympy.Lt)) else ">="
+    lines.append(f"print('claim observed {sense} bound holds:', bool(observed {sense} bound))")
+    return "\n".join(lines)
+
+
+def _verdict(
+    thm: Theorem, claim: Claim, out: numeric.ClaimOutcome, derivs: tuple[DerivationRecord, ...]
+) -> tuple[Verdict, str]:
+    proved = any(d.status == "proved" for d in derivs if not d.printed)
+    if out.error:
+        return Verdict.ERROR, out.error
+    if out.counterexample is not None:
+        margin, tol = out.confirmed or (float("nan"), float("nan"))
+        if proved:
+            return Verdict.ERROR, (
+                "the derivation was proved, yet a confirmed counterexample exists: the derivation does "
+                "not describe these dynamics (spec error)"
+            )
+        return Verdict.FAIL, (
+            f"confirmed counterexample: violated by {-margin:.6g} in extended precision "
+            f"(rounding allowance {tol:.3g})"
+        )
+    if out.vanished:
+        return Verdict.INCONCLUSIVE, (
+            f"{out.vanished} float64 violation(s) disappeared when replayed in extended precision (rounding)"
+        )
+    if out.instances == 0:
+        return Verdict.INCONCLUSIVE, "no admissible instance was evaluated"
+    if proved:
+        return Verdict.PROVED, f"derivation proved; no violation in {out.instances} instances"
+    return Verdict.PASS, f"no violation in {out.instances} instances"
+
+
+def run_theorem(
+    thm: Theorem,
+    *,
+    budget: numeric.Budget,
+    seed: int,
+    backend: str,
+    lookup: LemmaLookup,
+    lemma_records: dict[str, list[ClaimRecord]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[ClaimRecord]:
+    """Check every claim of ``thm`` and return its records (in claim order)."""
+    t0 = time.perf_counter()
+    derivs = {c.name: check_derivations(thm, c, lookup) for c in thm.claims}
+    t_sym = time.perf_counter() - t0
+    witness = symbolic.satisfiable(_relations(thm), [s.s for s in thm.symbols])
+    compiled = compile_theorem(thm)
+    outcomes: dict[str, numeric.ClaimOutcome] = {}
+    t_num: dict[str, float] = {}
+    for exp, names in compiled.experiments:
+        if progress:
+            progress(f"{thm.id}: searching {', '.join(names)}")
+        t1 = time.perf_counter()
+        outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend))
+        for n in names:
+            t_num[n] = time.perf_counter() - t1
+    inherited = _inherited(thm, lemma_records or {})
+    records = []
+    for c in thm.claims:
+        out = outcomes[c.name]
+        verdict, reason = _verdict(thm, c, out, derivs[c.name])
+        notes = list(out.notes)
+        if witness is None:
+            notes.append("the assumptions could not be shown satisfiable")
+        cex = None
+        if out.counterexample is not None and verdict == Verdict.FAIL:
+            margin, tol = out.confirmed
+            cex = CounterexampleRecord(
+                instance=_instance(out.counterexample), violation=-out.counterexample.margin,
+                tolerance=out.counterexample.tol, confirmed_precision=np.dtype(numeric.search.CONFIRM_DTYPE).name,
+                confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample),
+            )
+        worst = out.worst
+        records.append(ClaimRecord(
+            theorem=thm.id, claim=c.name, kind=ClaimKind(c.kind).value, statement=c.statement,
+            latex=symbolic.latex(c.relation), verdict=verdict.value, expected=thm.expected(c).value,
+            printed=c.printed, corrected_by=c.corrected_by, instances=out.instances,
+            worst_ratio=None if worst is None else worst.ratio,
+            worst_instance=None if worst is None else _instance(worst),
+            counterexample=cex, backend=backend, seed=int(seed), budget=budget.name,
+            tolerance=c.tolerance.as_dict(), derivations=derivs[c.name], inherited=inherited,
+            reason=reason, notes=tuple(notes),
+            timings={"symbolic_s": round(t_sym, 3), "numeric_s": round(t_num.get(c.name, 0.0), 3)},
+        ))
+    return records
+
+
+def _inherited(thm: Theorem, lemma_records: dict[str, list[ClaimRecord]]) -> tuple[dict[str, str], ...]:
+    out = []
+    for dep in thm.depends_on:
+        for rec in lemma_records.get(dep, []):
+            if rec.printed:
+                continue
+            if rec.verdict not in OK_VERDICTS or not rec.as_expected:
+                out.append({"theorem": dep, "claim": rec.claim, "verdict": rec.verdict})
+    return tuple(out)
+
+
+def theorem_summary(thm: Theorem) -> dict[str, Any]:
+    """The record-level description of a theorem (rendered by reports without SymPy)."""
+    return {
+        "id": thm.id,
+        "title": thm.title,
+        "citation": str(thm.citation),
+        "dynamics": thm.dynamics.value if hasattr(thm.dynamics, "value") else str(thm.dynamics),
+        "structure": [s.text for s in thm.structure],
+        "assumptions": [{"name": a.name, "latex": symbolic.latex(a.relation), "text": str(a.relation)}
+                        for a in thm.assumptions],
+        "claims": [{"name": c.name, "latex": symbolic.latex(c.relation), "statement": c.statement,
+                    "assumptions": [symbolic.latex(a.relation) for a in c.assumptions]} for c in thm.claims],
+        "depends_on": list(thm.depends_on),
+        "horizon": thm.horizon,
+        "note": thm.note,
+    }
+
+
+def iter_claim_ids(theorems: Iterable[Theorem]) -> list[str]:
+    return [f"{t.id}::{c.name}" for t in theorems for c in t.claims]

@@ -1,0 +1,97 @@
+"""Run a selection of theorems into a :class:`~reports.records.RunRecord`.
+
+Each theorem runs in isolation: an exception in one (a broken spec that slipped past validation, a
+kernel failure) becomes ``error`` records for its claims, and the others still run.  After every
+theorem the partial run can be handed to a callback, so a crash never loses finished work.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+import traceback
+from typing import Callable, Iterable
+
+import kernels
+import numeric
+from reports.records import ClaimRecord, RunRecord
+
+from .pipeline import run_theorem, theorem_summary
+from .registry import Registry
+from .spec import ClaimKind, Theorem
+
+__all__ = ["run", "versions", "error_records"]
+
+
+def versions() -> dict[str, str]:
+    """Versions of what produced the numbers (recorded, compared by nobody)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("thmcheck", "numpy", "numba", "sympy", "hypothesis", "z3-solver"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def error_records(thm: Theorem, message: str, *, seed: int, budget: str, backend: str) -> list[ClaimRecord]:
+    """``error`` records for every claim of a theorem that could not run."""
+    return [
+        ClaimRecord(
+            theorem=thm.id, claim=c.name, kind=ClaimKind(c.kind).value, statement=c.statement,
+            latex="", verdict="error", expected=thm.expected(c).value, printed=c.printed,
+            corrected_by=c.corrected_by, backend=backend, seed=seed, budget=budget, reason=message,
+        )
+        for c in thm.claims
+    ]
+
+
+def run(
+    registry: Registry,
+    theorems: Iterable[Theorem],
+    *,
+    budget: str,
+    seed: int,
+    backend: str,
+    only: dict[str, set[str]] | None = None,
+    progress: Callable[[str], None] | None = None,
+    on_theorem: Callable[[RunRecord], None] | None = None,
+) -> RunRecord:
+    """Check ``theorems`` (in the order given) and return the run record.
+
+    ``backend`` is resolved once here ("auto" -> numba when importable, else numpy); an explicitly
+    requested backend that is unavailable raises ``kernels.BackendUnavailable`` before anything runs.
+    """
+    resolved = kernels.resolve_backend(backend)
+    spec = numeric.budget(budget)
+    only = only or {}
+    done: dict[str, list[ClaimRecord]] = {}
+    claims: list[ClaimRecord] = []
+    summaries = []
+    t0 = time.perf_counter()
+    for thm in theorems:
+        summaries.append(theorem_summary(thm))
+        try:
+            recs = run_theorem(thm, budget=spec, seed=seed, backend=resolved, lookup=registry.lookup,
+                               lemma_records=done, progress=progress)
+        except Exception as exc:
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            recs = error_records(thm, f"the run raised {tb}", seed=seed, budget=budget, backend=resolved)
+        done[thm.id] = recs
+        wanted = only.get(thm.id)
+        claims.extend(r for r in recs if not wanted or r.claim in wanted)
+        if progress:
+            progress(f"{thm.id}: done")
+        if on_theorem:
+            on_theorem(_record(claims, summaries, registry, seed, budget, resolved, t0))
+    return _record(claims, summaries, registry, seed, budget, resolved, t0)
+
+
+def _record(claims, summaries, registry, seed, budget, backend, t0) -> RunRecord:
+    return RunRecord(
+        claims=tuple(claims), seed=int(seed), budget=budget, backend=backend,
+        theorems=tuple(summaries), problems=tuple(p.as_dict() for p in registry.problems),
+        versions=versions(), timings={"total_s": round(time.perf_counter() - t0, 3)},
+    )

@@ -1,0 +1,265 @@
+"""The theorem spec model: frozen data a researcher writes once per theorem.
+
+A :class:`Theorem` declares its symbols (with domains and the role each plays in a numeric check),
+its assumptions as SymPy relations, the structural hypotheses that name an instance class
+("f is L-smooth"), the dynamics it is about, its claims (each one SymPy relation), the derivations
+that prove them, and the lemmas it depends on.  Everything else (LaTeX, compiled numeric code,
+documentation) is derived from these expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import sympy
+
+from symbolic import Algebra, ByLemma, Derivation, Fact, Step, Uses
+
+__all__ = [
+    "Verdict",
+    "ClaimKind",
+    "Dynamics",
+    "Domain",
+    "Role",
+    "Sym",
+    "Citation",
+    "Assumption",
+    "Structural",
+    "Tolerance",
+    "Claim",
+    "Theorem",
+    "SpecError",
+    "Derivation",
+    "Fact",
+    "Step",
+    "Algebra",
+    "Uses",
+    "ByLemma",
+]
+
+
+class Verdict(str, Enum):
+    """What was shown about a claim (see the README's verdict table)."""
+
+    PROVED = "proved"
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    ERROR = "error"
+
+
+class ClaimKind(str, Enum):
+    """How a claim is evaluated numerically."""
+
+    PER_STEP = "per_step"  # holds at every step t of every trajectory
+    TRAJECTORY = "trajectory"  # one inequality per trajectory (rates, averages, minima)
+
+
+class Dynamics(str, Enum):
+    """The dynamics a theorem is about; each maps to one kernel entry point."""
+
+    GD = "gd"
+    SGD = "sgd"
+
+
+class Domain(str, Enum):
+    """Domain of a scalar symbol; it becomes a SymPy assumption on the symbol."""
+
+    REAL = "real"
+    POSITIVE = "positive"
+    NONNEGATIVE = "nonnegative"
+    POSITIVE_INTEGER = "positive_integer"
+
+
+class Role(str, Enum):
+    """Where a symbol's numeric value comes from in a numeric check.
+
+    INSTANCE: a constant of the drawn instance (the smoothness constant ``L`` of the family).
+    PARAMETER: drawn constructively inside the bounds the assumptions give (``eta = u / L``).
+    OBSERVABLE: read off the trajectory (``f(w_t)``, ``||grad f(w_t)||^2``).
+    SCALAR: appears only in derivations (inner products, norms of differences).
+    """
+
+    INSTANCE = "instance"
+    PARAMETER = "parameter"
+    OBSERVABLE = "observable"
+    SCALAR = "scalar"
+
+
+class SpecError(ValueError):
+    """A malformed spec: names the spec id and the field, so the author can fix it."""
+
+    def __init__(self, spec_id: str, field_name: str, message: str) -> None:
+        super().__init__(f"{spec_id}: {field_name}: {message}")
+        self.spec_id = spec_id
+        self.field = field_name
+        self.message = message
+
+
+_ASSUMPTIONS = {
+    Domain.REAL: {"real": True},
+    Domain.POSITIVE: {"positive": True},
+    Domain.NONNEGATIVE: {"nonnegative": True},
+    Domain.POSITIVE_INTEGER: {"positive": True, "integer": True},
+}
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A declared scalar symbol.
+
+    Attributes:
+        name: ASCII paper notation (``L``, ``eta``, ``mu``).
+        domain: its domain.
+        role: where the numeric stage gets its value from.
+        source: for INSTANCE, the instance attribute (``"L"``); for OBSERVABLE, the observable name
+            (``"f_t"``, ``"gnorm2_t"``; see ``numeric.observables``).
+        draw: for PARAMETER, ``"range"`` (anywhere in its admissible range, end points included)
+            or ``"lower"`` / ``"upper"`` (the tightest admissible value).
+        doc: what the symbol means, in words.
+    """
+
+    name: str
+    domain: Domain = Domain.REAL
+    role: Role = Role.SCALAR
+    source: str = ""
+    draw: str = "range"
+    doc: str = ""
+
+    @property
+    def s(self) -> sympy.Symbol:
+        """The SymPy symbol (same name and domain, so equal symbols compare equal)."""
+        return sympy.Symbol(self.name, **_ASSUMPTIONS[Domain(self.domain)])
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where the statement comes from: the document and the numbered statement in it."""
+
+    source: str  # e.g. "Arora et al., Theory of Deep Learning (draft)"
+    where: str  # e.g. "Lemma 2.1.4"
+    locator: str = ""  # e.g. "seed 004, paragraph 336"
+
+    def __str__(self) -> str:
+        loc = f" [{self.locator}]" if self.locator else ""
+        return f"{self.source}, {self.where}{loc}"
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A named relational hypothesis, e.g. ``eta <= 1/L``."""
+
+    name: str
+    relation: Any  # sympy.core.relational.Relational
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Structural:
+    """A structural hypothesis naming an instance class, e.g. "f is L-smooth".
+
+    ``instance_class`` is a key of ``numeric.families.CLASSES``; every generated instance is checked
+    for membership in it before it may count for or against a claim.
+    """
+
+    name: str
+    instance_class: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Rounding allowance of a comparison: a violation must exceed
+    ``ulps * eps(dtype) * scale`` to count, where ``scale`` is the sum of the absolute values of the
+    terms of ``observed - bound``.  Echoed in every record."""
+
+    ulps: float = 64.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"ulps": float(self.ulps)}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable statement.
+
+    ``relation`` is written ``observed <= bound`` or ``observed >= bound`` (``Le``/``Ge``); the
+    numeric stage reports ``observed / bound`` (or its reciprocal for ``>=``) as the tightness ratio,
+    so the side named ``bound`` is the one the theorem guarantees.
+
+    ``printed=True`` marks the statement *as printed in the source* when it is known to be wrong:
+    its expected verdict is ``fail`` and ``corrected_by`` names the corrected claim beside it.
+    """
+
+    name: str
+    relation: Any
+    statement: str
+    kind: ClaimKind = ClaimKind.PER_STEP
+    assumptions: tuple[Assumption, ...] = ()  # in addition to the theorem's
+    expect: Verdict | None = None  # default: PROVED with a derivation, PASS without, FAIL if printed
+    printed: bool = False
+    corrected_by: str | None = None
+    tolerance: Tolerance = Tolerance()
+    note: str = ""
+
+    @property
+    def observed(self) -> Any:
+        return self.relation.lhs
+
+    @property
+    def bound(self) -> Any:
+        return self.relation.rhs
+
+
+@dataclass(frozen=True)
+class Theorem:
+    """A theorem spec.  Construct it in a module under ``theorems/`` (or a plugin package) and list
+    it in that module's ``THEOREMS``."""
+
+    id: str
+    title: str
+    citation: Citation
+    symbols: tuple[Sym, ...]
+    claims: tuple[Claim, ...]
+    dynamics: Dynamics = Dynamics.GD
+    structure: tuple[Structural, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
+    # Relations that only bound where the numeric search draws parameters (e.g. eta <= 4/L for a
+    # statement true for every eta > 0); not part of the statement, never used in proofs.
+    search: tuple[Assumption, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    derivations: tuple[Derivation, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    horizon: int = 20  # steps T of each trajectory
+    dims: tuple[int, ...] = (1, 2, 3, 5, 8)
+    note: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)  # dynamics options, e.g. {"batch": 1}
+
+    def symbol(self, name: str) -> Sym:
+        for s in self.symbols:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def claim(self, name: str) -> Claim:
+        for c in self.claims:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def expected(self, claim: Claim) -> Verdict:
+        """The verdict the spec expects for ``claim``."""
+        if claim.expect is not None:
+            return Verdict(claim.expect)
+        if claim.printed:
+            return Verdict.FAIL
+        if any(d.claim == claim.name and not d.printed for d in self.derivations):
+            return Verdict.PROVED
+        return Verdict.PASS
+
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")

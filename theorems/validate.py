@@ -1,0 +1,175 @@
+"""Spec validation: one clear :class:`SpecError` naming the spec id and the field."""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+from sympy.core.relational import Relational
+
+import symbolic
+from numeric import CLASSES, PER_STEP, TRAJECTORY
+
+from .spec import (
+    ID_PATTERN,
+    NAME_PATTERN,
+    ClaimKind,
+    Domain,
+    Dynamics,
+    Role,
+    SpecError,
+    Theorem,
+)
+
+__all__ = ["validate", "domain_relations"]
+
+_SYMBOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_INEQ = (sympy.Le, sympy.Lt, sympy.Ge, sympy.Gt)
+
+
+def domain_relations(thm: Theorem) -> list[Relational]:
+    """The symbols' domains written as relations (``L > 0``), so decision procedures see them."""
+    out: list[Relational] = []
+    for s in thm.symbols:
+        dom = Domain(s.domain)
+        if dom in (Domain.POSITIVE, Domain.POSITIVE_INTEGER):
+            out.append(sympy.Gt(s.s, 0))
+        elif dom == Domain.NONNEGATIVE:
+            out.append(sympy.Ge(s.s, 0))
+    return out
+
+
+def _check_expr(thm: Theorem, field: str, expr: object, declared: set[str]) -> None:
+    if not isinstance(expr, sympy.Basic):
+        raise SpecError(thm.id, field, f"expected a SymPy expression, got {type(expr).__name__}")
+    unknown = symbolic.validate_expression(expr, declared)
+    if unknown:
+        raise SpecError(thm.id, field, f"unknown symbol(s) {', '.join(sorted(unknown))} (declare them in symbols)")
+    for sym in expr.free_symbols:
+        if sym.name in declared and sym != _declared_symbol(thm, sym.name):
+            raise SpecError(
+                thm.id, field,
+                f"symbol {sym.name!r} is used with other assumptions than declared (use the Sym's .s)",
+            )
+
+
+def _declared_symbol(thm: Theorem, name: str) -> sympy.Symbol:
+    return thm.symbol(name).s
+
+
+def validate(thm: object) -> Theorem:
+    """Check a spec; return it unchanged or raise :class:`SpecError`."""
+    if not isinstance(thm, Theorem):
+        raise SpecError(getattr(thm, "id", "<unknown>"), "type", f"expected a Theorem, got {type(thm).__name__}")
+    if not isinstance(thm.id, str) or not ID_PATTERN.match(thm.id):
+        raise SpecError(str(thm.id), "id", "must be a dotted lower-case slug such as 'descent.lemma_2_1_4'")
+    if not thm.title:
+        raise SpecError(thm.id, "title", "is empty")
+    try:
+        Dynamics(thm.dynamics)
+    except ValueError:
+        raise SpecError(thm.id, "dynamics", f"unknown dynamics {thm.dynamics!r}") from None
+    names: set[str] = set()
+    for i, s in enumerate(thm.symbols):
+        field = f"symbols[{i}]"
+        if not _SYMBOL_NAME.match(s.name):
+            raise SpecError(thm.id, field, f"invalid symbol name {s.name!r}")
+        if s.name in names:
+            raise SpecError(thm.id, field, f"symbol {s.name!r} declared twice")
+        names.add(s.name)
+    if len(thm.structure) != 1:
+        raise SpecError(thm.id, "structure", "exactly one structural hypothesis naming an instance class is needed")
+    cls = thm.structure[0].instance_class
+    if cls not in CLASSES:
+        raise SpecError(thm.id, "structure", f"unknown instance class {cls!r}; known: {', '.join(CLASSES)}")
+    for s in thm.symbols:
+        field = f"symbols.{s.name}"
+        role = Role(s.role)
+        if role == Role.INSTANCE and s.source not in CLASSES[cls].attributes:
+            raise SpecError(thm.id, field, f"instance attribute {s.source!r} is not provided by class {cls!r} "
+                                           f"(it provides {', '.join(CLASSES[cls].attributes)})")
+        if role == Role.OBSERVABLE and s.source not in PER_STEP and s.source not in TRAJECTORY:
+            raise SpecError(thm.id, field, f"unknown observable {s.source!r}")
+        if role == Role.PARAMETER and s.draw not in ("range", "lower", "upper"):
+            raise SpecError(thm.id, field, f"draw must be 'range', 'lower' or 'upper', got {s.draw!r}")
+    if "eta" not in names or Role(thm.symbol("eta").role) != Role.PARAMETER:
+        raise SpecError(thm.id, "symbols", "the dynamics need the step size as a PARAMETER symbol named 'eta'")
+    for group, items in (("assumptions", thm.assumptions), ("search", thm.search)):
+        for a in items:
+            if not isinstance(a.relation, Relational):
+                raise SpecError(thm.id, f"{group}.{a.name}", "must be a SymPy relation")
+            _check_expr(thm, f"{group}.{a.name}", a.relation, names)
+    if not thm.claims:
+        raise SpecError(thm.id, "claims", "a theorem needs at least one claim")
+    claim_names: set[str] = set()
+    for c in thm.claims:
+        field = f"claims.{c.name}"
+        if not NAME_PATTERN.match(c.name or ""):
+            raise SpecError(thm.id, field, "claim names are snake_case")
+        if c.name in claim_names:
+            raise SpecError(thm.id, field, "claim declared twice")
+        claim_names.add(c.name)
+        if not isinstance(c.relation, _INEQ):
+            raise SpecError(thm.id, f"{field}.relation",
+                            "a claim needs a relation 'observed <= bound' or 'observed >= bound' "
+                            f"(got {type(c.relation).__name__})")
+        _check_expr(thm, f"{field}.relation", c.relation, names)
+        for a in c.assumptions:
+            if not isinstance(a.relation, Relational):
+                raise SpecError(thm.id, f"{field}.assumptions.{a.name}", "must be a SymPy relation")
+            _check_expr(thm, f"{field}.assumptions.{a.name}", a.relation, names)
+        if ClaimKind(c.kind) == ClaimKind.TRAJECTORY:
+            for sym in c.relation.free_symbols:
+                decl = thm.symbol(sym.name)
+                if Role(decl.role) == Role.OBSERVABLE and decl.source in PER_STEP:
+                    raise SpecError(thm.id, f"{field}.relation",
+                                    f"trajectory claim uses the per-step observable {decl.source!r}")
+    for c in thm.claims:
+        if c.printed and (c.corrected_by is None or c.corrected_by not in claim_names):
+            raise SpecError(thm.id, f"claims.{c.name}.corrected_by",
+                            "a claim marked as printed (expected refuted) must name its corrected claim")
+    for j, d in enumerate(thm.derivations):
+        field = f"derivations[{j}]"
+        if d.claim not in claim_names:
+            raise SpecError(thm.id, f"{field}.claim", f"unknown claim {d.claim!r}")
+        _check_expr(thm, f"{field}.start", d.start, names)
+        for k, step in enumerate(d.steps):
+            _check_expr(thm, f"{field}.steps[{k}]", step.expr, names)
+    fact_names = {f.name for f in thm.facts}
+    for f in thm.facts:
+        _check_expr(thm, f"facts.{f.name}", f.relation, names)
+    for j, d in enumerate(thm.derivations):
+        for k, step in enumerate(d.steps):
+            for used in getattr(step.by, "facts", ()):
+                if used not in fact_names:
+                    raise SpecError(thm.id, f"derivations[{j}].steps[{k}]", f"unknown fact {used!r}")
+    for dep in thm.depends_on:
+        if not isinstance(dep, str) or not ID_PATTERN.match(dep):
+            raise SpecError(thm.id, "depends_on", f"{dep!r} is not a theorem id")
+    if thm.horizon < 1:
+        raise SpecError(thm.id, "horizon", "must be at least 1 step")
+    if not thm.dims or any(int(d) < 1 for d in thm.dims):
+        raise SpecError(thm.id, "dims", "dimensions must be positive")
+    _check_parameter_domains(thm)
+    return thm
+
+
+def _check_parameter_domains(thm: Theorem) -> None:
+    """Every parameter drawn over a range needs finite bounds under each claim's assumptions, or the
+    search has nowhere constructive to draw from."""
+    base = [a.relation for a in thm.assumptions + thm.search] + domain_relations(thm)
+    for c in thm.claims:
+        rels = base + [a.relation for a in c.assumptions]
+        for s in thm.symbols:
+            if Role(s.role) != Role.PARAMETER:
+                continue
+            b = symbolic.parameter_bounds(s.s, rels)
+            need = ("lower", "upper") if s.draw == "range" else (s.draw,)
+            for side in need:
+                value = getattr(b, side)
+                if value is None or value.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+                    raise SpecError(
+                        thm.id, f"symbols.{s.name}",
+                        f"parameter {s.name!r} has no finite {side} bound under the assumptions of claim "
+                        f"{c.name!r} (non-finite parameter domain); add an assumption that bounds it",
+                    )
