@@ -12,22 +12,16 @@ from typing import Callable
 
 import numpy as np
 
-from .observables import SCALE_OF
+from .observables import SCALE_SUFFIX
 
 __all__ = ["CompiledClaim", "Evaluation", "evaluate", "scale_args", "SCALE_SUFFIX"]
 
-# Suffix of the argument holding an after-run parameter's rounding scale.
-SCALE_SUFFIX = "__abs"
 
 
 def scale_args(names: tuple[str, ...], args: dict[str, np.ndarray]) -> list[np.ndarray]:
     """Arguments for a scale callable: each value replaced by its rounding-scale companion where
     one exists (f values by the sum of |terms| of f, after-run parameters by theirs)."""
-    out = []
-    for a in names:
-        comp = SCALE_OF.get(a, a + SCALE_SUFFIX)
-        out.append(args[comp] if comp in args else args[a])
-    return out
+    return [args.get(a + SCALE_SUFFIX, args[a]) for a in names]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ generator; an instance that fails it is a framework error, never a counterexampl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -24,6 +24,9 @@ __all__ = [
     "CLASSES",
     "PATTERNS",
     "smoothness_certificate",
+    "register_class",
+    "encode_ridge",
+    "decode_ridge",
 ]
 
 # Spectrum patterns a generator understands; Hypothesis picks among them, so the extremal
@@ -94,6 +97,8 @@ class InstanceClass:
     families: tuple[Family, ...]
     attributes: tuple[str, ...]
     member: Callable[[InstanceBatch], tuple[np.ndarray, list[str]]]
+    encode: Callable[[Any, int], dict[str, Any]]  # instance i of a problem batch -> plain JSON data
+    decode: Callable[[dict[str, Any]], Any]  # plain JSON data -> a problem batch of one
 
 
 def _orthogonal(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -215,6 +220,31 @@ def _smooth_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok, reasons
 
 
+def encode_ridge(problem: RidgeQuadratic, i: int) -> dict[str, Any]:
+    """Instance ``i`` of a ridge-quadratic batch as plain JSON data (floats round-trip exactly)."""
+    return {
+        "psi": problem.psi.name,
+        "A": problem.A[i].tolist(),
+        "b": problem.b[i].tolist(),
+        "R": problem.R[i].tolist(),
+        "s": problem.s[i].tolist(),
+        "c": problem.c[i].tolist(),
+    }
+
+
+def decode_ridge(data: dict[str, Any]) -> RidgeQuadratic:
+    """The single-instance problem stored by :func:`encode_ridge`."""
+    d = len(data["b"])
+    return RidgeQuadratic(
+        A=np.asarray(data["A"], dtype=np.float64).reshape(1, d, d),
+        b=np.asarray(data["b"], dtype=np.float64).reshape(1, d),
+        R=np.asarray(data["R"], dtype=np.float64).reshape(1, -1, d),
+        s=np.asarray(data["s"], dtype=np.float64).reshape(1, -1),
+        c=np.asarray(data["c"], dtype=np.float64).reshape(1, -1),
+        psi=Ridge[data["psi"]],
+    )
+
+
 _SMOOTH_FAMILIES = (
     Family("quadratic", _quadratic, False, "1/2 w^T A w + b^T w, spectrum of A in [-L, L]"),
     Family("logcosh_ridges", _logcosh_ridges, True, "sum of c_k log cosh(r_k^T w + s_k) plus an indefinite quadratic"),
@@ -228,6 +258,8 @@ CLASSES: dict[str, InstanceClass] = {
         _SMOOTH_FAMILIES,
         ("L", "Ldiag", "d"),
         _smooth_member,
+        encode_ridge,
+        decode_ridge,
     ),
     "smooth_finite_sum": InstanceClass(
         "smooth_finite_sum",
@@ -235,5 +267,13 @@ CLASSES: dict[str, InstanceClass] = {
         tuple(f for f in _SMOOTH_FAMILIES if f.finite_sum),
         ("L", "Ldiag", "d"),
         _smooth_member,
+        encode_ridge,
+        decode_ridge,
     ),
 }
+
+
+def register_class(cls: InstanceClass) -> InstanceClass:
+    """Make an instance class available to structural hypotheses under ``cls.name``."""
+    CLASSES[cls.name] = cls
+    return cls

@@ -9,13 +9,16 @@ far rounding can move f however much those terms cancel.  Claim tolerances use i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 import kernels
 
-__all__ = ["Run", "PER_STEP", "TRAJECTORY", "SCALE_OF", "observe", "names", "make_run"]
+# Key suffix under which a value's rounding scale travels next to it.
+SCALE_SUFFIX = "__abs"
+
+__all__ = ["SCALE_SUFFIX", "Run", "PER_STEP", "TRAJECTORY", "SCALE_OF", "observe", "make_run"]
 
 
 @dataclass(frozen=True)
@@ -76,26 +79,23 @@ SCALE_OF: dict[str, str] = {
 }
 
 
-def names(kind: str) -> tuple[str, ...]:
-    """Observable names available to claims of ``kind`` ("per_step" or "trajectory")."""
-    if kind == "per_step":
-        return tuple(PER_STEP) + tuple(TRAJECTORY)
-    return tuple(TRAJECTORY)
-
-
-def observe(run: Run, wanted: tuple[str, ...], kind: str) -> dict[str, np.ndarray]:
-    """The requested observables (with their scale companions); trajectory observables get a
-    trailing axis for per-step claims so that they broadcast against (n, T) arrays."""
-    wanted = tuple(dict.fromkeys(tuple(wanted) + tuple(SCALE_OF[w] for w in wanted if w in SCALE_OF)))
+def observe(run: Any, wanted: tuple[str, ...], kind: str, per_step: Mapping[str, Callable] = PER_STEP,
+            trajectory: Mapping[str, Callable] = TRAJECTORY, scale_of: Mapping[str, str] = SCALE_OF) -> dict[str, np.ndarray]:
+    """The requested observables (with their scale companions) from the given vocabulary;
+    trajectory observables get a trailing axis for per-step claims so that they broadcast
+    against (n, T) arrays."""
     out: dict[str, np.ndarray] = {}
     for name in wanted:
-        if name in PER_STEP:
-            if kind != "per_step":
-                raise ValueError(f"observable {name!r} is per-step; a {kind} claim cannot use it")
-            out[name] = PER_STEP[name](run)
-        elif name in TRAJECTORY:
-            value = TRAJECTORY[name](run)
-            out[name] = value[:, None] if kind == "per_step" else value
-        else:
-            raise ValueError(f"unknown observable {name!r}; known: {', '.join(names('per_step'))}")
+        for key, source in ((name, name), (name + SCALE_SUFFIX, scale_of.get(name))):
+            if source is None:
+                continue
+            if source in per_step:
+                if kind != "per_step":
+                    raise ValueError(f"observable {name!r} is per-step; a {kind} claim cannot use it")
+                out[key] = per_step[source](run)
+            elif source in trajectory:
+                value = trajectory[source](run)
+                out[key] = value[:, None] if kind == "per_step" else value
+            else:
+                raise ValueError(f"unknown observable {source!r}; known: {', '.join(list(per_step) + list(trajectory))}")
     return out

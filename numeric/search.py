@@ -25,7 +25,8 @@ from .budget import Budget
 from .evaluate import CompiledClaim, Evaluation, evaluate
 from .families import CLASSES, InstanceBatch, Knobs, PATTERNS
 from .evaluate import SCALE_SUFFIX, scale_args
-from .observables import Run, make_run, observe
+from .dynamics import get as get_dynamics
+from .observables import Run, observe
 
 __all__ = [
     "ParameterSpec",
@@ -37,7 +38,6 @@ __all__ = [
     "batch_environment",
     "run_dynamics",
     "replay",
-    "problem_from",
 ]
 
 
@@ -191,7 +191,7 @@ def batch_environment(exp: Experiment, batch: InstanceBatch, u: np.ndarray) -> d
 
 def run_dynamics(
     exp: Experiment,
-    problem: kernels.RidgeQuadratic,
+    problem: Any,
     w0: np.ndarray,
     env: dict[str, np.ndarray],
     *,
@@ -200,31 +200,19 @@ def run_dynamics(
     instance_ids: np.ndarray,
     dtype: Any = np.float64,
 ) -> Run:
-    """Run the experiment's dynamics on a batch (the step size is the parameter ``eta``) and attach
-    the rounding scales of the f values."""
-    eta = np.asarray(env["eta"], dtype=dtype)
-    if exp.dynamics == "gd":
-        tr = kernels.gd(problem, w0, eta, exp.horizon, backend=backend, dtype=dtype, keep_iterates=True)
-    elif exp.dynamics == "sgd":
-        tr = kernels.sgd(
-            problem, w0, eta, exp.horizon,
-            batch=int(exp.settings.get("batch", 1)), seed=seed, instance_ids=instance_ids,
-            backend=backend, dtype=dtype, expectations=True, keep_iterates=True,
-        )
-    else:
-        raise ValueError(f"experiment {exp.key}: unknown dynamics {exp.dynamics!r}")
-    return make_run(problem.astype(dtype), tr, eta)
+    """Run the experiment's dynamics on a batch through its registered adapter."""
+    return get_dynamics(exp.dynamics).run(exp, problem, w0, env, backend=backend, seed=seed,
+                                          instance_ids=instance_ids, dtype=dtype)
 
 
 def _complete(exp: Experiment, env: dict[str, np.ndarray], run: Run) -> dict[str, dict[str, np.ndarray]]:
     """Per claim kind, the argument arrays: observables, instance constants, parameters (the
     after-run ones computed here from the trajectory, in the trajectory's precision)."""
-    from .observables import TRAJECTORY
-
-    n = run.traj.f.shape[0]
+    dyn = get_dynamics(exp.dynamics)
+    n = next(iter(env.values())).shape[0]
     flat = dict(env)
-    wanted_traj = {name for names in exp.observables.values() for name in names if name in TRAJECTORY}
-    flat.update(observe(run, tuple(sorted(wanted_traj)), "trajectory"))
+    wanted_traj = {name for names in exp.observables.values() for name in names if name in dyn.trajectory}
+    flat.update(observe(run, tuple(sorted(wanted_traj)), "trajectory", dyn.per_step, dyn.trajectory, dyn.scale_of))
     for p in exp.parameters:
         if p.after_run:
             flat[p.name] = _nudge(p, flat, _value(p, flat, np.ones(n)))
@@ -232,7 +220,7 @@ def _complete(exp: Experiment, env: dict[str, np.ndarray], run: Run) -> dict[str
                 flat[p.name + SCALE_SUFFIX] = np.abs(p.scale(*scale_args(p.args, flat)))
     out: dict[str, dict[str, np.ndarray]] = {}
     for kind, wanted in exp.observables.items():
-        args = dict(observe(run, wanted, kind))
+        args = dict(observe(run, wanted, kind, dyn.per_step, dyn.trajectory, dyn.scale_of))
         for name, value in flat.items():
             if name not in args:
                 args[name] = value[:, None] if kind == "per_step" else value
@@ -256,17 +244,12 @@ def _assumption_failures(exp: Experiment, args_by_kind: dict[str, dict[str, np.n
     return reasons
 
 
-def _instance_data(exp: Experiment, batch: InstanceBatch, i: int, env: dict[str, np.ndarray], ids: np.ndarray, seed: int) -> dict[str, Any]:
-    p = batch.problem
+def _instance_data(exp: Experiment, batch: InstanceBatch, i: int, ids: np.ndarray, seed: int) -> dict[str, Any]:
+    """Everything needed to replay instance ``i``: the problem arrays (encoded by its instance
+    class), the initial point, the horizon and the random-stream coordinates."""
     return {
-        "psi": p.psi.name,
-        "A": p.A[i].tolist(),
-        "b": p.b[i].tolist(),
-        "R": p.R[i].tolist(),
-        "s": p.s[i].tolist(),
-        "c": p.c[i].tolist(),
+        **CLASSES[exp.instance_class].encode(batch.problem, i),
         "w0": batch.w0[i].tolist(),
-        "eta": float(env["eta"][i]),
         "T": exp.horizon,
         "seed": int(seed),
         "instance_id": int(ids[i]),
@@ -278,6 +261,8 @@ def _found(exp: Experiment, batch: InstanceBatch, i: int, env, args, ev: Evaluat
     step = int(ev.ratio_step[i] if by_ratio else ev.step[i])
     params = {}
     for name, value in args.items():
+        if name.endswith(SCALE_SUFFIX):
+            continue
         arr = np.asarray(value)
         if arr.ndim == 2 and arr.shape[1] > 1:
             params[name] = float(arr[i, step])
@@ -287,7 +272,7 @@ def _found(exp: Experiment, batch: InstanceBatch, i: int, env, args, ev: Evaluat
     return Found(
         family=batch.family,
         dynamics=exp.dynamics,
-        data=_instance_data(exp, batch, i, env, ids, seed),
+        data=_instance_data(exp, batch, i, ids, seed),
         params={k: params[k] for k in sorted(params)},
         step=step if claim.kind == "per_step" else None,
         observed=float(ev.ratio_observed[i] if by_ratio else ev.observed[i]),
@@ -452,19 +437,6 @@ class _Search:
         return self.outcomes
 
 
-def problem_from(data: dict[str, Any]) -> kernels.RidgeQuadratic:
-    """The single-instance problem stored in a record's ``data``."""
-    d = len(data["b"])
-    return kernels.RidgeQuadratic(
-        A=np.asarray(data["A"], dtype=np.float64).reshape(1, d, d),
-        b=np.asarray(data["b"], dtype=np.float64).reshape(1, d),
-        R=np.asarray(data["R"], dtype=np.float64).reshape(1, -1, d),
-        s=np.asarray(data["s"], dtype=np.float64).reshape(1, -1),
-        c=np.asarray(data["c"], dtype=np.float64).reshape(1, -1),
-        psi=kernels.Ridge[data["psi"]],
-    )
-
-
 def replay(exp: Experiment, claim: CompiledClaim, found: Found, *, dtype: Any = CONFIRM_DTYPE) -> tuple[float, float]:
     """Re-run one instance with the NumPy reference in ``dtype`` and return (margin, tolerance) of
     ``claim`` at the recorded step (the whole trajectory for trajectory claims).  Used to confirm
@@ -474,8 +446,7 @@ def replay(exp: Experiment, claim: CompiledClaim, found: Found, *, dtype: Any = 
     sub = replace(exp, horizon=int(data["T"]), settings=dict(data.get("settings", {})))
     keep = set(CLASSES[exp.instance_class].attributes) | {p.name for p in exp.parameters if not p.after_run}
     env = {k: np.asarray([found.params[k]], dtype=dtype) for k in sorted(keep) if k in found.params}
-    env["eta"] = np.asarray([data["eta"]], dtype=dtype)
-    problem = problem_from(data).astype(dtype)
+    problem = CLASSES[exp.instance_class].decode(data).astype(dtype)
     w0 = np.asarray(data["w0"], dtype=dtype)[None]
     run = run_dynamics(sub, problem, w0, env, backend="numpy", seed=int(data["seed"]),
                        instance_ids=np.asarray([data["instance_id"]], dtype=np.int64), dtype=dtype)

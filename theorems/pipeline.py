@@ -25,7 +25,7 @@ from reports.records import (
 )
 
 from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
-from .validate import domain_relations
+from .validate import domain_relations, dynamics_name
 
 __all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "theorem_summary", "snippet", "OK_VERDICTS"]
 
@@ -157,7 +157,7 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
             observables[kind] |= extra
         exp = numeric.Experiment(
             key=f"{thm.id}/{'+'.join(names) or 'base'}",
-            dynamics=thm.dynamics.value if hasattr(thm.dynamics, "value") else str(thm.dynamics),
+            dynamics=dynamics_name(thm),
             instance_class=thm.structure[0].instance_class,
             horizon=int(thm.horizon),
             dims=tuple(int(d) for d in thm.dims),
@@ -228,52 +228,24 @@ def _instance(found: numeric.Found) -> InstanceRecord:
 
 
 def snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
-    """A self-contained Python snippet that reruns the instance in extended precision and prints
-    both sides of the claim."""
-    d = found.data
+    """A self-contained Python snippet that reruns the instance in extended precision (through the
+    dynamics adapter) and prints both sides of the claim."""
+    dyn = numeric.DYNAMICS[dynamics_name(thm)]
+    lines, observables = dyn.snippet(found.data, found.params, found.step)
     names = {s: sympy.Symbol(_key(thm, s)) for s in claim.relation.free_symbols}
-    obs_expr = sympy.pycode(claim.observed.xreplace(names))
-    bnd_expr = sympy.pycode(claim.bound.xreplace(names))
-    ld = "np.longdouble"
-    lines = [
-        "import numpy as np",
-        "from kernels import Ridge, RidgeQuadratic, gd, sgd",
-        "ld = np.longdouble",
-        f"problem = RidgeQuadratic(A=np.array([{d['A']!r}]), b=np.array([{d['b']!r}]),",
-        f"    R=np.array([{d['R']!r}]).reshape(1, -1, {len(d['b'])}), s=np.array([{d['s']!r}]),",
-        f"    c=np.array([{d['c']!r}]), psi=Ridge.{d['psi']}).astype(ld)",
-        f"w0 = np.array([{d['w0']!r}], dtype=ld)",
-        f"eta = np.array([{d['eta']!r}], dtype=ld)",
-    ]
-    if found.dynamics == "sgd":
-        lines.append(
-            f"tr = sgd(problem, w0, eta, {d['T']}, batch={int(d['settings'].get('batch', 1))}, seed={d['seed']}, "
-            f"instance_ids=np.array([{d['instance_id']}]), dtype=ld, expectations=True)"
-        )
-    else:
-        lines.append(f"tr = gd(problem, w0, eta, {d['T']}, dtype=ld)")
-    t = found.step if found.step is not None else 0
-    obs = {
-        "f_t": f"tr.f[0, {t}]", "f_next": f"tr.f[0, {t + 1}]", "gnorm2_t": f"tr.gnorm2[0, {t}]",
-        "gnorm2_next": f"tr.gnorm2[0, {t + 1}]", "ef_next": f"tr.ef_next[0, {t}]", "eg2_t": f"tr.eg2[0, {t}]",
-        "f_first": "tr.f[0, 0]", "f_last": "tr.f[0, -1]", "gnorm2_mean": "tr.gnorm2[0, :-1].mean()",
-        "gnorm2_min": "tr.gnorm2[0, :-1].min()", "horizon": f"ld({d['T']})",
-    }
     for s in sorted(claim.relation.free_symbols, key=lambda x: x.name):
-        decl = thm.symbol(s.name)
         key = _key(thm, s)
-        if Role(decl.role) == Role.OBSERVABLE:
-            lines.append(f"{key} = {obs[key]}")
-        elif key != "eta":
-            lines.append(f"{key} = {ld}({found.params[key]!r})")
-    lines.append("eta = eta[0]")
-    lines += [
-        f"observed = {obs_expr}",
-        f"bound = {bnd_expr}",
-        "print('observed', observed, 'bound', bound)",
-    ]
+        if key in observables:
+            lines.append(f"{key} = {observables[key]}")
+        else:
+            lines.append(f"{key} = np.longdouble({found.params[key]!r})")
     sense = "<=" if isinstance(claim.relation, (sympy.Le, sympy.Lt)) else ">="
-    lines.append(f"print('claim observed {sense} bound holds:', bool(observed {sense} bound))")
+    lines += [
+        f"observed = {sympy.pycode(claim.observed.xreplace(names))}",
+        f"bound = {sympy.pycode(claim.bound.xreplace(names))}",
+        "print('observed', observed, 'bound', bound)",
+        f"print('claim observed {sense} bound holds:', bool(observed {sense} bound))",
+    ]
     return "\n".join(lines)
 
 
@@ -378,7 +350,7 @@ def theorem_summary(thm: Theorem) -> dict[str, Any]:
         "id": thm.id,
         "title": thm.title,
         "citation": str(thm.citation),
-        "dynamics": thm.dynamics.value if hasattr(thm.dynamics, "value") else str(thm.dynamics),
+        "dynamics": dynamics_name(thm),
         "structure": [s.text for s in thm.structure],
         "assumptions": [{"name": a.name, "latex": symbolic.latex(a.relation), "text": str(a.relation)}
                         for a in thm.assumptions],

@@ -8,7 +8,7 @@ import sympy
 from sympy.core.relational import Relational
 
 import symbolic
-from numeric import CLASSES, PER_STEP, TRAJECTORY
+from numeric import CLASSES, DYNAMICS
 
 from .spec import (
     ID_PATTERN,
@@ -21,7 +21,12 @@ from .spec import (
     Theorem,
 )
 
-__all__ = ["validate", "domain_relations"]
+__all__ = ["validate", "domain_relations", "dynamics_name"]
+
+
+def dynamics_name(thm: Theorem) -> str:
+    """The dynamics' registry name (specs may use the ``Dynamics`` enum or a plain string)."""
+    return thm.dynamics.value if isinstance(thm.dynamics, Dynamics) else str(thm.dynamics)
 
 _SYMBOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _INEQ = (sympy.Le, sympy.Lt, sympy.Ge, sympy.Gt)
@@ -65,10 +70,10 @@ def validate(thm: object) -> Theorem:
         raise SpecError(str(thm.id), "id", "must be a dotted lower-case slug such as 'descent.lemma_2_1_4'")
     if not thm.title:
         raise SpecError(thm.id, "title", "is empty")
-    try:
-        Dynamics(thm.dynamics)
-    except ValueError:
-        raise SpecError(thm.id, "dynamics", f"unknown dynamics {thm.dynamics!r}") from None
+    dyn_name = dynamics_name(thm)
+    if dyn_name not in DYNAMICS:
+        raise SpecError(thm.id, "dynamics", f"unknown dynamics {dyn_name!r}; known: {', '.join(DYNAMICS)}")
+    dyn = DYNAMICS[dyn_name]
     names: set[str] = set()
     for i, s in enumerate(thm.symbols):
         field = f"symbols[{i}]"
@@ -88,12 +93,14 @@ def validate(thm: object) -> Theorem:
         if role == Role.INSTANCE and s.source not in CLASSES[cls].attributes:
             raise SpecError(thm.id, field, f"instance attribute {s.source!r} is not provided by class {cls!r} "
                                            f"(it provides {', '.join(CLASSES[cls].attributes)})")
-        if role == Role.OBSERVABLE and s.source not in PER_STEP and s.source not in TRAJECTORY:
-            raise SpecError(thm.id, field, f"unknown observable {s.source!r}")
+        if role == Role.OBSERVABLE and s.source not in dyn.per_step and s.source not in dyn.trajectory:
+            raise SpecError(thm.id, field, f"unknown observable {s.source!r} for dynamics {dyn_name!r} "
+                                           f"(it provides {', '.join(dyn.names('per_step'))})")
         if role == Role.PARAMETER and s.draw not in ("range", "lower", "upper"):
             raise SpecError(thm.id, field, f"draw must be 'range', 'lower' or 'upper', got {s.draw!r}")
-    if "eta" not in names or Role(thm.symbol("eta").role) != Role.PARAMETER:
-        raise SpecError(thm.id, "symbols", "the dynamics need the step size as a PARAMETER symbol named 'eta'")
+    for needed in dyn.parameters:
+        if needed not in names or Role(thm.symbol(needed).role) != Role.PARAMETER:
+            raise SpecError(thm.id, "symbols", f"dynamics {dyn_name!r} reads the PARAMETER symbol {needed!r}; declare it")
     for group, items in (("assumptions", thm.assumptions), ("search", thm.search)):
         for a in items:
             if not isinstance(a.relation, Relational):
@@ -121,7 +128,7 @@ def validate(thm: object) -> Theorem:
         if ClaimKind(c.kind) == ClaimKind.TRAJECTORY:
             for sym in c.relation.free_symbols:
                 decl = thm.symbol(sym.name)
-                if Role(decl.role) == Role.OBSERVABLE and decl.source in PER_STEP:
+                if Role(decl.role) == Role.OBSERVABLE and decl.source in dyn.per_step:
                     raise SpecError(thm.id, f"{field}.relation",
                                     f"trajectory claim uses the per-step observable {decl.source!r}")
     for c in thm.claims:
