@@ -67,6 +67,7 @@ class AssumptionCheck:
     residual: Callable[..., np.ndarray]
     strict: bool
     after_run: bool
+    scale: Callable[..., np.ndarray] | None = None  # sum of |terms| of the residual
 
 
 @dataclass(frozen=True)
@@ -236,8 +237,15 @@ def _assumption_failures(exp: Experiment, args_by_kind: dict[str, dict[str, np.n
         args = args_by_kind[kind]
         call = [np.asarray(args[a], dtype=CONFIRM_DTYPE) for a in check.args]
         res = np.asarray(check.residual(*call))
-        res = res.reshape(n, -1).min(axis=1) if res.ndim else np.full(n, res)
-        bad = (res <= 0) if check.strict else (res < 0)
+        # The check runs in extended precision on exact float64 inputs; only its own evaluation
+        # rounds, by a few extended ulps of the residual's terms (far below float64 resolution).
+        slack = np.zeros_like(res)
+        if check.scale is not None:
+            slack = 8 * np.finfo(CONFIRM_DTYPE).eps * np.abs(np.asarray(check.scale(*call))) + 0 * res
+        res, slack = (x.reshape(n, -1) if np.ndim(x) else np.full((n, 1), x) for x in np.broadcast_arrays(res, slack))
+        low = (res + slack).min(axis=1)
+        res = res.min(axis=1)
+        bad = (low <= 0) if check.strict else (low < 0)
         for i in np.flatnonzero(bad):
             if not reasons[i]:
                 reasons[i] = f"assumption {check.name!r} fails (residual {float(res[i])!r})"
@@ -422,7 +430,11 @@ class _Search:
         for claim in self.exp.claims:
             out = self.outcomes[claim.name]
             for _, cand in out.candidates:
-                margin, tol = replay(self.exp, claim, cand, dtype=CONFIRM_DTYPE)
+                try:
+                    margin, tol = replay(self.exp, claim, cand, dtype=CONFIRM_DTYPE)
+                except ValueError as exc:  # outside the hypotheses at higher precision: never a counterexample
+                    out.error = out.error or f"replay of a violation failed: {exc}"
+                    continue
                 if margin < -tol:
                     out.counterexample = cand
                     out.confirmed = (margin, tol)

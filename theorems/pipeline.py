@@ -136,6 +136,7 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
                 name=_assumption_name(thm, claims[0], rel, i), args=keys,
                 residual=_compile(thm, res, syms), strict=strict,
                 after_run=any(x.name in observable_syms or x.name in after for x in syms),
+                scale=symbolic.atoms_abs_scale(res, syms),
             ))
         compiled = []
         observables: dict[str, set[str]] = {}
@@ -360,7 +361,3 @@ def theorem_summary(thm: Theorem) -> dict[str, Any]:
         "horizon": thm.horizon,
         "note": thm.note,
     }
-
-
-def iter_claim_ids(theorems: Iterable[Theorem]) -> list[str]:
-    return [f"{t.id}::{c.name}" for t in theorems for c in t.claims]
