@@ -37,7 +37,10 @@ from typing import Any
 import numpy as np
 
 from . import rng
+from . import matrices  # Schur family: Hadamard products, batched eigenvalues
+from . import scale_invariant  # family 6: GD + weight decay and the exponential-LR protocol on Rayleigh quotients
 from .problems import ProblemError, Ridge, RidgeQuadratic
+from .pl import gd_quartic_huber  # noqa: F401 - PL family: GD on the quartic-Huber function
 
 __all__ = [
     "BACKENDS",
@@ -408,7 +411,8 @@ def term_scale(problem: RidgeQuadratic, w: np.ndarray) -> np.ndarray:
     extra = w.ndim - 2
     arrays = [np.asarray(a, dtype=dt) for a in _problem_arrays(problem, dt)]
     arrays = [a.reshape(a.shape[:1] + (1,) * extra + a.shape[1:]) for a in arrays]
-    return _reference.term_scale(*arrays, problem.psi, w.astype(dt, copy=False))
+    with np.errstate(all="ignore"):  # diverged iterates are data here, as in the kernels
+        return _reference.term_scale(*arrays, problem.psi, w.astype(dt, copy=False))
 
 
 def component_step_term_scale(problem: RidgeQuadratic, w: np.ndarray, eta: np.ndarray) -> np.ndarray:
@@ -419,4 +423,5 @@ def component_step_term_scale(problem: RidgeQuadratic, w: np.ndarray, eta: np.nd
     w = np.asarray(w)
     dt = w.dtype
     arrays = [np.asarray(a, dtype=dt) for a in _problem_arrays(problem, dt)]
-    return _reference.component_step_term_scale(*arrays, problem.psi, w, np.asarray(eta, dtype=dt))
+    with np.errstate(all="ignore"):
+        return _reference.component_step_term_scale(*arrays, problem.psi, w, np.asarray(eta, dtype=dt))

@@ -67,7 +67,13 @@ class Evaluation:
 
 def evaluate(claim: CompiledClaim, args: dict[str, np.ndarray]) -> Evaluation:
     """Evaluate ``claim`` where ``args`` maps each argument name to an array broadcastable to
-    (n, T) (per-step) or (n,) (trajectory)."""
+    (n, T) (per-step) or (n,) (trajectory).  Non-finite values are reported through
+    ``Evaluation.finite``, not as warnings."""
+    with np.errstate(all="ignore"):
+        return _evaluate(claim, args)
+
+
+def _evaluate(claim: CompiledClaim, args: dict[str, np.ndarray]) -> Evaluation:
     call = [args[a] for a in claim.args]
     obs = np.asarray(claim.observed(*call))
     bnd = np.asarray(claim.bound(*call))

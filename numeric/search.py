@@ -341,7 +341,9 @@ class _Search:
                 i = int(nonfinite[0])
                 out.error = (
                     f"non-finite values along the trajectory of an admissible instance "
-                    f"(family {family.name}, d={knobs.dim}, eta={float(env['eta'][i])!r}, T={exp.horizon}): "
+                    f"(family {family.name}, d={knobs.dim}, "
+                    f"{', '.join(f'{p.name}={float(env[p.name][i])!r}' for p in exp.parameters if p.name in env)}, "
+                    f"T={exp.horizon}): "
                     f"the dynamics overflowed or produced NaN; {nonfinite.size} of {n} instances affected"
                 )
             if not ok.any():

@@ -125,6 +125,10 @@ class ClaimRecord:
     reason: str = ""  # one line: why this verdict
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    # Optional plot data (float64 re-run of one instance): {"worst": {...}, "counterexample": {...}},
+    # each with "observed" and "bound" lists (per step for per-step claims, one value for trajectory
+    # claims), "step" (the reported step) and optionally "traces" (per-step context observables).
+    series: dict[str, Any] = field(default_factory=dict)
 
     @property
     def as_expected(self) -> bool:

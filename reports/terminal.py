@@ -38,7 +38,8 @@ def claims_table(run: RunRecord) -> Table:
         why = rec.reason
         if rec.inherited:
             why += "; rests on " + ", ".join(f"{d['theorem']}::{d['claim']} ({d['verdict']})" for d in rec.inherited)
-        table.add_row(label, verdict, expected, str(rec.instances), _ratio(rec), why)
+        # Spec text goes in as Text so brackets in it are never read as rich markup.
+        table.add_row(Text(label), verdict, expected, str(rec.instances), _ratio(rec), Text(why))
     return table
 
 

@@ -228,6 +228,9 @@ def _enclosure(c: sympy.Expr) -> tuple[sympy.Rational, sympy.Rational]:
     return v - eps, v + eps
 
 
+RLIMIT_PER_MS = 2000
+
+
 def solve(goal, hyps, symbols, timeout_ms: int):
     """Run z3 on ``hyps and not goal`` (``goal=None``: just ``hyps``).
 
@@ -247,7 +250,10 @@ def solve(goal, hyps, symbols, timeout_ms: int):
     except (Untranslatable, RecursionError, TypeError) as exc:
         return "unknown", [], f"not translatable to z3: {exc}"
     solver = z3.SolverFor("QF_NRA")
-    solver.set("timeout", int(timeout_ms))
+    # z3's resource limit is deterministic (a wall-clock timeout is not): the same problem gets
+    # the same answer on a loaded machine.  The timeout stays only as a generous safety net.
+    solver.set("rlimit", int(timeout_ms) * RLIMIT_PER_MS)
+    solver.set("timeout", int(timeout_ms) * 20)
     solver.add(*formulas)
     solver.add(*tr.side)
     try:

@@ -16,7 +16,6 @@ Sound but incomplete: it only ever answers with a sign it has derived.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import sympy
@@ -98,7 +97,7 @@ def assumption_sign(e: sympy.Expr) -> Sign:
 class SignOracle:
     """Derive signs of expressions under a list of hypotheses."""
 
-    def __init__(self, hyps: Sequence[sympy.Basic], max_depth: int = 4, time_budget: float = 0.3):
+    def __init__(self, hyps: Sequence[sympy.Basic], max_depth: int = 4, step_budget: int = 20000):
         self.hyps: list[tuple[sympy.Expr, str]] = []
         for h in hyps:
             if not isinstance(h, Relational):
@@ -116,12 +115,16 @@ class SignOracle:
             kind = {"<=": NONNEG, ">=": NONNEG, "<": POS, ">": POS, "==": ZERO}[op]
             self.hyps.append((g, kind))
         self.max_depth = max_depth
-        self.time_budget = time_budget
-        self._deadline = None
+        # A count of elementary sign queries, not seconds: a wall-clock budget would make the
+        # method that decides a step (and so the records) depend on machine load.
+        self.step_budget = step_budget
+        self._deadline: int | None = None
+        self._ticks = 0
         self._cache: dict[sympy.Expr, Sign] = {}
 
     def _out_of_time(self) -> bool:
-        return self._deadline is not None and time.monotonic() > self._deadline
+        self._ticks += 1
+        return self._deadline is not None and self._ticks > self._deadline
 
     def _from_hyps(self, e: sympy.Expr) -> Sign:
         best: Sign = None
@@ -230,9 +233,10 @@ class SignOracle:
     def proves(self, g: sympy.Expr, strict: bool) -> bool:
         """Whether ``g >= 0`` (``g > 0`` if strict) follows from the derived signs.
 
-        Gives up (answers ``False``) after ``time_budget`` seconds.
+        Gives up (answers ``False``) after ``step_budget`` elementary queries.
         """
-        self._deadline = time.monotonic() + self.time_budget
+        self._ticks = 0
+        self._deadline = self.step_budget
         for form in _forms(g):
             if self._out_of_time():
                 return False

@@ -27,6 +27,7 @@ def test_show_gives_citation_assumptions_and_derivation(capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "Lemma 2.1.4" in out and "step_size" in out and "derivation proof" in out
     assert "printed_proof (as printed)" in out
+    assert "[seed 004, paragraph 336]" in out  # brackets in spec text are not swallowed as markup
 
 
 def test_unknown_id_and_unavailable_backend_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""The ``thmcheck`` command: list, show, verify, replay.
+"""The ``thmcheck`` command: list, show, verify, replay, report.
 
 Exit codes: 0 all claims as expected; 1 some claim has an unexpected verdict (or a spec/plugin
 failed to load); 2 usage errors (unknown id, unavailable backend, unreadable results file).
@@ -24,6 +24,7 @@ def _registry():
 
 def _cmd_list(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     reg = _registry()
     table = Table(title="thmcheck catalogue")
@@ -34,10 +35,10 @@ def _cmd_list(args: argparse.Namespace, console: Console) -> int:
     for thm in reg.ordered():
         for c in thm.claims:
             label = c.name + ("  [as printed]" if c.printed else "")
-            table.add_row(thm.id, label, thm.expected(c).value, c.statement)
+            table.add_row(Text(thm.id), Text(label), thm.expected(c).value, Text(c.statement))
     console.print(table)
     for p in reg.problems:
-        console.print(f"[bold magenta]problem[/]: {p}")
+        console.print(Text(f"problem: {p}", style="bold magenta"))
     return 1 if reg.problems else 0
 
 
@@ -50,41 +51,45 @@ def _cmd_show(args: argparse.Namespace, console: Console) -> int:
     except KeyError as exc:
         console.print(f"[red]{exc.args[0]}[/]")
         return 2
+    def say(text: str) -> None:
+        # Spec text is printed verbatim: brackets in citations are not rich markup.
+        console.print(text, markup=False, highlight=False)
+
     for thm in theorems:
-        console.print(f"[bold]{thm.id}[/]: {thm.title}")
-        console.print(f"  citation: {thm.citation}")
-        console.print(f"  dynamics: {thm.dynamics.value}; instance class: {thm.structure[0].text}")
+        say(f"{thm.id}: {thm.title}")
+        say(f"  citation: {thm.citation}")
+        say(f"  dynamics: {getattr(thm.dynamics, 'value', thm.dynamics)}; instance class: {thm.structure[0].text}")
         if thm.depends_on:
-            console.print(f"  depends on: {', '.join(thm.depends_on)}")
-        console.print("  symbols:")
+            say(f"  depends on: {', '.join(thm.depends_on)}")
+        say("  symbols:")
         for s in thm.symbols:
             src = f" <- {s.source}" if s.source else ""
-            console.print(f"    {s.name} ({s.domain.value}, {s.role.value}{src}): {s.doc}")
-        console.print("  assumptions:")
+            say(f"    {s.name} ({s.domain.value}, {s.role.value}{src}): {s.doc}")
+        say("  assumptions:")
         for a in thm.assumptions:
-            console.print(f"    {a.name}: {a.relation}    {a.note}")
+            say(f"    {a.name}: {a.relation}    {a.note}")
         for c in thm.claims:
             if only.get(thm.id) and c.name not in only[thm.id]:
                 continue
             tag = " [as printed; expected refuted, corrected by " + str(c.corrected_by) + "]" if c.printed else ""
-            console.print(f"  claim [bold]{c.name}[/]{tag}: {c.statement}")
-            console.print(f"    relation: {c.relation}")
-            console.print(f"    latex:    {symbolic.latex(c.relation)}")
+            say(f"  claim {c.name}{tag}: {c.statement}")
+            say(f"    relation: {c.relation}")
+            say(f"    latex:    {symbolic.latex(c.relation)}")
             for a in c.assumptions:
-                console.print(f"    under {a.name}: {a.relation}")
+                say(f"    under {a.name}: {a.relation}")
             for d in thm.derivations:
                 if d.claim != c.name:
                     continue
-                console.print(f"    derivation {d.name}{' (as printed)' if d.printed else ''}:")
-                console.print(f"        {d.start}")
+                say(f"    derivation {d.name}{' (as printed)' if d.printed else ''}:")
+                say(f"        {d.start}")
                 for step in d.steps:
-                    console.print(f"      {step.rel} {step.expr}    [{type(step.by).__name__}"
+                    say(f"      {step.rel} {step.expr}    [{type(step.by).__name__}"
                                   f"{'(' + ', '.join(step.by.facts) + ')' if hasattr(step.by, 'facts') else ''}"
                                   f"{'(' + step.by.lemma + '::' + step.by.claim + ')' if hasattr(step.by, 'lemma') else ''}]")
         for f in thm.facts:
-            console.print(f"  fact {f.name}: {f.relation}    {f.note}")
+            say(f"  fact {f.name}: {f.relation}    {f.note}")
         if thm.note:
-            console.print(f"  note: {thm.note}")
+            say(f"  note: {thm.note}")
     return 0
 
 
@@ -131,7 +136,36 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
     dump_run(record, results)
     render_run(record, console)
     console.print(f"results written to {results}")
+    from reports.html import write_html
+
+    console.print(f"report written to {write_html(record, out / 'report.html')}")
+    if args.markdown:
+        from reports.markdown import write_markdown
+
+        console.print(f"markdown summary written to {write_markdown(record, out / 'report.md')}")
     return 1 if (record.unexpected or record.problems) else 0
+
+
+def _cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from reports.html import write_html
+    from reports.markdown import render_markdown
+    from reports.records import RecordError, load_run
+
+    try:
+        record = load_run(args.results)
+    except RecordError as exc:
+        console.print(str(exc), markup=False, highlight=False)
+        return 2
+    html = args.html or (None if args.markdown else str(Path(args.results).with_name("report.html")))
+    if html:
+        console.print(f"report written to {write_html(record, html)}")
+    if args.markdown == "-":
+        sys.stdout.write(render_markdown(record))
+    elif args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(render_markdown(record), encoding="utf-8")
+        console.print(f"markdown summary written to {args.markdown}")
+    return 0
 
 
 def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
@@ -171,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--seed", type=int, default=0)
     ver.add_argument("--out", default="thmcheck-out", help="output folder (default: thmcheck-out)")
     ver.add_argument("--quiet", action="store_true", help="no progress display (also when output is not a terminal)")
+    ver.add_argument("--markdown", action="store_true", help="also write DIR/report.md (a Markdown summary)")
+    rpt = sub.add_parser("report", help="render a saved results.json as HTML (and/or Markdown)")
+    rpt.add_argument("results", help="path to results.json")
+    rpt.add_argument("--html", help="output HTML file (default: report.html next to the results file)")
+    rpt.add_argument("--markdown", help="output Markdown file ('-' for standard output)")
     rep = sub.add_parser("replay", help="replay the counterexamples stored in a results file")
     rep.add_argument("results", help="path to results.json")
     rep.add_argument("claim", nargs="?", help="only this theorem::claim")
@@ -183,7 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not console.is_terminal:
         # Logs (CI, redirected output) are read later in a wide viewer: do not wrap at 80 columns.
         console = Console(width=200)
-    handler = {"list": _cmd_list, "show": _cmd_show, "verify": _cmd_verify, "replay": _cmd_replay}[args.command]
+    handler = {"list": _cmd_list, "show": _cmd_show, "verify": _cmd_verify, "replay": _cmd_replay,
+               "report": _cmd_report}[args.command]
     return handler(args, console)
 
 

@@ -8,7 +8,7 @@ verdicts -> records.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -250,6 +250,56 @@ def snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
     return "\n".join(lines)
 
 
+def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
+                 max_points: int = 400) -> dict[str, Any]:
+    """Plot data for the report: both sides of claim ``name`` along the worst instance's and the
+    counterexample's trajectory, each re-run once in float64 with the NumPy reference (rebuilt as
+    :func:`numeric.search.replay` does).  Per-step claims get one value per step; trajectory claims
+    one value plus per-step context traces.  A failure here costs the plot, never the verdict."""
+    from numeric.search import _complete, run_dynamics
+
+    exp, claim = compiled.experiment_for(name)
+    cls = numeric.CLASSES[exp.instance_class]
+
+    def one(found: numeric.Found) -> dict[str, Any]:
+        data = found.data
+        sub = replace(exp, horizon=int(data["T"]), settings=dict(data.get("settings", {})))
+        keep = set(cls.attributes) | {p.name for p in exp.parameters if not p.after_run}
+        env = {k: np.asarray([found.params[k]], dtype=np.float64) for k in sorted(keep) if k in found.params}
+        run = run_dynamics(sub, cls.decode(data).astype(np.float64), np.asarray(data["w0"], dtype=np.float64)[None],
+                           env, backend="numpy", seed=int(data["seed"]),
+                           instance_ids=np.asarray([data["instance_id"]], dtype=np.int64))
+        args = _complete(sub, env, run)[claim.kind]
+        call = [args[a] for a in claim.args]
+        obs, bnd = (np.asarray(x, dtype=np.float64).reshape(-1)
+                    for x in np.broadcast_arrays(claim.observed(*call), claim.bound(*call)))
+        stride = max(1, -(-obs.size // max_points))
+        got: dict[str, Any] = {"observed": obs[::stride].tolist(), "bound": bnd[::stride].tolist(),
+                               "steps": list(range(0, obs.size, stride)), "step": found.step}
+        if claim.kind != "per_step":
+            traces = {}
+            for key, fn in numeric.DYNAMICS[exp.dynamics].per_step.items():
+                if "abs" in key or key.endswith("_next") or len(traces) >= 3:
+                    continue
+                try:
+                    v = np.asarray(fn(run), dtype=np.float64).reshape(-1)
+                except Exception:  # noqa: BLE001 - an observable this run does not provide
+                    continue
+                traces[key] = v[:: max(1, -(-v.size // max_points))].tolist()
+            got["traces"] = traces
+        return got
+
+    out: dict[str, Any] = {}
+    for key, found in (("worst", worst), ("counterexample", cex)):
+        if found is None:
+            continue
+        try:
+            out[key] = one(found)
+        except Exception as exc:  # noqa: BLE001 - shown in the report instead of the plot
+            out[key] = {"error": f"{type(exc).__name__}: {exc}"}
+    return out
+
+
 def _verdict(
     thm: Theorem, claim: Claim, out: numeric.ClaimOutcome, derivs: tuple[DerivationRecord, ...]
 ) -> tuple[Verdict, str]:
@@ -330,6 +380,7 @@ def run_theorem(
             tolerance=c.tolerance.as_dict(), derivations=derivs[c.name], inherited=inherited,
             reason=reason, notes=tuple(notes),
             timings={"symbolic_s": round(t_sym, 3), "numeric_s": round(t_num.get(c.name, 0.0), 3)},
+            series=claim_series(compiled, c.name, worst, out.counterexample if cex is not None else None),
         ))
     return records
 

@@ -1,0 +1,288 @@
+"""Batched matrix kernels for the Schur product family: Hadamard products, symmetric eigenvalues,
+and the explicit Jacobian Gram matrix of a one-hidden-layer network.
+
+Public entry points (one per computation, validated here, three implementations each):
+
+* :func:`eigvalsh` -- ascending eigenvalues of a batch of symmetric matrices ``(N, n, n)``;
+* :func:`hadamard_eigvalsh` -- eigenvalues of the Hadamard products ``A[b] * B[b]``;
+* :func:`jacobian_gram` -- ``J J^T`` with the Jacobian ``J`` of ``f(x) = v^T phi(W x)`` with respect
+  to ``W`` built explicitly, row by row (``J[i, l*d + j] = v_l phi'(w_l . x_i) x_ij``).
+
+Backends: ``"numpy"`` (the oracle; LAPACK has no extended precision, so for ``np.longdouble``
+:func:`eigvalsh` and :func:`hadamard_eigvalsh` take a ``solver`` -- ``numeric.schur`` passes mpmath's),
+``"numba"`` (``prange`` over the batch, LAPACK's ``eigvalsh`` called per matrix inside the loop) and
+``"cupy"`` (``cupy.linalg.eigvalsh`` batched; CuPy imported lazily).  float64 only for numba/CuPy.
+
+This module imports nothing from the project.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ACTIVATIONS", "eigvalsh", "hadamard_eigvalsh", "jacobian_gram", "activation_derivative",
+           "HERMITE_ACTIVATIONS", "GH_NODES", "gauss_hermite", "hermite_coefficients", "gaussian_cross_moment"]
+
+#: Activations whose derivative phi' the Jacobian kernels know (index = integer code).
+ACTIVATIONS: tuple[str, ...] = ("softplus", "tanh", "relu")
+
+_BACKENDS = ("numpy", "numba", "cupy")
+
+
+def _check(backend: str, dtype: Any) -> np.dtype:
+    if backend not in _BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(_BACKENDS)}")
+    dt = np.dtype(dtype)
+    if backend != "numpy" and dt != np.dtype(np.float64):
+        raise ValueError(f"backend {backend!r} computes in float64 only (got {dt.name})")
+    if dt not in (np.dtype(np.float64), np.dtype(np.longdouble), np.dtype(np.float32)):
+        raise ValueError(f"unsupported dtype {dt.name}")
+    return dt
+
+
+def _square_batch(M: np.ndarray, name: str) -> np.ndarray:
+    if M.ndim != 3 or M.shape[1] != M.shape[2]:
+        raise ValueError(f"{name} must have shape (N, n, n), got {M.shape}")
+    return M
+
+
+# ------------------------------------------------------------------------------------------------
+# Reference (NumPy / mpmath)
+# ------------------------------------------------------------------------------------------------
+
+
+def _eig_reference(M: np.ndarray) -> np.ndarray:
+    if M.dtype == np.longdouble and np.dtype(np.longdouble) != np.dtype(np.float64):
+        raise ValueError("LAPACK has no extended precision: pass eigvalsh an extended-precision solver "
+                         "(numeric.schur uses mpmath) or compute in float64")
+    return np.linalg.eigvalsh(M)
+
+
+@cache
+def _numba_kernels():
+    import numba  # noqa: PLC0415
+
+    @numba.njit(parallel=True, cache=True)
+    def eig_batch(M):
+        N, n, _ = M.shape
+        out = np.empty((N, n))
+        for b in numba.prange(N):
+            out[b] = np.linalg.eigvalsh(M[b])
+        return out
+
+    @numba.njit(parallel=True, cache=True)
+    def hadamard_eig_batch(A, B):
+        N, n, _ = A.shape
+        out = np.empty((N, n))
+        for b in numba.prange(N):
+            H = np.empty((n, n))
+            for i in range(n):
+                for j in range(n):
+                    H[i, j] = A[b, i, j] * B[b, i, j]
+            out[b] = np.linalg.eigvalsh(H)
+        return out
+
+    @numba.njit(cache=True)
+    def dphi(z, act):
+        if act == 0:
+            return 1.0 / (1.0 + np.exp(-z))
+        if act == 1:  # sech^2 = 1 / cosh^2: no cancellation (1 - tanh^2 loses digits for large |z|)
+            c = np.cosh(z)
+            return 1.0 / (c * c)
+        return 1.0 if z > 0.0 else 0.0
+
+    @numba.njit(parallel=True, cache=True)
+    def gram_batch(X, W, v, act):
+        N, n, d = X.shape
+        k = W.shape[1]
+        out = np.empty((N, n, n))
+        for b in numba.prange(N):
+            J = np.empty((n, k * d))
+            for i in range(n):
+                for l in range(k):
+                    z = 0.0
+                    for j in range(d):
+                        z += W[b, l, j] * X[b, i, j]
+                    g = v[b, l] * dphi(z, act[b])
+                    for j in range(d):
+                        J[i, l * d + j] = g * X[b, i, j]
+            for i in range(n):
+                for i2 in range(i, n):
+                    s = 0.0
+                    for c in range(k * d):
+                        s += J[i, c] * J[i2, c]
+                    out[b, i, i2] = s
+                    out[b, i2, i] = s
+        return out
+
+    return eig_batch, hadamard_eig_batch, gram_batch
+
+
+def eigvalsh(M: np.ndarray, *, backend: str = "numpy", dtype: Any = np.float64, solver: Any = None) -> np.ndarray:
+    """Ascending eigenvalues ``(N, n)`` of the symmetric matrices ``M`` ``(N, n, n)`` (lower triangle
+    read).  ``solver`` (numpy backend only): a callable ``(N, n, n) -> (N, n)`` used instead of LAPACK,
+    e.g. an extended-precision one for ``np.longdouble``."""
+    dt = _check(backend, dtype)
+    M = _square_batch(np.asarray(M, dtype=dt), "M")
+    if backend == "numpy":
+        return solver(M) if solver is not None else _eig_reference(M)
+    if backend == "numba":
+        return _numba_kernels()[0](np.ascontiguousarray(M))
+    import cupy  # noqa: PLC0415 - lazy by design
+
+    return cupy.asnumpy(cupy.linalg.eigvalsh(cupy.asarray(M)))
+
+
+def hadamard_eigvalsh(A: np.ndarray, B: np.ndarray, *, backend: str = "numpy", dtype: Any = np.float64,
+                      solver: Any = None) -> np.ndarray:
+    """Ascending eigenvalues ``(N, n)`` of ``A[b] * B[b]`` (entrywise product) for every b."""
+    dt = _check(backend, dtype)
+    A = _square_batch(np.asarray(A, dtype=dt), "A")
+    B = _square_batch(np.asarray(B, dtype=dt), "B")
+    if A.shape != B.shape:
+        raise ValueError(f"A and B differ in shape: {A.shape} vs {B.shape}")
+    if backend == "numpy":
+        return solver(A * B) if solver is not None else _eig_reference(A * B)
+    if backend == "numba":
+        return _numba_kernels()[1](np.ascontiguousarray(A), np.ascontiguousarray(B))
+    import cupy  # noqa: PLC0415
+
+    return cupy.asnumpy(cupy.linalg.eigvalsh(cupy.asarray(A) * cupy.asarray(B)))
+
+
+def activation_derivative(Z: np.ndarray, act: np.ndarray) -> np.ndarray:
+    """phi'(Z) entrywise, with the activation chosen per batch element by ``act`` (N,) codes
+    into :data:`ACTIVATIONS`; works in any float dtype (longdouble included)."""
+    act = np.asarray(act).reshape((-1,) + (1,) * (Z.ndim - 1))
+    one = Z.dtype.type(1)
+    sig = one / (one + np.exp(-Z))
+    ch = np.cosh(Z)
+    with np.errstate(over="ignore"):
+        sech2 = one / (ch * ch)
+    return np.where(act == 0, sig, np.where(act == 1, sech2, np.where(Z > 0, one, Z.dtype.type(0))))
+
+
+def jacobian_gram(X: np.ndarray, W: np.ndarray, v: np.ndarray, act: np.ndarray, *, backend: str = "numpy",
+                  dtype: Any = np.float64) -> np.ndarray:
+    """``J J^T`` ``(N, n, n)`` for ``f(x) = v^T phi(W x)``, J the Jacobian of ``(f(x_1), ..., f(x_n))``
+    with respect to ``vec(W)``, built explicitly: X ``(N, n, d)``, W ``(N, k, d)``, v ``(N, k)``,
+    act ``(N,)`` activation codes."""
+    dt = _check(backend, dtype)
+    X, W, v = (np.asarray(a, dtype=dt) for a in (X, W, v))
+    act = np.asarray(act, dtype=np.int64)
+    if X.ndim != 3 or W.ndim != 3 or v.ndim != 2 or W.shape[2] != X.shape[2] or v.shape[1] != W.shape[1]:
+        raise ValueError(f"shapes X {X.shape}, W {W.shape}, v {v.shape} do not fit (N,n,d), (N,k,d), (N,k)")
+    if backend == "numpy":
+        Z = np.einsum("bid,bld->bil", X, W)
+        G = activation_derivative(Z, act) * v[:, None, :]  # (N, n, k)
+        J = (G[:, :, :, None] * X[:, :, None, :]).reshape(X.shape[0], X.shape[1], -1)
+        return np.einsum("bic,bjc->bij", J, J)
+    if backend == "numba":
+        return _numba_kernels()[2](*(np.ascontiguousarray(a) for a in (X, W, v)), act)
+    import cupy  # noqa: PLC0415
+
+    Xc, Wc, vc = cupy.asarray(X), cupy.asarray(W), cupy.asarray(v)
+    Z = cupy.einsum("bid,bld->bil", Xc, Wc)
+    a = cupy.asarray(act).reshape(-1, 1, 1)
+    sig = 1.0 / (1.0 + cupy.exp(-Z))
+    ch = cupy.cosh(Z)
+    G = cupy.where(a == 0, sig, cupy.where(a == 1, 1.0 / (ch * ch), (Z > 0).astype(Z.dtype))) * vc[:, None, :]
+    J = (G[:, :, :, None] * Xc[:, :, None, :]).reshape(X.shape[0], X.shape[1], -1)
+    return cupy.asnumpy(cupy.einsum("bic,bjc->bij", J, J))
+
+
+# ------------------------------------------------------------------------------------------------
+# Gaussian expectations for the Hermite lemma (NumPy; any float dtype)
+# ------------------------------------------------------------------------------------------------
+
+#: Activations of the Hermite lemma: phi' is sigmoid (softplus), sech^2 (tanh), 2/sqrt(pi) e^{-z^2} (erf).
+HERMITE_ACTIVATIONS: tuple[str, ...] = ("softplus", "tanh", "erf")
+
+#: Gauss-Hermite nodes of the two-dimensional expectations (the tests check Q vs 2Q agreement).
+GH_NODES = 48
+
+
+@cache
+def _gauss_hermite(q: int, dtype_name: str) -> tuple[np.ndarray, np.ndarray]:
+    dt = np.dtype(dtype_name)
+    z, w = np.polynomial.hermite_e.hermegauss(q)
+    if dt == np.dtype(np.float64):
+        return z, w / w.sum()
+    # Extended precision: Newton steps on He_q from the float64 nodes (three-term recurrence in dt),
+    # then w_i proportional to 1 / He_{q-1}(z_i)^2.
+    z = z.astype(dt)
+    for _ in range(4):
+        p_prev, p = np.ones_like(z), z.copy()
+        for r in range(1, q):
+            p_prev, p = p, z * p - r * p_prev  # p = He_{r+1}, p_prev = He_r
+        z = z - p / (q * p_prev)
+    p_prev, p = np.ones_like(z), z.copy()
+    for r in range(1, q - 1):
+        p_prev, p = p, z * p - r * p_prev
+    w = 1 / (p * p)  # p = He_{q-1}
+    return z, w / w.sum()
+
+
+def gauss_hermite(q: int, dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilists' Gauss-Hermite nodes and weights normalised to sum 1: ``E f(g) ~ sum w f(z)``,
+    accurate to the working precision of ``dtype`` (float64 or longdouble)."""
+    return _gauss_hermite(int(q), np.dtype(dtype).name)
+
+
+def _hermite_dphi(z: np.ndarray, code: int) -> np.ndarray:
+    one = z.dtype.type(1)
+    if code == 0:
+        return one / (one + np.exp(-z))
+    if code == 1:
+        c = np.cosh(z)
+        return one / (c * c)
+    return np.exp(-z * z) * (2 / np.sqrt(np.asarray(np.pi, dtype=z.dtype)))
+
+
+def hermite_coefficients(code: int, r_max: int, *, q: int = 200, dtype: Any = np.float64) -> np.ndarray:
+    """``mu_r(phi') = E[phi'(g) He_r(g)] / sqrt(r!)``, r = 0..r_max (orthonormal Hermite basis), by
+    Gauss-Hermite quadrature with ``q`` nodes (closed forms for erf: mu_0 = 2/sqrt(3 pi),
+    mu_1 = 0, mu_2 = -4 / (3 sqrt(6 pi)))."""
+    z, w = gauss_hermite(q, dtype)
+    f = _hermite_dphi(z, code)
+    he_prev, he = np.ones_like(z), z.copy()
+    out = [float("nan")] * (r_max + 1)
+    out[0] = (w * f).sum()
+    fact = 1.0
+    for r in range(1, r_max + 1):
+        if r > 1:
+            he_prev, he = he, z * he - (r - 1) * he_prev
+        fact *= r
+        out[r] = (w * f * he).sum() / np.sqrt(np.asarray(fact, dtype=dtype))
+    return np.asarray(out, dtype=dtype)
+
+
+def gaussian_cross_moment(K: np.ndarray, code: np.ndarray, *, q: int = GH_NODES) -> np.ndarray:
+    """``E[phi'(g_i) phi'(g_j)]`` for standard normals with correlation ``K_ij`` (N, n, n), activation
+    per batch element.  erf: exact, ``(4/pi) / sqrt(9 - 4 rho^2)``; softplus and tanh: two-dimensional
+    Gauss-Hermite quadrature with ``g_j = rho g_i + sqrt(1 - rho^2) h``."""
+    dt = K.dtype
+    N, n, _ = K.shape
+    iu = np.triu_indices(n)
+    rho = np.clip(K[:, iu[0], iu[1]], -1, 1)  # (N, p): the upper triangle only
+    val = np.empty_like(rho)
+    code = np.asarray(code)
+    exact = code == 2
+    if exact.any():
+        val[exact] = 4 / np.asarray(np.pi, dtype=dt) / np.sqrt(9 - 4 * rho[exact] ** 2)
+    z, w = gauss_hermite(q, dt)
+    s = np.sqrt(1 - rho * rho)
+    for c in (0, 1):
+        sel = code == c
+        if not sel.any():
+            continue
+        r, sr = rho[sel][..., None, None], s[sel][..., None, None]
+        inner = _hermite_dphi(r * z[:, None] + sr * z[None, :], c)  # (m, p, q, q)
+        val[sel] = np.einsum("...ab,a,b->...", inner, w * _hermite_dphi(z, c), w)
+    out = np.empty_like(K)
+    out[:, iu[0], iu[1]] = val
+    out[:, iu[1], iu[0]] = val
+    return out

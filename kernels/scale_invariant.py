@@ -1,0 +1,280 @@
+"""Dynamics on scale-invariant losses (family 6): GD with weight decay and the exponential-LR protocol.
+
+Problem type: the Rayleigh quotient ``L(w) = w^T A w / w^T w`` of a symmetric matrix A, a batch of
+which is a :class:`Rayleigh`.  Its gradient is ``2 A w/||w||^2 - 2 (w^T A w) w/||w||^4``; the kernels
+evaluate it in the overflow-free normalised form ``(2/||w||) (A wb - L(w) wb)``, ``wb = w/||w||``
+(the iterates of the exponential-LR protocol grow like ``(1 - eta lam)^{-t}``).
+
+Entry points: :func:`gd_wd_hitting` (hitting times of long runs, nothing stored; see its docstring)
+and :func:`gd_wd`, which runs ``w_{t+1} = (1 - eta lam) w_t - eta grad L(w_t)`` and,
+when ``exp_lr_scale`` (``c``) is given, beside it the exponential-LR protocol
+``v_{t+1} = v_t - eta_t grad L(v_t)`` with ``eta_t = c (1 - eta lam)^{-(2t+1)}`` from the same
+``v_0 = w_0`` (Theorem 13.3.1 of the seed: ``c = eta`` is the corrected schedule, ``c = 1`` the printed
+one).  Three implementations of the same arithmetic:
+
+* ``"numpy"``: vectorised over the batch, written to be obviously right; runs in ``np.longdouble``
+  end to end (the replay engine);
+* ``"numba"``: :mod:`kernels._scale_invariant_numba`, ``prange`` over the batch, every step fused in
+  one loop (float64);
+* ``"cupy"``: the reference arithmetic on CuPy arrays (float64), imported only when asked for.
+
+Outputs per step t = 0..T (:class:`SITrajectory`): ``f = L(w_t)``, ``gnorm2 = ||grad L(w_t)||^2``,
+``wnorm2 = ||w_t||^2``, and two rounding scales: ``fabs = |wb|^T |A| |wb|`` (sum of |terms| of L) and
+``gabs = (2/||w||)(|| |A| |wb| || + fabs)`` (a bound on the |terms| of each gradient entry, as a
+vector norm).  With the exp-LR protocol also ``direrr = ||w_t/||w_t|| - v_t/||v_t|| ||``,
+``normerr = | ||v_t|| (1 - eta lam)^t / ||w_t|| - 1 |`` and ``errscale``: a computed bound, in units
+of the working precision's eps, on the relative rounding error either quantity can carry.  It follows
+the forward error of both runs, ``E_{t+1} = a_t E_t + r_t`` per run, with the one-step relative
+rounding ``r_t = 4 + (4d + 12) eta_t F/||v_t||^2`` (F = ||A||_F bounds the |terms| of ``A wb``) and the
+amplification ``a_t = 1 + 4 eta_t F/(q_t ||v_t||^2)`` (``||Hess L(v)|| <= rho/||v||^2 <= 4 F/||v||^2``
+and ``||v_{t+1}|| >= q_t ||v_t||`` by the Pythagoras identity; ``q_t = 1 - eta lam`` for weight decay,
+1 for the exp-LR run); ``errscale = 2 (E^wd + E^exp) + 2 (d + 2)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Rayleigh", "SITrajectory", "Hitting", "gd_wd", "gd_wd_hitting", "rayleigh_value_grad"]
+
+
+@dataclass(frozen=True)
+class Rayleigh:
+    """A batch of Rayleigh quotients ``L(w) = w^T A w / w^T w``; A is (B, d, d) and symmetric."""
+
+    A: np.ndarray
+
+    def astype(self, dtype: Any) -> "Rayleigh":
+        return Rayleigh(np.asarray(self.A, dtype=dtype))
+
+    @property
+    def dim(self) -> int:
+        return int(self.A.shape[-1])
+
+    @property
+    def size(self) -> int:
+        return int(self.A.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class SITrajectory:
+    """(B, T+1) arrays, step t = 0..T (see the module docstring)."""
+
+    f: np.ndarray
+    gnorm2: np.ndarray
+    wnorm2: np.ndarray
+    fabs: np.ndarray
+    gabs: np.ndarray
+    direrr: np.ndarray | None
+    normerr: np.ndarray | None
+    errscale: np.ndarray | None
+    backend: str
+
+
+def rayleigh_value_grad(A: Any, w: Any, xp: Any = np) -> tuple[Any, Any, Any, Any]:
+    """``(L(w), grad L(w), fabs, gabs)`` for a batch: A (B, d, d), w (B, d)."""
+    n2 = (w * w).sum(axis=-1)
+    nrm = xp.sqrt(n2)
+    wb = w / nrm[:, None]
+    Aw = xp.einsum("bij,bj->bi", A, wb)
+    f = (wb * Aw).sum(axis=-1)
+    g = 2.0 * (Aw - f[:, None] * wb) / nrm[:, None]
+    aw_abs = xp.einsum("bij,bj->bi", xp.abs(A), xp.abs(wb))
+    fabs = (xp.abs(wb) * aw_abs).sum(axis=-1)
+    gabs = 2.0 * (xp.sqrt((aw_abs * aw_abs).sum(axis=-1)) + fabs) / nrm
+    return f, g, fabs, gabs
+
+
+def _reference(A, w0, eta, lam, c, T: int, xp: Any = np):
+    B, d = w0.shape
+    dt = w0.dtype
+    q = 1.0 - eta * lam
+    fro = xp.sqrt((A * A).sum(axis=(1, 2)))
+    shape = (B, T + 1)
+    f, g2, n2, fa, ga = (xp.zeros(shape, dtype=dt) for _ in range(5))
+    exp = c is not None
+    if exp:
+        de, ne, es = (xp.zeros(shape, dtype=dt) for _ in range(3))
+        v = w0.copy()
+        p = 1.0 / q  # (1 - eta lam)^{-(2t+1)}
+        s = xp.ones(B, dtype=dt)  # (1 - eta lam)^t
+        ew = xp.zeros(B, dtype=dt)
+        ev = xp.zeros(B, dtype=dt)
+    w = w0.copy()
+    for t in range(T + 1):
+        ft, gt, fat, gat = rayleigh_value_grad(A, w, xp)
+        wn2 = (w * w).sum(axis=-1)
+        f[:, t], g2[:, t], n2[:, t], fa[:, t], ga[:, t] = ft, (gt * gt).sum(axis=-1), wn2, fat, gat
+        if exp:
+            vn2 = (v * v).sum(axis=-1)
+            wn, vn = xp.sqrt(wn2), xp.sqrt(vn2)
+            diff = w / wn[:, None] - v / vn[:, None]
+            de[:, t] = xp.sqrt((diff * diff).sum(axis=-1))
+            ne[:, t] = xp.abs(vn * s / wn - 1.0)
+            es[:, t] = 2.0 * (ew + ev) + 2.0 * (d + 2)
+        if t == T:
+            break
+        if exp:
+            etat = c * p
+            _, gv, _, _ = rayleigh_value_grad(A, v, xp)
+            ew = (1.0 + 4.0 * eta * fro / (q * wn2)) * ew + 4.0 + (4 * d + 12) * eta * fro / wn2
+            ev = (1.0 + 4.0 * etat * fro / vn2) * ev + 4.0 + (4 * d + 12) * etat * fro / vn2
+            v = v - etat[:, None] * gv
+            p = p / (q * q)
+            s = s * q
+        w = q[:, None] * w - eta[:, None] * gt
+    if not exp:
+        de = ne = es = None
+    return f, g2, n2, fa, ga, de, ne, es
+
+
+def _reference_hitting(A, w0, eta, lam, T: int, level_g, level_n, xp: Any = np):
+    B, d = w0.shape
+    q = 1.0 - eta * lam
+    hit = xp.full(B, T + 1, dtype=xp.int64)
+    either = xp.full(B, T + 1, dtype=xp.int64)
+    wn2_either = xp.full(B, xp.nan, dtype=w0.dtype)
+    gbar_min = xp.full(B, xp.inf, dtype=w0.dtype)
+    w = w0.copy()
+    active = xp.ones(B, dtype=bool)
+    for t in range(T + 1):
+        _, g, _, _ = rayleigh_value_grad(A, w, xp)
+        wn2 = (w * w).sum(axis=-1)
+        gbar = wn2 * (g * g).sum(axis=-1)
+        gbar_min = xp.where(active, xp.minimum(gbar_min, gbar), gbar_min)
+        new_e = active & (either > T) & ((gbar <= level_g) | (wn2 >= level_n))
+        either = xp.where(new_e, t, either)
+        wn2_either = xp.where(new_e, wn2, wn2_either)
+        new_h = active & (gbar <= level_g)
+        hit = xp.where(new_h, t, hit)
+        active = active & ~new_h
+        if t == T:
+            wn2_either = xp.where(either > T, wn2, wn2_either)
+            break
+        if not bool(active.any()):
+            break
+        w = q[:, None] * w - eta[:, None] * g
+    return hit, either, wn2_either, gbar_min
+
+
+@dataclass(frozen=True, eq=False)
+class Hitting:
+    """Per trajectory (B,): ``hit`` = first t with ``||w_t||^2 ||grad L(w_t)||^2 <= level_g`` (T + 1 if
+    none), ``either`` = first t with that or ``||w_t||^2 >= level_n``, ``wnorm2_either`` = ``||w||^2`` there
+    (at t = T if none), ``gbar_min`` = the least ``||w_t||^2 ||grad L(w_t)||^2`` up to ``hit``."""
+
+    hit: np.ndarray
+    either: np.ndarray
+    wnorm2_either: np.ndarray
+    gbar_min: np.ndarray
+    backend: str
+
+
+def gd_wd_hitting(problem: Rayleigh, w0: Any, eta: Any, lam: Any, T: int, level_g: Any, level_n: Any, *,
+                  backend: str = "auto", dtype: Any = np.float64) -> Hitting:
+    """Hitting times of GD with weight decay (same step as :func:`gd_wd`) for long runs, without
+    storing the trajectory: the run of an instance stops at its first ``hit``."""
+    from . import ProblemError, resolve_backend
+
+    name = resolve_backend(backend)
+    dt = np.dtype(dtype)
+    if name != "numpy" and dt != np.dtype(np.float64):
+        raise ProblemError(f"backend {name!r} computes in float64 only, not {dt}")
+    A = np.asarray(problem.A, dtype=dt)
+    w = np.asarray(w0, dtype=dt)
+    if A.ndim != 3 or A.shape[1] != A.shape[2] or w.shape != A.shape[:2]:
+        raise ProblemError(f"A must be (B, d, d) and w0 (B, d); got {A.shape} and {w.shape}")
+    B = A.shape[0]
+    e, lm, lg, ln = (np.broadcast_to(np.asarray(x, dtype=dt), (B,)).copy() for x in (eta, lam, level_g, level_n))
+    if np.any(~(e * lm < 1)) or np.any(e < 0) or np.any(lm < 0):
+        raise ProblemError("need eta >= 0, lam >= 0 and eta lam < 1")
+    T = int(T)
+    if name == "numpy":
+        out = _reference_hitting(A, w, e, lm, T, lg, ln)
+    elif name == "cupy":
+        cp = _cupy()
+        dev = _reference_hitting(*(cp.asarray(x) for x in (A, w, e, lm)), T, cp.asarray(lg), cp.asarray(ln), cp)
+        out = tuple(cp.asnumpy(x) for x in dev)
+    else:
+        from ._scale_invariant_numba import hitting
+
+        out = (np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64), np.zeros(B), np.zeros(B))
+        hitting(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, T, lg, ln, *out)
+    return Hitting(*out, backend=name)
+
+
+@cache
+def _numba_kernel():
+    try:
+        from ._scale_invariant_numba import gd_wd as run
+    except ImportError as exc:  # pragma: no cover - numba is a dependency
+        from . import BackendUnavailable
+
+        raise BackendUnavailable(f"backend 'numba' is unavailable: {exc}") from exc
+    return run
+
+
+def _cupy():
+    try:
+        import cupy  # noqa: F401
+
+        cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # ImportError, or no device / driver
+        from . import BackendUnavailable
+
+        raise BackendUnavailable(f"backend 'cupy' is unavailable: {exc}") from exc
+    return cupy
+
+
+def gd_wd(problem: Rayleigh, w0: Any, eta: Any, lam: Any, T: int, *, exp_lr_scale: Any = None,
+          backend: str = "auto", dtype: Any = np.float64) -> SITrajectory:
+    """GD with weight decay on a batch of Rayleigh quotients, optionally beside the exp-LR protocol.
+
+    Args:
+        problem: B Rayleigh quotients (A: (B, d, d)).
+        w0: (B, d) initial points (nonzero).
+        eta, lam: (B,) step sizes and weight decays, ``0 <= eta lam < 1``.
+        T: number of steps.
+        exp_lr_scale: None, or (B,) factors c of the schedule ``eta_t = c (1 - eta lam)^{-(2t+1)}``.
+        backend: "numpy", "numba", "cupy" or "auto".
+        dtype: float64 (every backend) or longdouble / float32 (numpy only).
+    """
+    from . import ProblemError, resolve_backend
+
+    name = resolve_backend(backend)
+    dt = np.dtype(dtype)
+    if name != "numpy" and dt != np.dtype(np.float64):
+        raise ProblemError(f"backend {name!r} computes in float64 only, not {dt}")
+    A = np.asarray(problem.A, dtype=dt)
+    w = np.asarray(w0, dtype=dt)
+    if A.ndim != 3 or A.shape[1] != A.shape[2] or w.shape != A.shape[:2]:
+        raise ProblemError(f"A must be (B, d, d) and w0 (B, d); got {A.shape} and {w.shape}")
+    B = A.shape[0]
+    e = np.broadcast_to(np.asarray(eta, dtype=dt), (B,)).copy()
+    lm = np.broadcast_to(np.asarray(lam, dtype=dt), (B,)).copy()
+    c = None if exp_lr_scale is None else np.broadcast_to(np.asarray(exp_lr_scale, dtype=dt), (B,)).copy()
+    if int(T) < 0:
+        raise ProblemError(f"T must be >= 0, got {T}")
+    if np.any(~(e * lm < 1)) or np.any(e < 0) or np.any(lm < 0):
+        raise ProblemError("need eta >= 0, lam >= 0 and eta lam < 1")
+    T = int(T)
+    if name == "numpy":
+        out = _reference(A, w, e, lm, c, T)
+    elif name == "cupy":
+        cp = _cupy()
+        dev = _reference(cp.asarray(A), cp.asarray(w), cp.asarray(e), cp.asarray(lm),
+                         None if c is None else cp.asarray(c), T, cp)
+        out = tuple(None if x is None else cp.asnumpy(x) for x in dev)
+    else:
+        run = _numba_kernel()
+        shape = (B, T + 1)
+        arrs = [np.zeros(shape) for _ in range(5)]
+        extra = [np.zeros(shape) for _ in range(3)] if c is not None else [np.zeros((B, 1)) for _ in range(3)]
+        run(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, np.zeros(B) if c is None else c, T,
+            c is not None, *arrs, *extra)
+        out = (*arrs, *(extra if c is not None else (None, None, None)))
+    return SITrajectory(*out, backend=name)

@@ -1,0 +1,591 @@
+"""PL-family instance classes and the ``gd_pl`` dynamics adapter.
+
+Instance classes (constructive generators + independent membership checks):
+
+* ``pl_smooth``: f is L-smooth and satisfies the Polyak-Lojasiewicz inequality in the *book*
+  convention ``||grad f(w)||^2 >= mu (f(w) - f*)`` (Arora et al., Definition 6.2.1; Karimi-Nutini-
+  Schmidt write ``1/2 ||grad f||^2 >= mu_K (f - f*)``, so ``mu = 2 mu_K``), with the optimal value
+  ``f_star`` known.  Families: least squares ``1/2 ||A w - y||^2`` with a wide or rank-deficient A,
+  stored as the quadratic ``1/2 w^T (A^T A) w - (A^T y)^T w`` (constant dropped, so
+  ``f* = -1/2 ||y||^2``; ``mu = 2 sigma_min^+(A)^2``), and the separable scaled sine example
+  ``a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)]`` of Karimi et al. (``L = 8 a / s^2``, certified
+  ``mu_K = a / (32 s^2)``, i.e. ``mu = a / (16 s^2)``), stored with the constant ``-3a/2`` per
+  coordinate dropped.
+* ``rsi_smooth``: f is L-smooth and satisfies the restricted secant inequality
+  ``<grad f(w), w - w*> >= mu ||w - w*||^2`` with its minimizer ``w*`` known.  Families: strongly
+  convex quadratics and strongly convex quadratics plus convex log-cosh ridges, all minimised at the
+  origin (GD is translation equivariant, and centring keeps ``w*`` exact in floating point).
+
+Problems of these classes are :class:`MinimizerProblem` (a ridge-quadratic batch plus the known
+minimizer ``w*``), so that the ``gd_pl`` dynamics can report ``||w_t - w*||^2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping
+
+import numpy as np
+
+import kernels
+from kernels import Ridge, RidgeQuadratic
+
+from .dynamics import DynamicsSpec, _ridge_problem_lines, register
+from .families import (
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    _orthogonal,
+    decode_ridge,
+    encode_ridge,
+    register_class,
+    smoothness_certificate,
+)
+from .observables import PER_STEP, SCALE_OF, TRAJECTORY, Run, make_run
+
+__all__ = ["MinimizerProblem", "PLRun", "SINE_MU_OVER_L", "sine_profile"]
+
+EPS = float(np.finfo(np.float64).eps)
+# Karimi-Nutini-Schmidt: x^2 + 3 sin^2 x has L = 8 and mu_K = 1/32, i.e. book mu = 1/16 = L / 128.
+SINE_MU_OVER_L = 1.0 / 128.0
+
+
+@dataclass(frozen=True)
+class MinimizerProblem:
+    """A ridge-quadratic batch with its known minimizer ``wstar`` (B, d)."""
+
+    ridge: RidgeQuadratic
+    wstar: np.ndarray
+
+    @property
+    def batch(self) -> int:
+        return self.ridge.batch
+
+    @property
+    def dim(self) -> int:
+        return self.ridge.dim
+
+    def astype(self, dtype: Any) -> "MinimizerProblem":
+        return MinimizerProblem(self.ridge.astype(dtype), np.asarray(self.wstar, dtype=dtype))
+
+
+def _encode(problem: MinimizerProblem, i: int) -> dict[str, Any]:
+    return {**encode_ridge(problem.ridge, i), "wstar": np.asarray(problem.wstar[i], dtype=np.float64).tolist()}
+
+
+def _decode(data: dict[str, Any]) -> MinimizerProblem:
+    ridge = decode_ridge(data)
+    return MinimizerProblem(ridge, np.asarray(data["wstar"], dtype=np.float64).reshape(1, ridge.dim))
+
+
+# ------------------------------------------------------------------------------------------ PL class
+
+
+def _kappa(rng: np.random.Generator, n: int, k: Knobs) -> np.ndarray:
+    """Condition numbers L / lambda_min^+ in [1, 1e3]; some patterns pin the extremes."""
+    p = k.pattern % 4
+    if p == 1:
+        return np.ones(n)  # A^T A = L P (one nonzero eigenvalue level): the fastest rate
+    if p == 2:
+        return np.full(n, 1e3)
+    return 10.0 ** rng.uniform(0.0, 3.0, n)
+
+
+def _least_squares(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    d = k.dim
+    L = np.full(n, 10.0 ** k.log_scale)
+    # rank r <= d: r < d gives a PL function that is not strongly convex (wide A).
+    r = d if (k.pattern % 3 == 0 or d == 1) else int(rng.integers(1, d))
+    kappa = _kappa(rng, n, k)
+    lam = L[:, None] * np.exp(-np.log(kappa)[:, None] * rng.random((n, r)))
+    lam[:, 0] = L
+    if r > 1:
+        lam[:, -1] = L / kappa
+    V = _orthogonal(rng, n, d)[:, :, :r]  # (n, d, r) orthonormal columns
+    A_mat = np.sqrt(lam)[:, :, None] * np.swapaxes(V, 1, 2)  # (n, r, d), A^T A = V diag(lam) V^T
+    H = np.einsum("nri,nrj->nij", A_mat, A_mat)
+    H = 0.5 * (H + np.swapaxes(H, 1, 2))
+    y = rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1))
+    b = -np.einsum("nri,nr->ni", A_mat, y)
+    f_star = np.asarray(-0.5 * np.sum(y.astype(np.longdouble) ** 2, axis=1), dtype=np.float64)
+    wstar = np.einsum("nir,nr->ni", V, y / np.sqrt(lam))  # minimum-norm minimizer
+    w0 = wstar + rng.standard_normal((n, d)) * 10.0 ** k.log_w0
+    problem = RidgeQuadratic.quadratic(H, b)
+    # mu from the stored matrix (its rounding moves eigenvalues by ~ d eps L), kept just below it.
+    lam_stored = np.linalg.eigvalsh(H)[:, d - r]
+    mu = 2.0 * (np.minimum(lam.min(axis=1), lam_stored) - 16 * d * EPS * L)
+    return InstanceBatch("least_squares", MinimizerProblem(problem, wstar), w0,
+                         {"L": L, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))})
+
+
+def sine_profile(a: np.ndarray, s: np.ndarray, d: int) -> RidgeQuadratic:
+    """``sum_i a [(w_i/s)^2 - 3/2 cos(2 w_i / s)]`` (= a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)] - 3ad/2)
+    as a ridge quadratic: ``A = (2a/s^2) I``, ridges ``(3a/2) sin((2/s) w_i - pi/2)``."""
+    n = a.shape[0]
+    eye = np.broadcast_to(np.eye(d), (n, d, d))
+    A = (2.0 * a / s**2)[:, None, None] * eye
+    R = (2.0 / s)[:, None, None] * eye
+    c = np.broadcast_to((1.5 * a)[:, None], (n, d)).copy()
+    off = np.full((n, d), -np.pi / 2)
+    return RidgeQuadratic(np.ascontiguousarray(A), np.zeros((n, d)), np.ascontiguousarray(R), off, c, Ridge.SIN)
+
+
+def _sine(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    d = k.dim
+    L = np.full(n, 10.0 ** k.log_scale)
+    s = 10.0 ** rng.uniform(-1.0, 1.0, n)
+    a = L * s**2 / 8.0
+    problem = sine_profile(a, s, d)
+    # Start where the PL ratio is smallest (x ~ 2.2 s) or anywhere on a wide range.
+    spread = 10.0 ** k.log_w0
+    w0 = s[:, None] * rng.uniform(-3.0, 3.0, (n, d)) * max(spread, 1.0)
+    f_star = -1.5 * a * d
+    return InstanceBatch("sine", MinimizerProblem(problem, np.zeros((n, d))), w0,
+                         {"L": L, "mu": L * SINE_MU_OVER_L, "f_star": f_star, "d": np.full(n, float(d))})
+
+
+def _quadratic_pl_member(H: np.ndarray, b: np.ndarray, L: float, mu: float, f_star: float) -> str:
+    """Independent check of one quadratic instance: PSD spectrum in [0, L], every nonzero
+    eigenvalue >= mu/2, b in the range of H, and f* = -1/2 b^T H^+ b."""
+    lam, Q = np.linalg.eigh(H)
+    d = H.shape[0]
+    tol = 64 * d * EPS * max(L, float(np.abs(lam).max()))
+    if lam[0] < -tol:
+        return f"Hessian eigenvalue {lam[0]!r} < 0: not PL"
+    if lam[-1] > L + tol:
+        return f"Hessian eigenvalue {lam[-1]!r} exceeds L = {L!r}"
+    pos = lam > tol
+    if not pos.any():
+        return "zero Hessian"
+    if lam[pos].min() < mu / 2 - tol:
+        return f"PL constant mu = {mu!r} exceeds 2 lambda_min^+ = {2 * lam[pos].min()!r}"
+    if np.any((lam > tol) & (lam < 1e-6 * L)):
+        return "eigenvalue too close to zero to tell the range of H"
+    bq = Q.T @ b
+    bnorm = float(np.linalg.norm(b)) + 1e-300
+    if np.linalg.norm(bq[~pos]) > 1e3 * d * EPS * bnorm:
+        return "b is not in the range of H: f is unbounded below"
+    fmin = -0.5 * float(np.sum(bq[pos] ** 2 / lam[pos]))
+    if abs(fmin - f_star) > 1e-9 * (abs(fmin) + abs(f_star)) + 1e-300:
+        return f"f_star = {f_star!r} but -1/2 b^T H^+ b = {fmin!r}"
+    return ""
+
+
+@lru_cache(maxsize=64)
+def _normalized_sine(rho: float, off: float) -> tuple[float, float]:
+    """For g(u) = (rho/2) u^2 + sin(u + off): (min g on a fine grid, min g'^2 / (g - min g))."""
+    u = np.linspace(-60.0, 60.0, 1_200_001)
+    g = 0.5 * rho * u**2 + np.sin(u + off)
+    dg = rho * u + np.cos(u + off)
+    gmin = float(g.min())
+    gap = g - gmin
+    far = gap > 1e-6
+    return gmin, float((dg[far] ** 2 / gap[far]).min())
+
+
+def _sine_member(prob: RidgeQuadratic, i: int, L: float, mu: float, f_star: float) -> str:
+    """Independent check of a separable sine instance, per coordinate
+    phi(x) = (alpha/2) x^2 + gamma sin(beta x + off) = gamma g(beta x) with g(u) = (rho/2) u^2 + sin(u + off),
+    rho = alpha / (gamma beta^2): exact smoothness bound, and on a fine grid the minimum value (f*)
+    and the PL ratio phi'^2 / (phi - phi*) = gamma beta^2 g'^2 / (g - g*) >= mu."""
+    d = prob.dim
+    A, R, c, off = prob.A[i], prob.R[i], prob.c[i], prob.s[i]
+    alpha = float(A[0, 0])
+    beta = float(R[0, 0])
+    gamma = float(c[0])
+    if not (np.array_equal(A, alpha * np.eye(d)) and np.array_equal(R, beta * np.eye(d))
+            and np.all(c == gamma) and np.all(off == off[0]) and np.all(prob.b[i] == 0)
+            and alpha > 0 and beta > 0 and gamma > 0):
+        return "not a separable sine instance"
+    Lc = max(abs(alpha - gamma * beta**2), alpha + gamma * beta**2)
+    if Lc > L * (1 + 64 * EPS):
+        return f"certified smoothness {Lc!r} exceeds L = {L!r}"
+    rho = alpha / (gamma * beta**2)
+    gmin, ratio = _normalized_sine(round(rho, 12), float(off[0]))
+    if abs(d * gamma * gmin - f_star) > 1e-9 * abs(f_star):
+        return f"f_star = {f_star!r} but the grid minimum is {d * gamma * gmin!r}"
+    if gamma * beta**2 * ratio < mu:
+        return f"PL ratio on a grid {gamma * beta**2 * ratio!r} < mu = {mu!r}"
+    if 2 * alpha < mu:  # beyond the grid phi'^2 / (phi - phi*) tends to 2 alpha
+        return "PL fails for large |x|"
+    return ""
+
+
+def _pl_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    p: MinimizerProblem = batch.problem
+    rq = p.ridge
+    reasons = []
+    for i in range(batch.size):
+        L, mu, fs = (float(batch.attrs[k][i]) for k in ("L", "mu", "f_star"))
+        if rq.ridges == 0:
+            reasons.append(_quadratic_pl_member(np.asarray(rq.A[i], np.float64), np.asarray(rq.b[i], np.float64), L, mu, fs))
+        elif rq.psi == Ridge.SIN:
+            reasons.append(_sine_member(rq, i, L, mu, fs))
+        else:
+            reasons.append("no PL certificate for this problem type")
+    return np.array([not r for r in reasons]), reasons
+
+
+PL_CLASS = register_class(InstanceClass(
+    "pl_smooth",
+    "f is L-smooth and mu-PL in the book convention ||grad f||^2 >= mu (f - f*), with f* known",
+    (
+        Family("least_squares", _least_squares, False,
+               "1/2 ||A w - y||^2 with A wide or rank deficient (not strongly convex); mu = 2 sigma_min^+(A)^2"),
+        Family("sine", _sine, True, "a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)]: L = 8a/s^2, certified mu = a/(16 s^2)"),
+    ),
+    ("L", "mu", "f_star", "d"),
+    _pl_member,
+    _encode,
+    _decode,
+))
+
+
+# ----------------------------------------------------------------------------------------- RSI class
+
+
+def _sc_spectrum(rng: np.random.Generator, n: int, d: int, L: np.ndarray, k: Knobs) -> np.ndarray:
+    kappa = _kappa(rng, n, k)
+    lam = L[:, None] * np.exp(-np.log(kappa)[:, None] * rng.random((n, d)))
+    lam[:, 0] = L
+    if d > 1:
+        lam[:, -1] = L / kappa
+    return lam
+
+
+def _sc_quadratic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    d = k.dim
+    L = np.full(n, 10.0 ** k.log_scale)
+    lam = _sc_spectrum(rng, n, d, L, k)
+    Q = _orthogonal(rng, n, d)
+    H = np.einsum("nij,nj,nkj->nik", Q, lam, Q)
+    H = 0.5 * (H + np.swapaxes(H, 1, 2))
+    mu = np.linalg.eigvalsh(H)[:, 0] * (1 - 64 * d * EPS)
+    w0 = rng.standard_normal((n, d)) * 10.0 ** k.log_w0
+    problem = RidgeQuadratic.quadratic(H, np.zeros((n, d)))
+    Lc = smoothness_certificate(problem)
+    return InstanceBatch("sc_quadratic", MinimizerProblem(problem, np.zeros((n, d))), w0,
+                         {"L": np.maximum(L, Lc), "mu": mu, "d": np.full(n, float(d))})
+
+
+def _sc_logcosh(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    d = k.dim
+    L = np.full(n, 10.0 ** k.log_scale)
+    share = rng.uniform(0.1, 0.9, n)
+    lam = _sc_spectrum(rng, n, d, L * share, k)
+    Q = _orthogonal(rng, n, d)
+    H = np.einsum("nij,nj,nkj->nik", Q, lam, Q)
+    H = 0.5 * (H + np.swapaxes(H, 1, 2))
+    m = 1 + int(rng.integers(0, 2 * d))
+    R = rng.standard_normal((n, m, d)) / np.sqrt(d)
+    c = rng.exponential(1.0, (n, m))
+    top = np.linalg.eigvalsh(np.einsum("nki,nk,nkj->nij", R, c, R))[:, -1]
+    c = c * (L * (1 - share) / top)[:, None]
+    problem = RidgeQuadratic(H, np.zeros((n, d)), R, np.zeros((n, m)), c, Ridge.LOGCOSH)
+    mu = np.linalg.eigvalsh(H)[:, 0] * (1 - 64 * d * EPS)
+    Lc = smoothness_certificate(problem)
+    w0 = rng.standard_normal((n, d)) * 10.0 ** k.log_w0
+    return InstanceBatch("sc_logcosh", MinimizerProblem(problem, np.zeros((n, d))), w0,
+                         {"L": np.maximum(L, Lc), "mu": mu, "d": np.full(n, float(d))})
+
+
+def _rsi_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    """RSI with constant mu around w* holds when Hess = A + (convex ridge part) with A >= mu I and
+    grad f(w*) = 0: then <grad f(w), w - w*> >= mu ||w - w*||^2.  Checked from the arrays."""
+    p: MinimizerProblem = batch.problem
+    rq = p.ridge
+    lam_min = np.linalg.eigvalsh(np.asarray(rq.A, np.float64))[:, 0]
+    cert = smoothness_certificate(rq)
+    reasons = []
+    for i in range(batch.size):
+        L, mu = float(batch.attrs["L"][i]), float(batch.attrs["mu"][i])
+        ws = np.asarray(p.wstar[i], np.float64)
+        z = rq.R[i] @ ws + rq.s[i]
+        grad = rq.A[i] @ ws + rq.b[i] + rq.R[i].T @ (rq.c[i] * np.tanh(z)) if rq.ridges else rq.A[i] @ ws + rq.b[i]
+        if rq.ridges and (rq.psi != Ridge.LOGCOSH or np.any(rq.c[i] < 0)):
+            reasons.append("ridges are not convex log-cosh terms")
+        elif np.linalg.norm(grad) > 64 * rq.dim * EPS * (L * np.linalg.norm(ws) + np.linalg.norm(rq.b[i])):
+            reasons.append(f"grad f(w*) = {grad.tolist()!r} is not zero")
+        elif lam_min[i] < mu:
+            reasons.append(f"lambda_min(A) = {lam_min[i]!r} < mu = {mu!r}")
+        elif cert[i] > L * (1 + 16 * rq.dim * EPS):
+            reasons.append(f"certified smoothness {cert[i]!r} exceeds L = {L!r}")
+        else:
+            reasons.append("")
+    return np.array([not r for r in reasons]), reasons
+
+
+RSI_CLASS = register_class(InstanceClass(
+    "rsi_smooth",
+    "f is L-smooth and satisfies RSI <grad f(w), w - w*> >= mu ||w - w*||^2 around its known minimizer w*",
+    (
+        Family("sc_quadratic", _sc_quadratic, False, "strongly convex quadratic 1/2 w^T A w, A in [mu, L]"),
+        Family("sc_logcosh", _sc_logcosh, True, "strongly convex quadratic plus convex log-cosh ridges through w* = 0"),
+    ),
+    ("L", "mu", "d"),
+    _rsi_member,
+    _encode,
+    _decode,
+))
+
+
+# ------------------------------------------------------------------------------------ gd_pl dynamics
+
+
+@dataclass(frozen=True)
+class PLRun(Run):
+    """A GD run plus squared distances to the known minimizer and their rounding scales."""
+
+    dist2: np.ndarray | None = None  # (n, T+1)
+    dist2abs: np.ndarray | None = None  # (n, T+1): sum_i (|w_i| + |w*_i|)^2
+
+
+def _run_gd_pl(exp: Any, problem: MinimizerProblem, w0: np.ndarray, env: dict[str, np.ndarray], *,
+               backend: str, seed: int, instance_ids: np.ndarray, dtype: Any) -> PLRun:
+    eta = np.asarray(env["eta"], dtype=dtype)
+    rq = problem.ridge.astype(dtype)
+    tr = kernels.gd(rq, np.asarray(w0, dtype=dtype), eta, exp.horizon, backend=backend, dtype=dtype, keep_iterates=True)
+    base = make_run(rq, tr, eta)
+    ws = np.asarray(problem.wstar, dtype=tr.w.dtype)[:, None, :]
+    diff = tr.w - ws
+    return PLRun(base.traj, base.fabs, base.efabs, dist2=np.sum(diff * diff, axis=2),
+                 dist2abs=np.sum((np.abs(tr.w) + np.abs(ws)) ** 2, axis=2))
+
+
+def _path_length(r: Run) -> np.ndarray:
+    """sum_t ||w_{t+1} - w_t|| over the whole run."""
+    steps = np.diff(r.traj.w, axis=1)
+    return np.sqrt(np.sum(steps * steps, axis=2)).sum(axis=1)
+
+
+def _displacement(r: Run) -> np.ndarray:
+    """||w_T - w_0||."""
+    dw = r.traj.w[:, -1] - r.traj.w[:, 0]
+    return np.sqrt(np.sum(dw * dw, axis=1))
+
+
+def _steps(r: Run, offset: int) -> np.ndarray:
+    n, T1 = r.traj.f.shape
+    return np.broadcast_to(np.arange(offset, T1 - 1 + offset, dtype=r.traj.f.dtype), (n, T1 - 1))
+
+
+_PL_PER_STEP = {k: v for k, v in PER_STEP.items() if k not in ("ef_next", "eg2_t", "efabs_next")}
+_PL_PER_STEP.update({
+    "step_t": lambda r: _steps(r, 0),
+    "dist2_t": lambda r: r.dist2[:, :-1],
+    "dist2_next": lambda r: r.dist2[:, 1:],
+    "dist2abs_t": lambda r: r.dist2abs[:, :-1],
+    "dist2abs_next": lambda r: r.dist2abs[:, 1:],
+})
+_PL_TRAJECTORY = dict(TRAJECTORY)
+_PL_TRAJECTORY.update({
+    "dist2_first": lambda r: r.dist2[:, 0],
+    "dist2_last": lambda r: r.dist2[:, -1],
+    "dist2abs_first": lambda r: r.dist2abs[:, 0],
+    "dist2abs_last": lambda r: r.dist2abs[:, -1],
+    "path_length": _path_length,
+    "displacement": _displacement,
+})
+_PL_SCALE_OF = {k: v for k, v in SCALE_OF.items() if k != "ef_next"}
+_PL_SCALE_OF.update({"dist2_t": "dist2abs_t", "dist2_next": "dist2abs_next", "dist2_first": "dist2abs_first",
+                     "dist2_last": "dist2abs_last"})
+
+
+def _gd_pl_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
+    lines = _ridge_problem_lines(d, params) + [
+        f"wstar = np.array([{d['wstar']!r}], dtype=ld)",
+        f"tr = gd(problem, w0, eta, {d['T']}, dtype=ld, keep_iterates=True)",
+        "dist2 = ((tr.w - wstar[:, None, :]) ** 2).sum(axis=2)",
+    ]
+    t = 0 if step is None else int(step)
+    obs = {
+        "f_t": f"tr.f[0, {t}]", "f_next": f"tr.f[0, {t + 1}]", "gnorm2_t": f"tr.gnorm2[0, {t}]",
+        "gnorm2_next": f"tr.gnorm2[0, {t + 1}]", "f_first": "tr.f[0, 0]", "f_last": "tr.f[0, -1]",
+        "gnorm2_mean": "tr.gnorm2[0, :-1].mean()", "gnorm2_min": "tr.gnorm2[0, :-1].min()",
+        "horizon": f"ld({d['T']})", "eta": "eta[0]", "step_t": f"ld({t})",
+        "dist2_t": f"dist2[0, {t}]", "dist2_next": f"dist2[0, {t + 1}]", "dist2_first": "dist2[0, 0]",
+        "dist2_last": "dist2[0, -1]",
+        "path_length": "np.sqrt((np.diff(tr.w, axis=1) ** 2).sum(axis=2)).sum()",
+        "displacement": "np.sqrt(((tr.w[0, -1] - tr.w[0, 0]) ** 2).sum())",
+    }
+    return lines, obs
+
+
+register(DynamicsSpec(
+    "gd_pl", _run_gd_pl, _PL_PER_STEP, _PL_TRAJECTORY, _PL_SCALE_OF, ("eta",), _gd_pl_snippet,
+    "gradient descent on a problem with a known minimizer w*: the gd observables plus the step index "
+    "t and the squared distance ||w_t - w*||^2",
+))
+
+
+SINE_CLASS = register_class(InstanceClass(
+    "pl_sine",
+    "f = a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)] (Karimi-Nutini-Schmidt's PL example): L = 8a/s^2, "
+    "certified book-convention mu = a/(16 s^2) (mu_K = 1/32 at a = s = 1), f* known",
+    tuple(f for f in PL_CLASS.families if f.name == "sine"),
+    ("L", "mu", "f_star", "d"),
+    _pl_member,
+    _encode,
+    _decode,
+))
+
+
+# ------------------------------------------- weakly-quasi-convex: the quartic-Huber counterexample
+
+
+@dataclass(frozen=True)
+class QuarticProblem:
+    """A batch of ``f = a sum_i h(w_i / s)`` (see :mod:`kernels.pl`), minimizer ``w* = 0``."""
+
+    a: np.ndarray  # (B,)
+    s: np.ndarray  # (B,)
+    dim: int
+
+    @property
+    def batch(self) -> int:
+        return self.a.shape[0]
+
+    def astype(self, dtype: Any) -> "QuarticProblem":
+        return QuarticProblem(np.asarray(self.a, dtype=dtype), np.asarray(self.s, dtype=dtype), self.dim)
+
+
+def _quartic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    d = k.dim
+    L = np.full(n, 10.0 ** k.log_scale)
+    s = 10.0 ** rng.uniform(-1.0, 1.0, n)
+    a = L * s**2 / 12.0
+    w0 = s[:, None] * rng.uniform(-1.0, 1.0, (n, d)) * 10.0 ** (k.log_w0 + 1.0)
+    if k.pattern % 4 == 1:
+        w0 = np.broadcast_to(s[:, None], (n, d)).copy()  # w0 = s (the seed's w0 = 1)
+    return InstanceBatch("quartic_huber", QuarticProblem(a, s, d), w0,
+                         {"L": L, "mu": np.ones(n), "f_star": np.zeros(n), "d": np.full(n, float(d))})
+
+
+def _quartic_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    """h is convex (h'' = 12 u^2 on [-1, 1], 12 outside; C^2 at |u| = 1: values 1 = 6 - 8 + 3,
+    slopes 4 = 12 - 8, curvatures 12 = 12), so f is convex: <grad f, w - w*> >= f - f* (mu = 1
+    weak quasi-convexity), f* = 0 at w* = 0, and f is (12 a / s^2)-smooth.  Checked from (a, s)."""
+    p: QuarticProblem = batch.problem
+    u = np.array([1.0])
+    h_in, h_out = u**4, 6 * u**2 - 8 * u + 3
+    glued = bool(h_in[0] == h_out[0] == 1.0 and 4 * u[0] ** 3 == 12 * u[0] - 8)
+    reasons = []
+    for i in range(batch.size):
+        a, s = float(p.a[i]), float(p.s[i])
+        L, mu, fs = (float(batch.attrs[k][i]) for k in ("L", "mu", "f_star"))
+        if not glued or a <= 0 or s <= 0:
+            reasons.append("not a quartic-Huber instance")
+        elif 12 * a / s**2 > L * (1 + 8 * EPS):
+            reasons.append(f"smoothness 12 a / s^2 = {12 * a / s**2!r} exceeds L = {L!r}")
+        elif mu > 1.0:
+            reasons.append(f"weak quasi-convexity constant {mu!r} > 1 is not certified for a convex f")
+        elif fs != 0.0:
+            reasons.append(f"f* = 0, not {fs!r}")
+        else:
+            reasons.append("")
+    return np.array([not r for r in reasons]), reasons
+
+
+def _quartic_encode(problem: QuarticProblem, i: int) -> dict[str, Any]:
+    return {"a": float(problem.a[i]), "s": float(problem.s[i]), "dim": int(problem.dim)}
+
+
+def _quartic_decode(data: dict[str, Any]) -> QuarticProblem:
+    return QuarticProblem(np.array([data["a"]], dtype=np.float64), np.array([data["s"]], dtype=np.float64), int(data["dim"]))
+
+
+WQC_CLASS = register_class(InstanceClass(
+    "wqc_quartic",
+    "f = a sum_i h(w_i/s), h(u) = u^4 (|u| <= 1), 6u^2 - 8|u| + 3 (|u| > 1): C^2, convex (so mu = 1 "
+    "weakly-quasi-convex: <grad f(w), w - w*> >= mu (f(w) - f*)), L = 12a/s^2-smooth, f* = 0 at w* = 0",
+    (Family("quartic_huber", _quartic, False, "separable quartic-Huber: convex, smooth, not PL near 0"),),
+    ("L", "mu", "f_star", "d"),
+    _quartic_member,
+    _quartic_encode,
+    _quartic_decode,
+))
+
+
+def _run_gd_quartic(exp: Any, problem: QuarticProblem, w0: np.ndarray, env: dict[str, np.ndarray], *,
+                    backend: str, seed: int, instance_ids: np.ndarray, dtype: Any) -> PLRun:
+    from kernels.pl import gd_quartic_huber  # noqa: PLC0415
+
+    eta = np.asarray(env["eta"], dtype=dtype)
+    r = gd_quartic_huber(problem.a, problem.s, w0, eta, exp.horizon, backend=backend, dtype=dtype)
+    traj = kernels.Trajectory(f=r.f, gnorm2=r.gnorm2, w_last=r.w[:, -1], w=r.w, ef_next=None, eg2=None,
+                              backend=r.backend, dtype=np.dtype(dtype).name)
+    dist2 = np.sum(r.w * r.w, axis=2)
+    return PLRun(traj, r.fabs, None, dist2=dist2, dist2abs=dist2)
+
+
+def _gd_quartic_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
+    lines = [
+        "import numpy as np",
+        "from kernels.pl import gd_quartic_huber",
+        "ld = np.longdouble",
+        f"w0 = np.array([{d['w0']!r}], dtype=ld)",
+        f"eta = np.array([{params['eta']!r}], dtype=ld)",
+        f"tr = gd_quartic_huber(np.array([{d['a']!r}], dtype=ld), np.array([{d['s']!r}], dtype=ld), w0, eta, "
+        f"{d['T']}, dtype=ld)",
+        "dist2 = (tr.w ** 2).sum(axis=2)",
+    ]
+    t = 0 if step is None else int(step)
+    obs = {
+        "f_t": f"tr.f[0, {t}]", "f_next": f"tr.f[0, {t + 1}]", "gnorm2_t": f"tr.gnorm2[0, {t}]",
+        "gnorm2_next": f"tr.gnorm2[0, {t + 1}]", "f_first": "tr.f[0, 0]", "f_last": "tr.f[0, -1]",
+        "gnorm2_mean": "tr.gnorm2[0, :-1].mean()", "gnorm2_min": "tr.gnorm2[0, :-1].min()",
+        "horizon": f"ld({d['T']})", "eta": "eta[0]", "step_t": f"ld({t})",
+        "dist2_t": f"dist2[0, {t}]", "dist2_next": f"dist2[0, {t + 1}]", "dist2_first": "dist2[0, 0]",
+        "dist2_last": "dist2[0, -1]",
+    }
+    return lines, obs
+
+
+register(DynamicsSpec(
+    "gd_quartic", _run_gd_quartic, _PL_PER_STEP, _PL_TRAJECTORY, _PL_SCALE_OF, ("eta",), _gd_quartic_snippet,
+    "gradient descent on the separable quartic-Huber function (kernels.pl); the gd_pl observables with w* = 0",
+))
+
+
+# ------------------------------------ over-parameterized linear least squares (Oymak-Soltanolkotabi)
+
+
+def _overparam_linear(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    """``1/2 ||X theta - y||^2`` with X (r x d), r <= d, full row rank: the O-S key lemma's linear case
+    (Jacobian X, Lipschitz constant 0), ``alpha = sigma_min(X) / 2``, ``beta = ||X||``."""
+    b = _least_squares(rng, n, k)
+    attrs = dict(b.attrs)
+    attrs["alpha"] = np.sqrt(attrs["mu"] / 2.0) / 2.0 * (1 - 8 * EPS)
+    attrs["beta"] = np.sqrt(attrs["L"]) * (1 + 8 * EPS)
+    return InstanceBatch("overparam_linear", b.problem, b.w0, attrs)
+
+
+def _os_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    ok, why = _pl_member(batch)
+    lam = np.linalg.eigvalsh(np.asarray(batch.problem.ridge.A, np.float64))
+    reasons = list(why)
+    for i in range(batch.size):
+        if reasons[i]:
+            continue
+        top = lam[i, -1]
+        tol = 64 * batch.problem.dim * EPS * top  # eigenvalue rounding, as in the PL check
+        pos = lam[i][lam[i] > tol]
+        if batch.attrs["beta"][i] ** 2 < top - tol:
+            reasons[i] = f"beta^2 = {batch.attrs['beta'][i] ** 2!r} < ||X||^2 = {top!r}"
+        elif 4 * batch.attrs["alpha"][i] ** 2 > pos.min() + tol:
+            reasons[i] = f"2 alpha = {2 * batch.attrs['alpha'][i]!r} > sigma_min(X) = {np.sqrt(pos.min())!r}"
+    return np.array([not r for r in reasons]), reasons
+
+
+OS_CLASS = register_class(InstanceClass(
+    "os_linear",
+    "L(theta) = 1/2 ||X theta - y||^2, X wide with full row rank: sigma_min(X) >= 2 alpha, ||X|| <= beta, "
+    "Jacobian Lipschitz constant 0; stored as a quadratic with f* = -1/2 ||y||^2, so ||r||^2 = 2 (f - f*)",
+    (Family("overparam_linear", _overparam_linear, False, "wide full-row-rank least squares"),),
+    ("L", "mu", "f_star", "d", "alpha", "beta"),
+    _os_member,
+    _encode,
+    _decode,
+))

@@ -1,0 +1,307 @@
+"""Inline SVG pieces for the HTML report: LaTeX rendered offline, line plots, the dependency graph.
+
+Everything here is computed from records alone and written as plain SVG markup, so the page needs
+no network, no fonts and no scripts to show it.  LaTeX goes through matplotlib's mathtext parser
+(``TextPath``: glyph outlines, no figure, no TeX installation); plots and the graph are drawn by
+hand (a matplotlib figure per plot would cost ~50 ms each, too slow for a whole catalogue).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from html import escape
+from typing import Any, Iterable, Sequence
+
+__all__ = ["math_svg", "line_plot", "bars_plot", "dependency_graph", "num", "fmt"]
+
+
+def num(v: Any) -> float:
+    """A record number (JSON writes non-finite floats as strings) as a float."""
+    if v is None:
+        return math.nan
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return math.nan
+    return float(v)
+
+
+def fmt(v: Any, digits: int = 6) -> str:
+    x = num(v)
+    if math.isnan(x):
+        return "n/a" if v is None else "nan"
+    return f"{x:.{digits}g}"
+
+
+# --- LaTeX -------------------------------------------------------------------------------------
+
+# SymPy LaTeX that mathtext does not know, rewritten to what it does.
+_REWRITES = (
+    (re.compile(r"\\operatorname\{([^{}]*)\}"), r"\\mathrm{\1}"),
+    (re.compile(r"\\text\{([^{}]*)\}"), r"\\mathrm{\1}"),
+    (re.compile(r"\\mathbb\{E\}"), r"\\mathrm{E}"),
+    (re.compile(r"\\limits"), ""),
+    (re.compile(r"\\displaystyle"), ""),
+)
+
+
+def _mathtext(latex: str) -> str:
+    s = latex.strip()
+    for pat, rep in _REWRITES:
+        s = pat.sub(rep, s)
+    return "$" + s + "$"
+
+
+@lru_cache(maxsize=4096)
+def math_svg(latex: str, size: float = 13.0) -> str | None:
+    """``latex`` as an inline SVG of glyph outlines (no fonts needed), or None when matplotlib is
+    missing or its mathtext cannot parse the string (the caller then shows the source)."""
+    if not latex or not latex.strip():
+        return None
+    try:
+        from matplotlib.font_manager import FontProperties
+        from matplotlib.textpath import TextPath
+    except ImportError:  # pragma: no cover - matplotlib is a declared dependency
+        return None
+    try:
+        path = TextPath((0, 0), _mathtext(latex), prop=FontProperties(size=size))
+        ext = path.get_extents()
+    except Exception:  # noqa: BLE001 - mathtext raises ValueError and friends on unknown commands
+        return None
+    if not math.isfinite(ext.width) or ext.width <= 0:
+        return None
+    pad = 1.0
+    x0, y0, x1, y1 = ext.x0 - pad, min(ext.y0, -0.25 * size) - pad, ext.x1 + pad, max(ext.y1, 0.75 * size) + pad
+    parts = []
+    for verts, code in path.iter_segments(simplify=False, curves=True):
+        pts = " ".join(f"{verts[i] - x0:.2f},{y1 - verts[i + 1]:.2f}" for i in range(0, len(verts), 2))
+        parts.append({1: "M", 2: "L", 3: "Q", 4: "C"}.get(int(code), "Z") + (pts if int(code) != 79 else ""))
+    d = "".join(parts)
+    w, h = x1 - x0, y1 - y0
+    px = 1.25  # points to CSS pixels (at 96 dpi 1pt = 1.333px; a little tighter reads better)
+    return (
+        f'<svg class="math" role="img" aria-label="{escape(latex)}" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{w * px:.1f}" height="{h * px:.1f}" viewBox="0 0 {w:.2f} {h:.2f}" '
+        f'style="vertical-align:{-(-y0) * px:.1f}px"><title>{escape(latex)}</title>'
+        f'<path d="{d}" fill="currentColor"/></svg>'
+    )
+
+
+# --- plots -------------------------------------------------------------------------------------
+
+COLORS = {"observed": "#1f77b4", "bound": "#d62728", "margin": "#2ca02c", "other": "#7f7f7f",
+          "t0": "#9467bd", "t1": "#8c564b", "t2": "#17becf"}
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return []
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    start = math.ceil(lo / step) * step
+    out, t = [], start
+    while t <= hi + 1e-9 * step:
+        out.append(0.0 if abs(t) < 1e-12 * step else t)
+        t += step
+    return out
+
+
+def _finite(values: Iterable[Any]) -> list[float]:
+    return [x for x in (num(v) for v in values) if math.isfinite(x)]
+
+
+def line_plot(
+    series: Sequence[tuple[str, Sequence[Any], Sequence[Any], str]],
+    *,
+    title: str,
+    xlabel: str = "step t",
+    marker: float | None = None,
+    zero_line: bool = False,
+    width: int = 460,
+    height: int = 210,
+    allow_log: bool = True,
+    css_class: str = "plot",
+) -> str:
+    """A small line chart; the y axis is logarithmic when every value is positive and they span
+    more than two decades.  ``series``: (label, xs, ys, colour)."""
+    ys_all = [y for _, _, ys, _ in series for y in _finite(ys)]
+    xs_all = [x for _, xs, _, _ in series for x in _finite(xs)]
+    ml, mr, mt, mb = 80, 10, 24, 40
+    pw, ph = width - ml - mr, height - mt - mb
+    out = [f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+           f'<title>{escape(title)}</title>',
+           f'<text x="{ml}" y="15" class="ptitle">{escape(title)}</text>']
+    if not ys_all or not xs_all:
+        out.append(f'<text x="{ml + 10}" y="{mt + ph / 2}" class="pnote">no finite values to plot</text></svg>')
+        return "".join(out)
+    log = allow_log and min(ys_all) > 0 and max(ys_all) / min(ys_all) > 100
+    f = (lambda v: math.log10(v)) if log else (lambda v: v)
+    lo, hi = min(f(y) for y in ys_all), max(f(y) for y in ys_all)
+    if zero_line and not log:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi - lo <= 1e-300 or (not log and hi - lo <= 1e-12 * max(abs(hi), abs(lo))):
+        c = hi
+        span = abs(c) * 1e-6 if c else 1.0
+        lo, hi = c - span, c + span
+    pad = 0.06 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    x_lo, x_hi = min(xs_all), max(xs_all)
+    if x_hi <= x_lo:
+        x_lo, x_hi = x_lo - 1, x_hi + 1
+
+    def px(x: float) -> float:
+        return ml + (x - x_lo) / (x_hi - x_lo) * pw
+
+    def py(v: float) -> float:
+        return mt + (hi - v) / (hi - lo) * ph
+
+    out.append(f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" class="pframe"/>')
+    yt = [float(k) for k in range(math.ceil(lo), math.floor(hi) + 1)] if log else _nice_ticks(lo, hi)
+    if log and len(yt) > 7:
+        yt = yt[:: math.ceil(len(yt) / 6)]
+    if log and not yt:
+        yt = [lo + (hi - lo) / 2]
+    digits = 3
+    while not log and digits < 12 and len({f"{t:.{digits}g}" for t in yt}) < len(yt):
+        digits += 1
+    for t in yt:
+        y = py(t)
+        label = (f"1e{int(t)}" if float(t).is_integer() else f"{10 ** t:.3g}") if log else f"{t:.{digits}g}"
+        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" class="pgrid"/>'
+                   f'<text x="{ml - 4}" y="{y + 3:.1f}" class="ptick" text-anchor="end">{label}</text>')
+    for t in _nice_ticks(x_lo, x_hi, 6):
+        x = px(t)
+        out.append(f'<text x="{x:.1f}" y="{mt + ph + 13}" class="ptick" text-anchor="middle">{t:g}</text>')
+    out.append(f'<text x="{ml + pw / 2}" y="{height - 4}" class="ptick" text-anchor="middle">{escape(xlabel)}'
+               f'{" (log y)" if log else ""}</text>')
+    if zero_line and not log and lo < 0 < hi:
+        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{py(0):.1f}" y2="{py(0):.1f}" class="pzero"/>')
+    if marker is not None and x_lo <= marker <= x_hi:
+        out.append(f'<line x1="{px(marker):.1f}" x2="{px(marker):.1f}" y1="{mt}" y2="{mt + ph}" class="pmark"/>')
+    lx = ml + 6
+    for i, (label, xs, ys, colour) in enumerate(series):
+        dash = ' stroke-dasharray="6,4"' if i % 2 else ""
+        pts = [(px(num(x)), py(f(num(y)))) for x, y in zip(xs, ys)
+               if math.isfinite(num(x)) and math.isfinite(num(y)) and (not log or num(y) > 0)]
+        if not pts:
+            continue
+        if len(pts) == 1:
+            x, y = pts[0]
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
+        else:
+            d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+            out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="1.8"{dash}/>')
+        out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="{colour}">{escape(label)}</text>')
+        lx += 12 + 7.2 * len(label)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bars_plot(rows: Sequence[tuple[str, float, float]], *, title: str, width: int = 460) -> str:
+    """Observed vs bound as paired horizontal bars (one pair per instance), for claims with a
+    single value per instance.  ``rows``: (label, observed, bound)."""
+    ml, mr = 100, 120
+    rowh = 34
+    height = 30 + rowh * len(rows) + 10
+    vals = [abs(v) for _, o, b in rows for v in (o, b) if math.isfinite(v)]
+    top = max(vals) if vals and max(vals) > 0 else 1.0
+    out = [f'<svg class="plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
+           f'<text x="8" y="15" class="ptitle">{escape(title)}</text>']
+    pw = width - ml - mr
+    for i, (label, o, b) in enumerate(rows):
+        y = 28 + i * rowh
+        out.append(f'<text x="8" y="{y + 14}" class="ptick">{escape(label)}</text>')
+        for j, (name, v) in enumerate((("observed", o), ("bound", b))):
+            w = pw * abs(v) / top if math.isfinite(v) else 0
+            yy = y + j * 14
+            faded = ' fill-opacity="0.45"' if v < 0 else ""
+            out.append(f'<rect x="{ml}" y="{yy}" width="{max(w, 1):.1f}" height="11" fill="{COLORS[name]}"{faded}/>'
+                       f'<text x="{ml + max(w, 1) + 4:.1f}" y="{yy + 9}" class="ptick">{name} {fmt(v, 4)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+# --- dependency graph --------------------------------------------------------------------------
+
+VERDICT_COLORS = {"proved": "#1a7f37", "pass": "#2da44e", "fail": "#cf222e", "inconclusive": "#bf8700",
+                  "error": "#8250df", "none": "#6e7781"}
+
+
+def dependency_graph(nodes: Sequence[dict[str, Any]]) -> str:
+    """The lemma dependency graph as SVG: one box per theorem (colour: its worst verdict; a dashed
+    orange outline when a claim's verdict rests on a lemma that did not hold), an arrow from each
+    lemma to the theorems that use it.  ``nodes``: {"id", "verdict", "inherited", "depends_on",
+    "unexpected"}; layers come from networkx's topological generations."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    info = {n["id"]: n for n in nodes}
+    for n in nodes:
+        g.add_node(n["id"])
+    for n in nodes:
+        for dep in n.get("depends_on", ()):
+            if dep not in info:
+                g.add_node(dep)
+                info[dep] = {"id": dep, "verdict": "none", "inherited": False, "depends_on": (), "external": True}
+            g.add_edge(dep, n["id"])
+    try:
+        layers = [sorted(layer) for layer in nx.topological_generations(g)]
+    except nx.NetworkXUnfeasible:
+        layers = [sorted(g.nodes)]
+    charw, boxh, gapx, gapy, margin = 6.4, 26, 18, 46, 10
+    widths = {n: len(n) * charw + 16 for n in g.nodes}
+    row_w = [sum(widths[n] for n in layer) + gapx * (len(layer) - 1) for layer in layers]
+    width = max(max(row_w, default=100) + 2 * margin, 640)
+    height = len(layers) * (boxh + gapy) - gapy + 2 * margin + 18
+    pos: dict[str, tuple[float, float]] = {}
+    for i, layer in enumerate(layers):
+        x = margin + (width - 2 * margin - row_w[i]) / 2
+        y = margin + i * (boxh + gapy)
+        for n in layer:
+            pos[n] = (x, y)
+            x += widths[n] + gapx
+    out = [f'<svg class="depgraph" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+           f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="lemma dependency graph">'
+           '<title>lemma dependency graph</title><defs><marker id="thmcheck-arrow" viewBox="0 0 10 10" refX="10" '
+           'refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
+           'fill="#57606a"/></marker></defs>']
+    for a, b in g.edges:
+        (xa, ya), (xb, yb) = pos[a], pos[b]
+        x1, y1 = xa + widths[a] / 2, ya + boxh
+        x2, y2 = xb + widths[b] / 2, yb
+        out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#57606a" '
+                   f'stroke-width="1.2" marker-end="url(#thmcheck-arrow)"/>')
+    for n in g.nodes:
+        x, y = pos[n]
+        meta = info[n]
+        colour = VERDICT_COLORS.get(meta.get("verdict", "none"), VERDICT_COLORS["none"])
+        dash = ' stroke="#fb8500" stroke-width="3" stroke-dasharray="5,3"' if meta.get("inherited") else \
+            ' stroke="#24292f" stroke-width="0.8"'
+        tip = f'{n}: {meta.get("verdict", "none")}' + ("; rests on a lemma that did not hold" if meta.get("inherited") else "")
+        href = f"#thm-{_anchor(n)}" if not meta.get("external") else None
+        box = (f'<g class="gnode" data-theorem="{escape(n)}"><title>{escape(tip)}</title>'
+               f'<rect x="{x:.1f}" y="{y:.1f}" width="{widths[n]:.1f}" height="{boxh}" rx="5" fill="{colour}"{dash}/>'
+               f'<text x="{x + widths[n] / 2:.1f}" y="{y + 17:.1f}" text-anchor="middle" class="gtext">{escape(n)}</text></g>')
+        out.append(f'<a href="{href}">{box}</a>' if href else box)
+    ly = height - 8
+    lx = margin
+    for v in ("proved", "pass", "fail", "inconclusive", "error"):
+        out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{VERDICT_COLORS[v]}"/>'
+                   f'<text x="{lx + 13}" y="{ly}" class="ptick">{v}</text>')
+        lx += 22 + 6.4 * len(v)
+    out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="none" stroke="#fb8500" stroke-width="2" '
+               f'stroke-dasharray="3,2"/><text x="{lx + 13}" y="{ly}" class="ptick">rests on a lemma that did not hold</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _anchor(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text)

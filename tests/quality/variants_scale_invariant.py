@@ -1,0 +1,45 @@
+"""False variants of the scale-invariant family (family 6): each must be refuted at the quick budget.
+
+Each changes one thing a careless reading might change: a power of the weight-decay factor, a
+constant, the exponent of the learning-rate schedule.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from theorems.catalogue import scale_invariant as S
+from theorems.spec import Assumption, Citation, Claim, ClaimKind, Theorem, Verdict
+
+HERE = Citation("thmcheck quality suite", "false variant of the scale-invariant family")
+eta, lam, rho, G, W, W1, f0, f1, Gbar = S.eta, S.lam, S.rho, S.G, S.W, S.W1, S.f0, S.f1, S.Gbar
+DECAY = Assumption("decay", eta * lam <= sympy.Rational(1, 2), "eta lam <= 1/2")
+
+
+def _variant(vid: str, title: str, base: Theorem, relation, statement: str, kind=ClaimKind.PER_STEP,
+             symbols=None, dynamics=None, settings=None) -> Theorem:
+    return Theorem(settings=dict(settings or {}),
+        id=vid, title=title, citation=HERE, symbols=symbols or base.symbols, structure=base.structure,
+        dynamics=dynamics or base.dynamics, assumptions=base.assumptions, search=base.search,
+        claims=(Claim("false_claim", relation, statement, kind=kind, expect=Verdict.FAIL),),
+        horizon=base.horizon, dims=base.dims,
+    )
+
+
+VARIANTS = [
+    _variant("quality.si_pythagoras_first_power", "(13.4) with (1 - eta lam) instead of its square",
+             S.pythagoras, W1 - (1 - eta * lam) * W - eta**2 * G >= 0,
+             "||w_{t+1}||^2 >= (1 - eta lam) ||w_t||^2 + eta^2 ||grad L(w_t)||^2"),
+    _variant("quality.si_decrease_without_2", "Theorem 13.4.6 without the factor 2",
+             S.theorem_13_4_6, f0 - f1 >= eta * (1 - rho * eta / W) * G,
+             "L(w_t) - L(w_{t+1}) >= eta (1 - rho eta / ||w_t||^2) ||grad L(w_t)||^2"),
+    _variant("quality.si_gradient_quarter_rho", "Lemma 13.4.3(1) with rho/4 instead of pi rho",
+             S.lemma_13_4_3, Gbar <= rho**2 / 16, "||grad L(w)|| <= rho/4 at ||w|| = 1"),
+    _variant("quality.si_pythagoras_without_decay", "(13.4) without the weight-decay factor",
+             S.pythagoras, W1 - W - eta**2 * G >= 0,
+             "||w_{t+1}||^2 >= ||w_t||^2 + eta^2 ||grad L(w_t)||^2 (weight decay forgotten)"),
+    _variant("quality.si_exp_lr_even_exponent", "Theorem 13.3.1 with eta_t = eta (1 - eta lam)^(-2t)",
+             S.exp_lr, S.direrr <= 0,
+             "w_t and v_t (eta_t = eta (1 - eta lam)^(-2t), one power short) point the same way at every t",
+             settings={"schedule_offset": 1}),
+]
