@@ -145,7 +145,13 @@ def atoms_abs_scale(expr, args: Sequence[sympy.Symbol]) -> Callable:
     if isinstance(expr, Relational):
         expr = expr.lhs - expr.rhs
     terms = sympy.Add.make_args(sympy.expand(expr))
-    scale = sympy.Add(*[sympy.Abs(t) for t in terms])
+
+    def spread(u: sympy.Expr) -> sympy.Expr:
+        # |u| can be tiny while the terms u is computed from are not: an identity written as
+        # Abs(x - y) <= 0 must be judged against |x| + |y|, not against |x - y|.
+        return sympy.Add(*[sympy.Abs(v) for v in sympy.Add.make_args(sympy.expand(u))])
+
+    scale = sympy.Add(*[sympy.Abs(t.replace(sympy.Abs, spread)) for t in terms])
     return compile_numpy(scale, args)
 
 

@@ -233,6 +233,8 @@ def snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
     dynamics adapter) and prints both sides of the claim."""
     dyn = numeric.DYNAMICS[dynamics_name(thm)]
     lines, observables = dyn.snippet(found.data, found.params, found.step)
+    if "import math" not in "\n".join(lines):
+        lines = ["import math  # sympy.pycode writes constants such as math.pi"] + list(lines)
     names = {s: sympy.Symbol(_key(thm, s)) for s in claim.relation.free_symbols}
     for s in sorted(claim.relation.free_symbols, key=lambda x: x.name):
         key = _key(thm, s)
