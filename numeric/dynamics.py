@@ -73,7 +73,7 @@ def _run_sgd(exp: Any, problem: kernels.RidgeQuadratic, w0: np.ndarray, env: dic
     return make_run(problem.astype(dtype), tr, eta)
 
 
-def _ridge_problem_lines(d: dict[str, Any], params: Mapping[str, float]) -> list[str]:
+def ridge_problem_lines(d: dict[str, Any], params: Mapping[str, float]) -> list[str]:
     return [
         "import numpy as np",
         "from kernels import Ridge, RidgeQuadratic, gd, sgd",
@@ -97,13 +97,13 @@ def _gd_observables(d: dict[str, Any], step: int | None) -> dict[str, str]:
 
 
 def _gd_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
-    lines = _ridge_problem_lines(d, params) + [f"tr = gd(problem, w0, eta, {d['T']}, dtype=ld)"]
+    lines = ridge_problem_lines(d, params) + [f"tr = gd(problem, w0, eta, {d['T']}, dtype=ld)"]
     return lines, _gd_observables(d, step)
 
 
 def _sgd_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
     batch = int(d.get("settings", {}).get("batch", 1))
-    lines = _ridge_problem_lines(d, params) + [
+    lines = ridge_problem_lines(d, params) + [
         f"tr = sgd(problem, w0, eta, {d['T']}, batch={batch}, seed={d['seed']}, "
         f"instance_ids=np.array([{d['instance_id']}]), dtype=ld, expectations=True)"
     ]

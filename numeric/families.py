@@ -25,6 +25,7 @@ __all__ = [
     "PATTERNS",
     "smoothness_certificate",
     "register_class",
+    "haar_orthogonal",
     "encode_ridge",
     "decode_ridge",
 ]
@@ -101,7 +102,7 @@ class InstanceClass:
     decode: Callable[[dict[str, Any]], Any]  # plain JSON data -> a problem batch of one
 
 
-def _orthogonal(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+def haar_orthogonal(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     q, r = np.linalg.qr(rng.standard_normal((n, d, d)))
     # Sign-fix so Q is Haar distributed (QR alone is biased).
     return q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
@@ -131,7 +132,7 @@ def _spectrum(rng: np.random.Generator, n: int, d: int, L: np.ndarray, pattern: 
 
 def _symmetric(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
     n, d = lam.shape
-    q = _orthogonal(rng, n, d)
+    q = haar_orthogonal(rng, n, d)
     a = np.einsum("nij,nj,nkj->nik", q, lam, q)
     return 0.5 * (a + np.swapaxes(a, 1, 2))
 

@@ -31,13 +31,13 @@ import numpy as np
 import kernels
 from kernels import Ridge, RidgeQuadratic
 
-from .dynamics import DynamicsSpec, _ridge_problem_lines, register
+from .dynamics import DynamicsSpec, ridge_problem_lines, register
 from .families import (
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    _orthogonal,
+    haar_orthogonal,
     decode_ridge,
     encode_ridge,
     register_class,
@@ -103,7 +103,7 @@ def _least_squares(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     lam[:, 0] = L
     if r > 1:
         lam[:, -1] = L / kappa
-    V = _orthogonal(rng, n, d)[:, :, :r]  # (n, d, r) orthonormal columns
+    V = haar_orthogonal(rng, n, d)[:, :, :r]  # (n, d, r) orthonormal columns
     A_mat = np.sqrt(lam)[:, :, None] * np.swapaxes(V, 1, 2)  # (n, r, d), A^T A = V diag(lam) V^T
     H = np.einsum("nri,nrj->nij", A_mat, A_mat)
     H = 0.5 * (H + np.swapaxes(H, 1, 2))
@@ -259,7 +259,7 @@ def _sc_quadratic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
     lam = _sc_spectrum(rng, n, d, L, k)
-    Q = _orthogonal(rng, n, d)
+    Q = haar_orthogonal(rng, n, d)
     H = np.einsum("nij,nj,nkj->nik", Q, lam, Q)
     H = 0.5 * (H + np.swapaxes(H, 1, 2))
     mu = np.linalg.eigvalsh(H)[:, 0] * (1 - 64 * d * EPS)
@@ -275,7 +275,7 @@ def _sc_logcosh(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     L = np.full(n, 10.0 ** k.log_scale)
     share = rng.uniform(0.1, 0.9, n)
     lam = _sc_spectrum(rng, n, d, L * share, k)
-    Q = _orthogonal(rng, n, d)
+    Q = haar_orthogonal(rng, n, d)
     H = np.einsum("nij,nj,nkj->nik", Q, lam, Q)
     H = 0.5 * (H + np.swapaxes(H, 1, 2))
     m = 1 + int(rng.integers(0, 2 * d))
@@ -394,7 +394,7 @@ _PL_SCALE_OF.update({"dist2_t": "dist2abs_t", "dist2_next": "dist2abs_next", "di
 
 
 def _gd_pl_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
-    lines = _ridge_problem_lines(d, params) + [
+    lines = ridge_problem_lines(d, params) + [
         f"wstar = np.array([{d['wstar']!r}], dtype=ld)",
         f"tr = gd(problem, w0, eta, {d['T']}, dtype=ld, keep_iterates=True)",
         "dist2 = ((tr.w - wstar[:, None, :]) ** 2).sum(axis=2)",

@@ -35,7 +35,7 @@ import numpy as np
 from kernels.scale_invariant import Rayleigh, gd_wd, gd_wd_hitting
 
 from .dynamics import DynamicsSpec, register
-from .families import Family, InstanceBatch, InstanceClass, Knobs, register_class
+from .families import Family, InstanceBatch, InstanceClass, Knobs, haar_orthogonal, register_class
 
 __all__ = ["rayleigh_hessian", "hessian_norm_estimate", "RHO_FACTOR", "hit_threshold", "norm_threshold"]
 
@@ -79,11 +79,6 @@ def hessian_norm_estimate(A: np.ndarray, starts: int = 24, seed: int = 0) -> np.
 # ------------------------------------------------------------------------------------------------
 
 
-def _orthogonal(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    q, r = np.linalg.qr(rng.standard_normal((n, d, d)))
-    return q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
-
-
 def _spectrum(rng: np.random.Generator, n: int, d: int, s: np.ndarray, pattern: int) -> np.ndarray:
     """Eigenvalues in [-s, s] with both end points present (so lambda_max - lambda_min = 2 s)."""
     p = pattern % 6
@@ -106,7 +101,7 @@ def _generate(rng: np.random.Generator, n: int, k: Knobs, slow: bool = False) ->
     # A shift c I changes L by c and nothing else (gradient, Hessian and dynamics are shift-free);
     # half the patterns shift, to exercise the rounding scales.
     shift = s * rng.uniform(-3.0, 3.0, n) * (k.pattern % 2 == 0)
-    Q = _orthogonal(rng, n, d)
+    Q = haar_orthogonal(rng, n, d)
     A = np.einsum("nij,nj,nkj->nik", Q, lam_spec + shift[:, None], Q)
     A = 0.5 * (A + np.swapaxes(A, 1, 2))
     rho = RHO_FACTOR * 2.0 * s

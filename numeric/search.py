@@ -38,6 +38,7 @@ __all__ = [
     "batch_environment",
     "run_dynamics",
     "replay",
+    "complete_arguments",
 ]
 
 
@@ -206,7 +207,7 @@ def run_dynamics(
                                           instance_ids=instance_ids, dtype=dtype)
 
 
-def _complete(exp: Experiment, env: dict[str, np.ndarray], run: Run) -> dict[str, dict[str, np.ndarray]]:
+def complete_arguments(exp: Experiment, env: dict[str, np.ndarray], run: Run) -> dict[str, dict[str, np.ndarray]]:
     """Per claim kind, the argument arrays: observables, instance constants, parameters (the
     after-run ones computed here from the trajectory, in the trajectory's precision)."""
     dyn = get_dynamics(exp.dynamics)
@@ -317,7 +318,7 @@ class _Search:
         u = np.broadcast_to(np.asarray(knobs.u, dtype=np.float64), (n, len(knobs.u))) if knobs.u else np.zeros((n, 0))
         env = batch_environment(exp, batch, u)
         run = run_dynamics(exp, batch.problem, batch.w0, env, backend=self.backend, seed=self.seed, instance_ids=ids)
-        args_by_kind = _complete(exp, env, run)
+        args_by_kind = complete_arguments(exp, env, run)
         outside = _assumption_failures(exp, args_by_kind, n)
         bad = [i for i in range(n) if not member[i] or outside[i]]
         if bad:
@@ -464,7 +465,7 @@ def replay(exp: Experiment, claim: CompiledClaim, found: Found, *, dtype: Any = 
     w0 = np.asarray(data["w0"], dtype=dtype)[None]
     run = run_dynamics(sub, problem, w0, env, backend="numpy", seed=int(data["seed"]),
                        instance_ids=np.asarray([data["instance_id"]], dtype=np.int64), dtype=dtype)
-    args_by_kind = _complete(sub, env, run)
+    args_by_kind = complete_arguments(sub, env, run)
     outside = _assumption_failures(sub, args_by_kind, 1)
     if outside[0]:
         raise ValueError(f"replayed instance is outside the hypotheses: {outside[0]}")

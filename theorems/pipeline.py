@@ -258,7 +258,7 @@ def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
     counterexample's trajectory, each re-run once in float64 with the NumPy reference (rebuilt as
     :func:`numeric.search.replay` does).  Per-step claims get one value per step; trajectory claims
     one value plus per-step context traces.  A failure here costs the plot, never the verdict."""
-    from numeric.search import _complete, run_dynamics
+    from numeric.search import complete_arguments, run_dynamics
 
     exp, claim = compiled.experiment_for(name)
     cls = numeric.CLASSES[exp.instance_class]
@@ -271,7 +271,7 @@ def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
         run = run_dynamics(sub, cls.decode(data).astype(np.float64), np.asarray(data["w0"], dtype=np.float64)[None],
                            env, backend="numpy", seed=int(data["seed"]),
                            instance_ids=np.asarray([data["instance_id"]], dtype=np.int64))
-        args = _complete(sub, env, run)[claim.kind]
+        args = complete_arguments(sub, env, run)[claim.kind]
         call = [args[a] for a in claim.args]
         obs, bnd = (np.asarray(x, dtype=np.float64).reshape(-1)
                     for x in np.broadcast_arrays(claim.observed(*call), claim.bound(*call)))
