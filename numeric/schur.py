@@ -86,6 +86,9 @@ class UnitData:
 def _exact_psd(rng: np.random.Generator, N: int, n: int, *, max_shift: int, rank_low: bool) -> np.ndarray:
     """Exact PSD matrices ``G G^T``: G has dyadic entries k/2^7 (|k| <= 127) and columns scaled by
     2^-s, s in [0, max_shift] (max_shift <= 16 keeps every sum exact in float64)."""
+    # Exactness: products need 14 bits, a sum of n of them ceil(log2 n) more, and column scales
+    # spread the exponents by 2 * shift bits; all of it must fit in float64's 53.
+    max_shift = min(max_shift, (53 - 14 - int(np.ceil(np.log2(max(n, 2))))) // 2)
     G = rng.integers(-127, 128, (N, n, n)).astype(np.float64) / 128.0
     s = rng.integers(0, max_shift + 1, (N, 1, n))
     G = G * np.exp2(-s.astype(np.float64))

@@ -119,6 +119,9 @@ def _upper_proof(bmax: sympy.Symbol) -> Derivation:
 
 
 _DIMS = (2, 3, 4, 6, 8, 16, 32, 64)
+# The true bounds are also searched on large matrices (the n up to 256); the
+# hypothesis-dropped variants find their counterexamples at small n.
+_DIMS_LARGE = _DIMS + (128, 256)
 _CITE = Citation(SLIDES, "Theorem (Schur 1913)", "seed 003, lines 362-368")
 _SYMS_PSD = (LMIN_AB_, LMAX_AB_, LMIN_A_, LMAX_A_, BMIN_PSD_, BMAX_PSD_, S_, T_, M_, M2_, BS_, BS2_)
 _SYMS = (LMIN_AB_, LMAX_AB_, LMIN_A_, LMAX_A_, BMIN_, BMAX_, S_, T_, M_, M2_, BS_, BS2_)
@@ -142,9 +145,9 @@ product_bounds = Theorem(
               "lambda_max(A o B) <= (max_i B_ii) lambda_max(A); equality at B = 1 1^T", kind=TRAJ),
     ),
     derivations=(_lower_proof(bmin_psd), _upper_proof(bmax_psd)),
-    dims=_DIMS,
+    dims=_DIMS_LARGE,
     horizon=1,
-    note="instances: exact dyadic PSD pairs of controlled rank and conditioning, n <= 64, B = 1 1^T included",
+    note="instances: exact dyadic PSD pairs of controlled rank and conditioning, n <= 256, B = 1 1^T included",
 )
 
 
