@@ -178,17 +178,9 @@ def gd_wd_hitting(problem: Rayleigh, w0: Any, eta: Any, lam: Any, T: int, level_
                   backend: str = "auto", dtype: Any = np.float64) -> Hitting:
     """Hitting times of GD with weight decay (same step as :func:`gd_wd`) for long runs, without
     storing the trajectory: the run of an instance stops at its first ``hit``."""
-    from . import ProblemError, resolve_backend
+    from . import ProblemError
 
-    name = resolve_backend(backend)
-    dt = np.dtype(dtype)
-    if name != "numpy" and dt != np.dtype(np.float64):
-        raise ProblemError(f"backend {name!r} computes in float64 only, not {dt}")
-    A = np.asarray(problem.A, dtype=dt)
-    w = np.asarray(w0, dtype=dt)
-    if A.ndim != 3 or A.shape[1] != A.shape[2] or w.shape != A.shape[:2]:
-        raise ProblemError(f"A must be (B, d, d) and w0 (B, d); got {A.shape} and {w.shape}")
-    B = A.shape[0]
+    name, dt, A, w, B = _boundary(problem, w0, backend, dtype)
     e, lm, lg, ln = (np.broadcast_to(np.asarray(x, dtype=dt), (B,)).copy() for x in (eta, lam, level_g, level_n))
     if np.any(~(e * lm < 1)) or np.any(e < 0) or np.any(lm < 0):
         raise ProblemError("need eta >= 0, lam >= 0 and eta lam < 1")
@@ -243,17 +235,9 @@ def gd_wd(problem: Rayleigh, w0: Any, eta: Any, lam: Any, T: int, *, exp_lr_scal
         backend: "numpy", "numba", "cupy" or "auto".
         dtype: float64 (every backend) or longdouble / float32 (numpy only).
     """
-    from . import ProblemError, resolve_backend
+    from . import ProblemError
 
-    name = resolve_backend(backend)
-    dt = np.dtype(dtype)
-    if name != "numpy" and dt != np.dtype(np.float64):
-        raise ProblemError(f"backend {name!r} computes in float64 only, not {dt}")
-    A = np.asarray(problem.A, dtype=dt)
-    w = np.asarray(w0, dtype=dt)
-    if A.ndim != 3 or A.shape[1] != A.shape[2] or w.shape != A.shape[:2]:
-        raise ProblemError(f"A must be (B, d, d) and w0 (B, d); got {A.shape} and {w.shape}")
-    B = A.shape[0]
+    name, dt, A, w, B = _boundary(problem, w0, backend, dtype)
     e = np.broadcast_to(np.asarray(eta, dtype=dt), (B,)).copy()
     lm = np.broadcast_to(np.asarray(lam, dtype=dt), (B,)).copy()
     c = None if exp_lr_scale is None else np.broadcast_to(np.asarray(exp_lr_scale, dtype=dt), (B,)).copy()
@@ -278,3 +262,18 @@ def gd_wd(problem: Rayleigh, w0: Any, eta: Any, lam: Any, T: int, *, exp_lr_scal
             c is not None, *arrs, *extra)
         out = (*arrs, *(extra if c is not None else (None, None, None)))
     return SITrajectory(*out, backend=name)
+
+
+def _boundary(problem: Any, w0: Any, backend: str, dtype: Any) -> tuple[str, np.dtype, np.ndarray, np.ndarray, int]:
+    """Validate once at the boundary: backend, dtype, and shapes of A (B, d, d) and w0 (B, d)."""
+    from . import ProblemError, resolve_backend
+
+    name = resolve_backend(backend)
+    dt = np.dtype(dtype)
+    if name != "numpy" and dt != np.dtype(np.float64):
+        raise ProblemError(f"backend {name!r} computes in float64 only, not {dt}")
+    A = np.asarray(problem.A, dtype=dt)
+    w = np.asarray(w0, dtype=dt)
+    if A.ndim != 3 or A.shape[1] != A.shape[2] or w.shape != A.shape[:2]:
+        raise ProblemError(f"A must be (B, d, d) and w0 (B, d); got {A.shape} and {w.shape}")
+    return name, dt, A, w, A.shape[0]

@@ -18,7 +18,7 @@ import kernels
 
 from .observables import PER_STEP, SCALE_OF, TRAJECTORY, Run, make_run
 
-__all__ = ["DynamicsSpec", "DYNAMICS", "register", "get"]
+__all__ = ["DynamicsSpec", "DYNAMICS", "register", "get", "ridge_problem_lines", "gd_observable_expressions"]
 
 # (exp, problem, w0, env, backend, seed, instance_ids, dtype) -> Run
 Runner = Callable[..., Run]
@@ -86,7 +86,7 @@ def ridge_problem_lines(d: dict[str, Any], params: Mapping[str, float]) -> list[
     ]
 
 
-def _gd_observables(d: dict[str, Any], step: int | None) -> dict[str, str]:
+def gd_observable_expressions(d: dict[str, Any], step: int | None) -> dict[str, str]:
     t = 0 if step is None else int(step)
     return {
         "f_t": f"tr.f[0, {t}]", "f_next": f"tr.f[0, {t + 1}]", "gnorm2_t": f"tr.gnorm2[0, {t}]",
@@ -98,7 +98,7 @@ def _gd_observables(d: dict[str, Any], step: int | None) -> dict[str, str]:
 
 def _gd_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
     lines = ridge_problem_lines(d, params) + [f"tr = gd(problem, w0, eta, {d['T']}, dtype=ld)"]
-    return lines, _gd_observables(d, step)
+    return lines, gd_observable_expressions(d, step)
 
 
 def _sgd_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
@@ -107,7 +107,7 @@ def _sgd_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | Non
         f"tr = sgd(problem, w0, eta, {d['T']}, batch={batch}, seed={d['seed']}, "
         f"instance_ids=np.array([{d['instance_id']}]), dtype=ld, expectations=True)"
     ]
-    return lines, _gd_observables(d, step)
+    return lines, gd_observable_expressions(d, step)
 
 
 _GD_PER_STEP = {k: v for k, v in PER_STEP.items() if k not in ("ef_next", "eg2_t", "efabs_next")}

@@ -31,7 +31,7 @@ import numpy as np
 import kernels
 from kernels import Ridge, RidgeQuadratic
 
-from .dynamics import DynamicsSpec, ridge_problem_lines, register
+from .dynamics import DynamicsSpec, gd_observable_expressions, ridge_problem_lines, register
 from .families import (
     Family,
     InstanceBatch,
@@ -401,10 +401,7 @@ def _gd_pl_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | N
     ]
     t = 0 if step is None else int(step)
     obs = {
-        "f_t": f"tr.f[0, {t}]", "f_next": f"tr.f[0, {t + 1}]", "gnorm2_t": f"tr.gnorm2[0, {t}]",
-        "gnorm2_next": f"tr.gnorm2[0, {t + 1}]", "f_first": "tr.f[0, 0]", "f_last": "tr.f[0, -1]",
-        "gnorm2_mean": "tr.gnorm2[0, :-1].mean()", "gnorm2_min": "tr.gnorm2[0, :-1].min()",
-        "horizon": f"ld({d['T']})", "eta": "eta[0]", "step_t": f"ld({t})",
+        **gd_observable_expressions(d, step), "step_t": f"ld({t})",
         "dist2_t": f"dist2[0, {t}]", "dist2_next": f"dist2[0, {t + 1}]", "dist2_first": "dist2[0, 0]",
         "dist2_last": "dist2[0, -1]",
         "path_length": "np.sqrt((np.diff(tr.w, axis=1) ** 2).sum(axis=2)).sum()",
@@ -533,10 +530,7 @@ def _gd_quartic_snippet(d: dict[str, Any], params: Mapping[str, float], step: in
     ]
     t = 0 if step is None else int(step)
     obs = {
-        "f_t": f"tr.f[0, {t}]", "f_next": f"tr.f[0, {t + 1}]", "gnorm2_t": f"tr.gnorm2[0, {t}]",
-        "gnorm2_next": f"tr.gnorm2[0, {t + 1}]", "f_first": "tr.f[0, 0]", "f_last": "tr.f[0, -1]",
-        "gnorm2_mean": "tr.gnorm2[0, :-1].mean()", "gnorm2_min": "tr.gnorm2[0, :-1].min()",
-        "horizon": f"ld({d['T']})", "eta": "eta[0]", "step_t": f"ld({t})",
+        **gd_observable_expressions(d, step), "step_t": f"ld({t})",
         "dist2_t": f"dist2[0, {t}]", "dist2_next": f"dist2[0, {t + 1}]", "dist2_first": "dist2[0, 0]",
         "dist2_last": "dist2[0, -1]",
     }
