@@ -39,8 +39,13 @@ import numpy as np
 from . import rng
 from . import matrices  # Schur family: Hadamard products, batched eigenvalues
 from . import scale_invariant  # family 6: GD + weight decay and the exponential-LR protocol on Rayleigh quotients
+from . import layernorm  # family 6: LayerNorm + ReLU networks compiled from a DAG of layers (Lemma 13.2.2)
 from .problems import ProblemError, Ridge, RidgeQuadratic
 from .pl import gd_quartic_huber  # noqa: F401 - PL family: GD on the quartic-Huber function
+from .pl_networks import gd_net  # noqa: F401 - PL family: GD on one-hidden-layer networks
+from . import cp  # noqa: F401 - CP family: DAG networks on {+-1}^n, noisy population GD
+from . import escape  # noqa: F401 - family 5: perturbed GD and coupled GD pairs at strict saddles
+from .pwq import PiecewiseQuadratic, gd_pwq  # noqa: F401 - worst-case class: 1-D piecewise-quadratic C^{1,1}
 
 __all__ = [
     "BACKENDS",

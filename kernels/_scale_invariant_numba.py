@@ -145,3 +145,138 @@ def hitting(A, w0, eta, lam, T, level_g, level_n, hit, either, wn2_either, gbar_
                 break
             for i in range(d):
                 w[i] = q * w[i] - eta[b] * 2.0 * (Aw[i] - ft * wb[i]) / wn
+
+
+@njit(fastmath=False, cache=True)
+def _softplus_vg(a, b, idx, t, mb, x, wb, h, cabs, g):  # pragma: no cover - compiled
+    """L, fabs, gabs at x for instance b (minibatch ``idx[b, t]`` when ``mb``); writes grad L into g.
+    Same formulas as :func:`kernels.scale_invariant.softplus_value_grad`."""
+    d = x.shape[0]
+    nb = idx.shape[2] if mb else a.shape[1]
+    xn2 = 0.0
+    for i in range(d):
+        xn2 += x[i] * x[i]
+    xn = np.sqrt(xn2)
+    for i in range(d):
+        wb[i] = x[i] / xn
+        h[i] = 0.0
+        cabs[i] = 0.0
+    f = 0.0
+    fabs = 0.0
+    for kk in range(nb):
+        k = idx[b, t, kk] if mb else kk
+        z = 0.0
+        za = 0.0
+        for j in range(d):
+            z += a[b, k, j] * wb[j]
+            za += abs(a[b, k, j]) * abs(wb[j])
+        sp = max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+        sg = np.exp(z - sp)
+        f += sp
+        fabs += sp + sg * za
+        cw = sg + sg * (1.0 - sg) * za
+        for j in range(d):
+            h[j] += sg * a[b, k, j]
+            cabs[j] += cw * abs(a[b, k, j])
+    f /= nb
+    fabs /= nb
+    wh = 0.0
+    cn = 0.0
+    cw = 0.0
+    for j in range(d):
+        h[j] /= nb
+        cabs[j] /= nb
+        wh += wb[j] * h[j]
+        cn += cabs[j] * cabs[j]
+        cw += abs(wb[j]) * cabs[j]
+    for j in range(d):
+        g[j] = (h[j] - wh * wb[j]) / xn
+    return f, fabs, (np.sqrt(cn) + cw) / xn
+
+
+@njit(parallel=True, fastmath=False, cache=True)
+def gd_wd_softplus(a, w0, eta, lam, c, T, exp, mb, idx, K, Fr, f, g2, n2, fa, ga, de, ne, es):  # pragma: no cover
+    """GD with weight decay (and optionally the exp-LR protocol, optionally on minibatches) on normalised
+    softplus losses; the arithmetic of the NumPy reference with :func:`_softplus_vg` as the loss."""
+    B, d = w0.shape
+    for b in prange(B):
+        q = 1.0 - eta[b] * lam[b]
+        w = w0[b].copy()
+        v = w0[b].copy()
+        wb = np.empty(d)
+        h = np.empty(d)
+        cabs = np.empty(d)
+        g = np.empty(d)
+        gv = np.empty(d)
+        p = 1.0 / q
+        s = 1.0
+        ew = 0.0
+        ev = 0.0
+        for t in range(T + 1):
+            ft, fat, gat = _softplus_vg(a, b, idx, t, mb, w, wb, h, cabs, g)
+            wn2 = 0.0
+            gn2 = 0.0
+            for i in range(d):
+                wn2 += w[i] * w[i]
+                gn2 += g[i] * g[i]
+            f[b, t] = ft
+            g2[b, t] = gn2
+            n2[b, t] = wn2
+            fa[b, t] = fat
+            ga[b, t] = gat
+            if exp:
+                vn2 = 0.0
+                for i in range(d):
+                    vn2 += v[i] * v[i]
+                vn = np.sqrt(vn2)
+                wn = np.sqrt(wn2)
+                dd = 0.0
+                for i in range(d):
+                    x = w[i] / wn - v[i] / vn
+                    dd += x * x
+                de[b, t] = np.sqrt(dd)
+                ne[b, t] = abs(vn * s / wn - 1.0)
+                es[b, t] = 2.0 * (ew + ev) + 2.0 * (d + 2)
+            if t == T:
+                break
+            if exp:
+                etat = c[b] * p
+                _softplus_vg(a, b, idx, t, mb, v, wb, h, cabs, gv)
+                ew = (1.0 + eta[b] * K[b] / (q * wn2)) * ew + 4.0 + eta[b] * Fr[b] / wn2
+                ev = (1.0 + etat * K[b] / vn2) * ev + 4.0 + etat * Fr[b] / vn2
+                for i in range(d):
+                    v[i] = v[i] - etat * gv[i]
+                p = p / (q * q)
+                s = s * q
+            for i in range(d):
+                w[i] = q * w[i] - eta[b] * g[i]
+
+
+@njit(parallel=True, fastmath=False, cache=True)
+def softplus_ball_descent(a, v0, step, iters, out):  # pragma: no cover - compiled
+    """Projected gradient descent on the unit ball for h(v) = (1/m) sum_k softplus(a_k^T v), from v0."""
+    B, m, d = a.shape
+    for b in prange(B):
+        v = v0[b].copy()
+        g = np.empty(d)
+        for _ in range(iters):
+            for j in range(d):
+                g[j] = 0.0
+            for k in range(m):
+                z = 0.0
+                for j in range(d):
+                    z += a[b, k, j] * v[j]
+                sp = max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+                sg = np.exp(z - sp)
+                for j in range(d):
+                    g[j] += sg * a[b, k, j]
+            n2 = 0.0
+            for j in range(d):
+                v[j] -= step[b] * g[j] / m
+                n2 += v[j] * v[j]
+            if n2 > 1.0:
+                nr = np.sqrt(n2)
+                for j in range(d):
+                    v[j] /= nr
+        for j in range(d):
+            out[b, j] = v[j]

@@ -1,7 +1,9 @@
 """Dynamics on scale-invariant losses (family 6): GD with weight decay and the exponential-LR protocol.
 
-Problem type: the Rayleigh quotient ``L(w) = w^T A w / w^T w`` of a symmetric matrix A, a batch of
-which is a :class:`Rayleigh`.  Its gradient is ``2 A w/||w||^2 - 2 (w^T A w) w/||w||^4``; the kernels
+Problem types: the Rayleigh quotient ``L(w) = w^T A w / w^T w`` of a symmetric matrix A, a batch of
+which is a :class:`Rayleigh`, and the normalised softplus loss ``(1/m) sum_k softplus(a_k^T w/||w||)``
+(:class:`NormalizedSoftplus`; m = 1 is ``softplus(u^T w/||w||)``, ``a_k = -y_k x_k`` the normalised logistic
+loss), whose minibatch means (``batches``) are scale invariant too.  Its gradient is ``2 A w/||w||^2 - 2 (w^T A w) w/||w||^4``; the kernels
 evaluate it in the overflow-free normalised form ``(2/||w||) (A wb - L(w) wb)``, ``wb = w/||w||``
 (the iterates of the exponential-LR protocol grow like ``(1 - eta lam)^{-t}``).
 
@@ -39,7 +41,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Rayleigh", "SITrajectory", "Hitting", "gd_wd", "gd_wd_hitting", "rayleigh_value_grad"]
+__all__ = ["Rayleigh", "NormalizedSoftplus", "SITrajectory", "Hitting", "gd_wd", "gd_wd_hitting", "rayleigh_value_grad",
+           "softplus_value_grad", "softplus_sigmoid", "softplus_constants", "value_grad",
+           "softplus_ball_descent"]
 
 
 @dataclass(frozen=True)
@@ -89,11 +93,117 @@ def rayleigh_value_grad(A: Any, w: Any, xp: Any = np) -> tuple[Any, Any, Any, An
     return f, g, fabs, gabs
 
 
-def _reference(A, w0, eta, lam, c, T: int, xp: Any = np):
+@dataclass(frozen=True)
+class NormalizedSoftplus:
+    """A batch of normalised softplus losses ``L(w) = (1/m) sum_k softplus(a_k^T w / ||w||)``; a is
+    (B, m, d).  ``m = 1`` is ``softplus(u^T w/||w||)``; ``a_k = -y_k x_k`` is the normalised logistic
+    loss ``(1/m) sum_k log(1 + exp(-y_k x_k^T w/||w||))``.  Scale invariant by construction."""
+
+    a: np.ndarray
+
+    def astype(self, dtype: Any) -> "NormalizedSoftplus":
+        return NormalizedSoftplus(np.asarray(self.a, dtype=dtype))
+
+    @property
+    def dim(self) -> int:
+        return int(self.a.shape[-1])
+
+    @property
+    def size(self) -> int:
+        return int(self.a.shape[0])
+
+    @property
+    def components(self) -> int:
+        return int(self.a.shape[1])
+
+    def take(self, index: Any) -> "NormalizedSoftplus":
+        return NormalizedSoftplus(self.a[np.asarray(index)])
+
+
+def softplus_sigmoid(z: Any, xp: Any = np) -> tuple[Any, Any]:
+    """``(softplus(z), sigmoid(z))`` without overflow: ``max(z, 0) + log1p(exp(-|z|))`` and
+    ``exp(z - softplus(z))`` (the same formulas in every backend)."""
+    sp = xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
+    return sp, xp.exp(z - sp)
+
+
+def softplus_value_grad(a: Any, w: Any, xp: Any = np) -> tuple[Any, Any, Any, Any]:
+    """``(L(w), grad L(w), fabs, gabs)`` of :class:`NormalizedSoftplus` for a batch: a (B, m, d), w (B, d).
+
+    ``grad L(w) = (I - wb wb^T) h / ||w||`` with ``wb = w/||w||`` and ``h = (1/m) sum_k sigmoid(z_k) a_k``,
+    ``z_k = a_k^T wb``.  Rounding scales: ``fabs = (1/m) sum_k (softplus(z_k) + sigmoid(z_k) zabs_k)``
+    with ``zabs_k = |a_k|^T |wb|`` (the |terms| of each z_k, carried through softplus' = sigmoid), and
+    ``gabs = (||c|| + |wb|^T c)/||w||`` with ``c = (1/m) sum_k (sigmoid_k + sigmoid'_k zabs_k) |a_k|``."""
+    m = a.shape[1]
+    n2 = (w * w).sum(axis=-1)
+    nrm = xp.sqrt(n2)
+    wb = w / nrm[:, None]
+    z = xp.einsum("bkj,bj->bk", a, wb)
+    sp, sg = softplus_sigmoid(z, xp)
+    f = sp.sum(axis=-1) / m
+    h = xp.einsum("bk,bkj->bj", sg, a) / m
+    g = (h - (wb * h).sum(axis=-1)[:, None] * wb) / nrm[:, None]
+    za = xp.einsum("bkj,bj->bk", xp.abs(a), xp.abs(wb))
+    fabs = (sp + sg * za).sum(axis=-1) / m
+    cabs = xp.einsum("bk,bkj->bj", sg + sg * (1.0 - sg) * za, xp.abs(a)) / m
+    gabs = (xp.sqrt((cabs * cabs).sum(axis=-1)) + (xp.abs(wb) * cabs).sum(axis=-1)) / nrm
+    return f, g, fabs, gabs
+
+
+def softplus_constants(a: Any, batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(K, Fr)`` of the exp-LR error recursion for :class:`NormalizedSoftplus` (any minibatch mean of the
+    a_k too): with ``amax = max_k ||a_k||`` and ``amax1 = max_k ||a_k||_1``, every Hessian of such a loss has
+    ``||w||^2 ||Hess L(w)|| <= K = (amax^2/4 + amax + sqrt(amax^4/12 + 4 amax^2))/2`` (the certified rho
+    bound of ``numeric.scale_invariant_nets`` at C = amax^2 I), and one computed gradient step
+    ``eta_t grad L(v)`` carries at most ``eta_t Fr eps/||v||`` rounding, ``Fr = 2 ((b + d + 14) amax +
+    (d + 1) amax amax1 / 4)`` with b the number of summed components."""
+    a = np.asarray(a)
+    m, d = a.shape[1], a.shape[2]
+    b = m if batch is None else int(batch)
+    amax = np.sqrt((a * a).sum(axis=-1)).max(axis=-1)
+    amax1 = np.abs(a).sum(axis=-1).max(axis=-1)
+    al = amax**2 / 4
+    K = (al + amax + np.sqrt(4 * al**2 / 3 + 4 * amax**2)) / 2
+    Fr = 2 * ((b + d + 14) * amax + (d + 1) * amax * amax1 / 4)
+    return K, Fr
+
+
+def softplus_ball_descent(a: Any, v0: Any, step: Any, iters: int, *, backend: str = "auto") -> np.ndarray:
+    """``iters`` steps of projected gradient descent on the unit ball for ``h(v) = (1/m) sum_k softplus(a_k^T v)``
+    (a (B, m, d), v0 (B, d), step (B,)): ``v <- P_ball(v - step grad h(v))``.  Returns the last v (float64)."""
+    from . import ProblemError, resolve_backend
+
+    name = resolve_backend(backend)
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    v = np.array(v0, dtype=np.float64)
+    st = np.broadcast_to(np.asarray(step, dtype=np.float64), (a.shape[0],)).copy()
+    if a.ndim != 3 or v.shape != (a.shape[0], a.shape[2]):
+        raise ProblemError(f"a must be (B, m, d) and v0 (B, d); got {a.shape} and {v.shape}")
+    if name == "numba":
+        from ._scale_invariant_numba import softplus_ball_descent as run
+
+        out = np.zeros_like(v)
+        run(a, v, st, int(iters), out)
+        return out
+    m = a.shape[1]
+    for _ in range(int(iters)):
+        _, sg = softplus_sigmoid(np.matmul(a, v[:, :, None])[:, :, 0])
+        v = v - st[:, None] * np.matmul(sg[:, None, :], a)[:, 0, :] / m
+        v = v / np.maximum(np.sqrt((v * v).sum(axis=1)), 1.0)[:, None]
+    return v
+
+
+def _reference(A, w0, eta, lam, c, T: int, xp: Any = np, vg: Any = None, K: Any = None, Fr: Any = None):
+    """``vg(w, t)`` -> (L, grad L, fabs, gabs) of the loss at step t (default: the Rayleigh quotient of A);
+    ``K`` (B,) bounds ``||w||^2 ||Hess L(w)||`` and ``Fr`` (B,) the one-step rounding of the gradient step
+    (in the errscale recursion; default the Rayleigh constants 4 ||A||_F and (4d + 12) ||A||_F)."""
     B, d = w0.shape
     dt = w0.dtype
     q = 1.0 - eta * lam
-    fro = xp.sqrt((A * A).sum(axis=(1, 2)))
+    if vg is None:
+        fro = xp.sqrt((A * A).sum(axis=(1, 2)))
+        K, Fr = 4.0 * fro, (4 * d + 12) * fro
+        vg = lambda w, t: rayleigh_value_grad(A, w, xp)  # noqa: E731
     shape = (B, T + 1)
     f, g2, n2, fa, ga = (xp.zeros(shape, dtype=dt) for _ in range(5))
     exp = c is not None
@@ -106,7 +216,7 @@ def _reference(A, w0, eta, lam, c, T: int, xp: Any = np):
         ev = xp.zeros(B, dtype=dt)
     w = w0.copy()
     for t in range(T + 1):
-        ft, gt, fat, gat = rayleigh_value_grad(A, w, xp)
+        ft, gt, fat, gat = vg(w, t)
         wn2 = (w * w).sum(axis=-1)
         f[:, t], g2[:, t], n2[:, t], fa[:, t], ga[:, t] = ft, (gt * gt).sum(axis=-1), wn2, fat, gat
         if exp:
@@ -120,9 +230,9 @@ def _reference(A, w0, eta, lam, c, T: int, xp: Any = np):
             break
         if exp:
             etat = c * p
-            _, gv, _, _ = rayleigh_value_grad(A, v, xp)
-            ew = (1.0 + 4.0 * eta * fro / (q * wn2)) * ew + 4.0 + (4 * d + 12) * eta * fro / wn2
-            ev = (1.0 + 4.0 * etat * fro / vn2) * ev + 4.0 + (4 * d + 12) * etat * fro / vn2
+            _, gv, _, _ = vg(v, t)
+            ew = (1.0 + eta * K / (q * wn2)) * ew + 4.0 + eta * Fr / wn2
+            ev = (1.0 + etat * K / vn2) * ev + 4.0 + etat * Fr / vn2
             v = v - etat[:, None] * gv
             p = p / (q * q)
             s = s * q
@@ -132,8 +242,10 @@ def _reference(A, w0, eta, lam, c, T: int, xp: Any = np):
     return f, g2, n2, fa, ga, de, ne, es
 
 
-def _reference_hitting(A, w0, eta, lam, T: int, level_g, level_n, xp: Any = np):
+def _reference_hitting(A, w0, eta, lam, T: int, level_g, level_n, xp: Any = np, vg: Any = None):
     B, d = w0.shape
+    if vg is None:
+        vg = lambda w: rayleigh_value_grad(A, w, xp)  # noqa: E731
     q = 1.0 - eta * lam
     hit = xp.full(B, T + 1, dtype=xp.int64)
     either = xp.full(B, T + 1, dtype=xp.int64)
@@ -142,7 +254,7 @@ def _reference_hitting(A, w0, eta, lam, T: int, level_g, level_n, xp: Any = np):
     w = w0.copy()
     active = xp.ones(B, dtype=bool)
     for t in range(T + 1):
-        _, g, _, _ = rayleigh_value_grad(A, w, xp)
+        _, g, _, _ = vg(w)
         wn2 = (w * w).sum(axis=-1)
         gbar = wn2 * (g * g).sum(axis=-1)
         gbar_min = xp.where(active, xp.minimum(gbar_min, gbar), gbar_min)
@@ -174,10 +286,22 @@ class Hitting:
     backend: str
 
 
-def gd_wd_hitting(problem: Rayleigh, w0: Any, eta: Any, lam: Any, T: int, level_g: Any, level_n: Any, *,
-                  backend: str = "auto", dtype: Any = np.float64) -> Hitting:
+def value_grad(problem: Any, w: Any, xp: Any = np, index: Any = None) -> tuple[Any, Any, Any, Any]:
+    """``(L(w), grad L(w), fabs, gabs)`` for a batch of either problem type (the reference arithmetic);
+    ``index`` (B, b) selects a minibatch of a :class:`NormalizedSoftplus`'s components."""
+    if isinstance(problem, Rayleigh):
+        return rayleigh_value_grad(xp.asarray(problem.A), w, xp)
+    a = xp.asarray(problem.a)
+    if index is not None:
+        a = a[xp.arange(a.shape[0])[:, None], index]
+    return softplus_value_grad(a, w, xp)
+
+
+def gd_wd_hitting(problem: Rayleigh | NormalizedSoftplus, w0: Any, eta: Any, lam: Any, T: int, level_g: Any,
+                  level_n: Any, *, backend: str = "auto", dtype: Any = np.float64) -> Hitting:
     """Hitting times of GD with weight decay (same step as :func:`gd_wd`) for long runs, without
-    storing the trajectory: the run of an instance stops at its first ``hit``."""
+    storing the trajectory: the run of an instance stops at its first ``hit``.  The numba kernel
+    exists for Rayleigh quotients only (asking it for another problem type is an error)."""
     from . import ProblemError
 
     name, dt, A, w, B = _boundary(problem, w0, backend, dtype)
@@ -185,13 +309,20 @@ def gd_wd_hitting(problem: Rayleigh, w0: Any, eta: Any, lam: Any, T: int, level_
     if np.any(~(e * lm < 1)) or np.any(e < 0) or np.any(lm < 0):
         raise ProblemError("need eta >= 0, lam >= 0 and eta lam < 1")
     T = int(T)
+    ray = isinstance(problem, Rayleigh)
     if name == "numpy":
-        out = _reference_hitting(A, w, e, lm, T, lg, ln)
+        vg = None if ray else (lambda x: softplus_value_grad(A, x))
+        out = _reference_hitting(A, w, e, lm, T, lg, ln, vg=vg)
     elif name == "cupy":
         cp = _cupy()
-        dev = _reference_hitting(*(cp.asarray(x) for x in (A, w, e, lm)), T, cp.asarray(lg), cp.asarray(ln), cp)
+        Ad = cp.asarray(A)
+        vg = None if ray else (lambda x: softplus_value_grad(Ad, x, cp))
+        dev = _reference_hitting(Ad, *(cp.asarray(x) for x in (w, e, lm)), T, cp.asarray(lg), cp.asarray(ln), cp,
+                                 vg=vg)
         out = tuple(cp.asnumpy(x) for x in dev)
     else:
+        if not ray:
+            raise ProblemError("the numba hitting kernel runs Rayleigh quotients only; use backend='numpy'")
         from ._scale_invariant_numba import hitting
 
         out = (np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64), np.zeros(B), np.zeros(B))
@@ -222,16 +353,21 @@ def _cupy():
     return cupy
 
 
-def gd_wd(problem: Rayleigh, w0: Any, eta: Any, lam: Any, T: int, *, exp_lr_scale: Any = None,
-          backend: str = "auto", dtype: Any = np.float64) -> SITrajectory:
-    """GD with weight decay on a batch of Rayleigh quotients, optionally beside the exp-LR protocol.
+def gd_wd(problem: Rayleigh | NormalizedSoftplus, w0: Any, eta: Any, lam: Any, T: int, *,
+          exp_lr_scale: Any = None, batches: Any = None, backend: str = "auto",
+          dtype: Any = np.float64) -> SITrajectory:
+    """GD with weight decay on a batch of scale-invariant losses, optionally beside the exp-LR protocol.
 
     Args:
-        problem: B Rayleigh quotients (A: (B, d, d)).
+        problem: B Rayleigh quotients (A: (B, d, d)) or B normalised softplus losses (a: (B, m, d)).
         w0: (B, d) initial points (nonzero).
         eta, lam: (B,) step sizes and weight decays, ``0 <= eta lam < 1``.
         T: number of steps.
         exp_lr_scale: None, or (B,) factors c of the schedule ``eta_t = c (1 - eta lam)^{-(2t+1)}``.
+        batches: None (full loss), or (B, T + 1, b) integer indices into the m components of a
+            :class:`NormalizedSoftplus`: step t of *both* protocols uses the loss
+            ``L_t = (1/b) sum_{k in batches[:, t]} softplus(a_k^T w/||w||)`` (the minibatch version of
+            (13.1)); the outputs at step t are those of ``L_t``.
         backend: "numpy", "numba", "cupy" or "auto".
         dtype: float64 (every backend) or longdouble / float32 (numpy only).
     """
@@ -246,34 +382,68 @@ def gd_wd(problem: Rayleigh, w0: Any, eta: Any, lam: Any, T: int, *, exp_lr_scal
     if np.any(~(e * lm < 1)) or np.any(e < 0) or np.any(lm < 0):
         raise ProblemError("need eta >= 0, lam >= 0 and eta lam < 1")
     T = int(T)
-    if name == "numpy":
-        out = _reference(A, w, e, lm, c, T)
-    elif name == "cupy":
-        cp = _cupy()
-        dev = _reference(cp.asarray(A), cp.asarray(w), cp.asarray(e), cp.asarray(lm),
-                         None if c is None else cp.asarray(c), T, cp)
-        out = tuple(None if x is None else cp.asnumpy(x) for x in dev)
+    ray = isinstance(problem, Rayleigh)
+    idx = None
+    if batches is not None:
+        if ray:
+            raise ProblemError("minibatches need a finite-sum loss (NormalizedSoftplus)")
+        idx = np.asarray(batches)
+        m = A.shape[1]
+        if (idx.ndim != 3 or idx.shape[:2] != (B, T + 1) or idx.shape[2] < 1 or not np.issubdtype(idx.dtype, np.integer)
+                or idx.min() < 0 or idx.max() >= m):
+            raise ProblemError(f"batches must be (B, T + 1, b) integers in [0, {m}); got {idx.shape}")
+        idx = np.ascontiguousarray(idx, dtype=np.int64)
+    if ray:
+        K = Fr = None
     else:
-        run = _numba_kernel()
+        K, Fr = (np.asarray(x, dtype=dt) for x in softplus_constants(A, None if idx is None else idx.shape[2]))
+    if name in ("numpy", "cupy"):
+        xp = np if name == "numpy" else _cupy()
+        Ax, wx, ex, lx = (xp.asarray(x) for x in (A, w, e, lm))
+        cx = None if c is None else xp.asarray(c)
+        if ray:
+            out = _reference(Ax, wx, ex, lx, cx, T, xp)
+        else:
+            ix = None if idx is None else xp.asarray(idx)
+            vg = (lambda x, t: softplus_value_grad(Ax if ix is None else Ax[xp.arange(B)[:, None], ix[:, t]], x, xp))
+            out = _reference(Ax, wx, ex, lx, cx, T, xp, vg=vg, K=xp.asarray(K), Fr=xp.asarray(Fr))
+        if name == "cupy":
+            out = tuple(None if x is None else xp.asnumpy(x) for x in out)
+    else:
         shape = (B, T + 1)
         arrs = [np.zeros(shape) for _ in range(5)]
         extra = [np.zeros(shape) for _ in range(3)] if c is not None else [np.zeros((B, 1)) for _ in range(3)]
-        run(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, np.zeros(B) if c is None else c, T,
-            c is not None, *arrs, *extra)
+        cc = np.zeros(B) if c is None else c
+        if ray:
+            _numba_kernel()(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, cc, T, c is not None, *arrs, *extra)
+        else:
+            from ._scale_invariant_numba import gd_wd_softplus
+
+            ib = idx if idx is not None else np.zeros((B, 1, 1), dtype=np.int64)
+            gd_wd_softplus(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, cc, T, c is not None,
+                           idx is not None, ib, K, Fr, *arrs, *extra)
         out = (*arrs, *(extra if c is not None else (None, None, None)))
     return SITrajectory(*out, backend=name)
 
 
 def _boundary(problem: Any, w0: Any, backend: str, dtype: Any) -> tuple[str, np.dtype, np.ndarray, np.ndarray, int]:
-    """Validate once at the boundary: backend, dtype, and shapes of A (B, d, d) and w0 (B, d)."""
+    """Validate once at the boundary: backend, dtype, problem type and shapes (A (B, d, d) or a (B, m, d),
+    and w0 (B, d)); returns the problem's array."""
     from . import ProblemError, resolve_backend
 
     name = resolve_backend(backend)
     dt = np.dtype(dtype)
     if name != "numpy" and dt != np.dtype(np.float64):
         raise ProblemError(f"backend {name!r} computes in float64 only, not {dt}")
-    A = np.asarray(problem.A, dtype=dt)
     w = np.asarray(w0, dtype=dt)
+    if isinstance(problem, NormalizedSoftplus):
+        A = np.asarray(problem.a, dtype=dt)
+        if A.ndim != 3 or A.shape[1] < 1 or w.shape != (A.shape[0], A.shape[2]):
+            raise ProblemError(f"a must be (B, m, d) and w0 (B, d); got {A.shape} and {w.shape}")
+        return name, dt, A, w, A.shape[0]
+    if not isinstance(problem, Rayleigh):
+        raise ProblemError(f"unknown problem type {type(problem).__name__}")
+    A = np.asarray(problem.A, dtype=dt)
     if A.ndim != 3 or A.shape[1] != A.shape[2] or w.shape != A.shape[:2]:
         raise ProblemError(f"A must be (B, d, d) and w0 (B, d); got {A.shape} and {w.shape}")
     return name, dt, A, w, A.shape[0]

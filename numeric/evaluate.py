@@ -42,6 +42,7 @@ class CompiledClaim:
     bound: Callable[..., np.ndarray]
     scale: Callable[..., np.ndarray]
     ulps: float
+    plot_x: str = ""  # argument the report plots this claim's samples against
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,11 @@ def _kappa(rng: np.random.Generator, n: int, k: Knobs) -> np.ndarray:
 
 
 def _least_squares(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    return _least_squares_parts(rng, n, k)[0]
+
+
+def _least_squares_parts(rng: np.random.Generator, n: int, k: Knobs) -> tuple[InstanceBatch, np.ndarray]:
+    """The least-squares batch and the orthonormal basis V (n, d, r) of range(A^T A)."""
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
     # rank r <= d: r < d gives a PL function that is not strongly convex (wide A).
@@ -117,7 +122,7 @@ def _least_squares(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     lam_stored = np.linalg.eigvalsh(H)[:, d - r]
     mu = 2.0 * (np.minimum(lam.min(axis=1), lam_stored) - 16 * d * EPS * L)
     return InstanceBatch("least_squares", MinimizerProblem(problem, wstar), w0,
-                         {"L": L, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))})
+                         {"L": L, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))}), V
 
 
 def sine_profile(a: np.ndarray, s: np.ndarray, d: int) -> RidgeQuadratic:
@@ -144,6 +149,71 @@ def _sine(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     f_star = -1.5 * a * d
     return InstanceBatch("sine", MinimizerProblem(problem, np.zeros((n, d))), w0,
                          {"L": L, "mu": L * SINE_MU_OVER_L, "f_star": f_star, "d": np.full(n, float(d))})
+
+
+def _g_of_aw(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    """f(w) = g(A w), g(z) = sum_i [(m/2)(z_i - c_i)^2 + gamma_i log cosh(z_i - c_i)]: g is m-strongly convex
+    (KNS constant m), A (r x d) has full row rank r <= d, so f* = g* = 0 and f is PL with book constant
+    mu = 2 m sigma_min(A)^2 (= 2 mu_g sigma_min^+(A)^2).  Stored as the ridge quadratic
+    1/2 w^T (m A^T A) w - m (A^T c)^T w + sum_i gamma_i log cosh(a_i^T w - c_i) (constant m ||c||^2 / 2 dropped,
+    so f* = -m ||c||^2 / 2)."""
+    d = k.dim
+    r = d if (k.pattern % 3 == 0 or d == 1) else int(rng.integers(1, d + 1))
+    kappa = _kappa(rng, n, k)
+    sig2 = np.exp(-np.log(kappa)[:, None] * rng.random((n, r)))  # squared singular values of A in [1/kappa, 1]
+    sig2[:, 0] = 1.0
+    if r > 1:
+        sig2[:, -1] = 1.0 / kappa
+    V = haar_orthogonal(rng, n, d)[:, :, :r]
+    U = haar_orthogonal(rng, n, r)
+    A_mat = np.einsum("nij,nj,nkj->nik", U, np.sqrt(sig2), V)  # (n, r, d) = U diag(sigma) V^T
+    m = 10.0 ** k.log_scale * rng.uniform(0.2, 1.0, n)
+    gamma = m[:, None] * rng.uniform(0.0, 4.0, (n, r))
+    c = rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1))
+    H = m[:, None, None] * np.einsum("nri,nrj->nij", A_mat, A_mat)
+    H = 0.5 * (H + np.swapaxes(H, 1, 2))
+    b = -m[:, None] * np.einsum("nri,nr->ni", A_mat, c)
+    problem = RidgeQuadratic(np.ascontiguousarray(H), b, np.ascontiguousarray(A_mat), -c, gamma, Ridge.LOGCOSH)
+    smin2 = np.linalg.svd(A_mat, compute_uv=False)[:, -1] ** 2
+    mu = 2.0 * m * smin2 * (1 - 64 * d * EPS)
+    L = smoothness_certificate(problem)
+    f_star = -0.5 * m * np.sum(c * c, axis=1)
+    wstar = np.einsum("nir,nr->ni", V, np.einsum("nij,ni->nj", U, c) / np.sqrt(sig2))  # A^+ c
+    w0 = wstar + rng.standard_normal((n, d)) * 10.0 ** k.log_w0
+    return InstanceBatch("g_of_aw", MinimizerProblem(problem, wstar), w0,
+                         {"L": L, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))})
+
+
+def _g_of_aw_member(rq: RidgeQuadratic, i: int, L: float, mu: float, f_star: float) -> str:
+    """Independent check of a g(A w) instance: the ridge directions R are A, the quadratic part is
+    m A^T A with b = -m A^T c and ridge offsets -c, coefficients gamma >= 0 (log cosh is convex with
+    0 <= log cosh'' <= 1), A has full row rank, mu <= 2 m sigma_min(A)^2, L bounds the Hessian
+    m A^T A + A^T diag(gamma) A, and f* = -m ||c||^2 / 2."""
+    A = np.asarray(rq.R[i], np.float64)
+    r, d = A.shape
+    c = -np.asarray(rq.s[i], np.float64)
+    gam = np.asarray(rq.c[i], np.float64)
+    G = A.T @ A
+    m = float(np.trace(rq.A[i]) / np.trace(G))
+    scale = float(np.abs(rq.A[i]).max()) + 1e-300
+    if r > d or m <= 0 or np.any(gam < 0):
+        return "not a g(A w) instance (A must be wide, m > 0, gamma >= 0)"
+    if np.abs(rq.A[i] - m * G).max() > 1e3 * d * EPS * scale:
+        return "quadratic part is not m A^T A"
+    if np.abs(rq.b[i] + m * A.T @ c).max() > 1e3 * d * EPS * (m * np.abs(A).max() * np.abs(c).sum() + 1e-300):
+        return "linear part is not -m A^T c"
+    ev = np.linalg.eigvalsh(A @ A.T)
+    if ev[0] <= 1e-9 * ev[-1]:
+        return "A does not have full row rank"
+    if mu > 2 * m * (ev[0] + 64 * r * EPS * ev[-1]):  # eigenvalue rounding, as in the quadratic check
+        return f"PL constant mu = {mu!r} exceeds 2 m sigma_min(A)^2 = {2 * m * ev[0]!r}"
+    top = np.linalg.eigvalsh(rq.A[i] + A.T @ (gam[:, None] * A))[-1]
+    if top > L * (1 + 64 * d * EPS):
+        return f"Hessian bound {top!r} exceeds L = {L!r}"
+    fs = -0.5 * m * float(c @ c)
+    if abs(fs - f_star) > 1e-12 * abs(fs) + 1e-300:
+        return f"f_star = {f_star!r} but -m ||c||^2 / 2 = {fs!r}"
+    return ""
 
 
 def _quadratic_pl_member(H: np.ndarray, b: np.ndarray, L: float, mu: float, f_star: float) -> str:
@@ -223,6 +293,8 @@ def _pl_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
             reasons.append(_quadratic_pl_member(np.asarray(rq.A[i], np.float64), np.asarray(rq.b[i], np.float64), L, mu, fs))
         elif rq.psi == Ridge.SIN:
             reasons.append(_sine_member(rq, i, L, mu, fs))
+        elif rq.psi == Ridge.LOGCOSH:
+            reasons.append(_g_of_aw_member(rq, i, L, mu, fs))
         else:
             reasons.append("no PL certificate for this problem type")
     return np.array([not r for r in reasons]), reasons
@@ -235,6 +307,9 @@ PL_CLASS = register_class(InstanceClass(
         Family("least_squares", _least_squares, False,
                "1/2 ||A w - y||^2 with A wide or rank deficient (not strongly convex); mu = 2 sigma_min^+(A)^2"),
         Family("sine", _sine, True, "a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)]: L = 8a/s^2, certified mu = a/(16 s^2)"),
+        Family("g_of_aw", _g_of_aw, False,
+               "g(A w) with g m-strongly convex (quadratic plus log cosh) and A wide of full row rank: "
+               "mu = 2 m sigma_min(A)^2"),
     ),
     ("L", "mu", "f_star", "d"),
     _pl_member,
@@ -580,6 +655,61 @@ OS_CLASS = register_class(InstanceClass(
     (Family("overparam_linear", _overparam_linear, False, "wide full-row-rank least squares"),),
     ("L", "mu", "f_star", "d", "alpha", "beta"),
     _os_member,
+    _encode,
+    _decode,
+))
+
+
+# ------------------------- over-parameterized least squares: GD converges to the solution closest to w0
+
+
+def _ls_projection(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    """Rank-deficient least squares with ``w*`` the projection of ``w_0`` onto the solution set,
+    ``w* = w_mn + (I - V V^T) w_0`` (``w_mn`` the minimum-norm solution, V a basis of range(A^T A));
+    pattern 1 starts at ``w_0 = 0`` (then ``w* = w_mn``)."""
+    b, V = _least_squares_parts(rng, n, k)
+    d = k.dim
+    wmn = b.problem.wstar
+    w0 = rng.standard_normal((n, d)) * 10.0 ** k.log_w0
+    if k.pattern % 4 == 1:
+        w0 = np.zeros((n, d))
+    wp = wmn + w0 - np.einsum("nir,njr,nj->ni", V, V, w0)
+    return InstanceBatch("ls_projection", MinimizerProblem(b.problem.ridge, wp), w0, dict(b.attrs))
+
+
+def _ls_projection_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    """PL least squares (as in pl_smooth), plus: w* is a minimizer (H w* + b = 0) and w_0 - w* lies
+    in range(H), i.e. w* is the solution closest to w_0 (computed from an eigendecomposition of H)."""
+    ok, why = _pl_member(batch)
+    reasons = list(why)
+    rq = batch.problem.ridge
+    for i in range(batch.size):
+        if reasons[i]:
+            continue
+        if rq.ridges:
+            reasons[i] = "not a least-squares instance"
+            continue
+        H, bb = np.asarray(rq.A[i], np.float64), np.asarray(rq.b[i], np.float64)
+        ws, w0 = np.asarray(batch.problem.wstar[i], np.float64), np.asarray(batch.w0[i], np.float64)
+        lam, Q = np.linalg.eigh(H)
+        d = H.shape[0]
+        tol = 64 * d * EPS * lam[-1]
+        size = float(np.abs(ws).sum() + np.abs(w0).sum()) + 1e-300
+        null = Q[:, lam <= tol]
+        if np.linalg.norm(H @ ws + bb) > 1e3 * d * EPS * (lam[-1] * size + np.abs(bb).sum()):
+            reasons[i] = "w* is not a minimizer"
+        elif null.size and np.abs(null.T @ (w0 - ws)).max() > 1e3 * d * EPS * size:
+            reasons[i] = "w_0 - w* is not in range(H): w* is not the solution closest to w_0"
+    return np.array([not r for r in reasons]), reasons
+
+
+LS_PROJECTION_CLASS = register_class(InstanceClass(
+    "ls_projection",
+    "1/2 ||A w - y||^2 (A wide or rank deficient) with w* = the projection of w_0 onto the solution set: "
+    "L = lambda_max(A^T A), mu = 2 lambda_min^+(A^T A) (book PL constant), f* known",
+    (Family("ls_projection", _ls_projection, False, "rank-deficient least squares, w* = P(w_0)"),),
+    ("L", "mu", "f_star", "d"),
+    _ls_projection_member,
     _encode,
     _decode,
 ))

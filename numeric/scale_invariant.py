@@ -19,9 +19,16 @@ A second class, ``rayleigh_si_slow_decay``, draws a small weight decay (lam/rho 
 Theorem 13.4.2 / Lemma 13.4.8 below ``max ||grad L(w/||w||)||^2 = rho^2/4`` (it needs
 ``eta lam < 1/(32 pi^4)``), so that their hitting times are not 0 by default.
 
-Dynamics adapters: ``gd_wd`` (GD with weight decay), ``gd_wd_exp_lr`` (beside it the exponential-LR
+``rayleigh_si_slow_large_w0`` (||w0||^2 in [10, 10^4], an instance constant ``w0n2``) serves Lemma 13.4.9.
+``scale_invariant_losses`` joins Rayleigh quotients, ``softplus(u^T w/||w||)`` and the normalised logistic
+loss on separable data (rho the certified bound derived below, lmin a certified lower bound of min L);
+``logistic_si`` is the logistic family alone (minibatches).
+
+Dynamics adapters: ``gd_wd`` (GD with weight decay; ``settings["batch"] = b`` runs minibatch losses, batches
+from :func:`minibatches`), ``gd_wd_exp_lr`` (beside it the exponential-LR
 protocol with the corrected schedule ``eta (1 - eta lam)^{-(2t+1)}`` and the printed one
-``(1 - eta lam)^{-(2t+1)}``) and ``gd_wd_hitting`` (long runs, hitting times only); see
+``(1 - eta lam)^{-(2t+1)}``) ``gd_wd_hitting`` (long runs, hitting times only) and ``orthogonal_pair`` (Lemma 13.4.5: one pair x, v per
+instance); see
 :mod:`kernels.scale_invariant`.  The thresholds the hitting adapter uses (:func:`hit_threshold`,
 :func:`norm_threshold`) are tested against the spec's expressions.
 """
@@ -32,12 +39,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from kernels.scale_invariant import Rayleigh, gd_wd, gd_wd_hitting
+from kernels.rng import randint
+from kernels.scale_invariant import (NormalizedSoftplus, Rayleigh, gd_wd, gd_wd_hitting, softplus_ball_descent,
+                                     softplus_value_grad)
 
 from .dynamics import DynamicsSpec, register
 from .families import Family, InstanceBatch, InstanceClass, Knobs, haar_orthogonal, register_class
 
-__all__ = ["rayleigh_hessian", "hessian_norm_estimate", "RHO_FACTOR", "hit_threshold", "norm_threshold"]
+__all__ = ["rayleigh_hessian", "hessian_norm_estimate", "RHO_FACTOR", "hit_threshold", "norm_threshold",
+           "softplus_hessian", "softplus_rho_certificate", "softplus_hessian_norm_estimate", "softplus_min_lower_bound"]
 
 _EPS = float(np.finfo(np.float64).eps)
 RHO_FACTOR = 2.0  # rho = RHO_FACTOR * (lambda_max - lambda_min)
@@ -94,7 +104,7 @@ def _spectrum(rng: np.random.Generator, n: int, d: int, s: np.ndarray, pattern: 
     return lam * s[:, None]
 
 
-def _generate(rng: np.random.Generator, n: int, k: Knobs, slow: bool = False) -> InstanceBatch:
+def _generate(rng: np.random.Generator, n: int, k: Knobs, slow: bool = False, large_w0: bool = False) -> InstanceBatch:
     d = max(int(k.dim), 2)
     s = np.full(n, 10.0 ** k.log_scale)
     lam_spec = _spectrum(rng, n, d, s, k.pattern)
@@ -114,6 +124,9 @@ def _generate(rng: np.random.Generator, n: int, k: Knobs, slow: bool = False) ->
         # 10^-2.5 to 10^4 keeps the horizon bound of Theorem 13.4.2 below 60000 steps.
         lam = rho * 10.0 ** rng.uniform(-3.4, -3.1, n)
         expo = np.clip(0.75 + 3.25 * (k.log_w0 + 0.5) / 1.5 + rng.uniform(-0.3, 0.3, n), -2.5, 4.0)
+        if large_w0:
+            # ||w0||^2 in [10^1.0, 10^4] > pi^2 >= pi^2 rho eta for every eta <= 1/rho (Lemma 13.4.9's hypothesis)
+            expo = np.clip(2.5 + 1.5 * (k.log_w0 + 0.5) / 1.5 + rng.uniform(-0.3, 0.3, n), 1.0, 4.0)
         w0 = w0 * 10.0 ** (expo[:, None] / 2)
     else:
         # Weight decay relative to rho: eta in (0, 1/(2 lam)] then gives eta rho <= 10^-x <= 1.
@@ -121,6 +134,8 @@ def _generate(rng: np.random.Generator, n: int, k: Knobs, slow: bool = False) ->
         # Initial norms over many orders of magnitude (||w0||^2 from 1e-9 to 1e5 across the knob's range).
         w0 = w0 * 10.0 ** (2.0 * k.log_w0 + rng.uniform(-0.5, 0.5, (n, 1)))
     attrs = {"rho": rho, "lam": lam, "lmin": s * -1.0 + shift, "d": np.full(n, float(d))}
+    if large_w0:
+        attrs["w0n2"] = (w0 * w0).sum(axis=1)
     return InstanceBatch("rayleigh", Rayleigh(A), w0, attrs)
 
 
@@ -146,6 +161,9 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
         (lam > 0, "weight decay must be positive"),
         (np.linalg.norm(batch.w0, axis=1) > 0, "w0 = 0"),
     )
+    if "w0n2" in batch.attrs:  # the initial squared norm as an instance constant (classes that fix it)
+        n2 = (batch.w0 * batch.w0).sum(axis=1)
+        checks += ((np.abs(batch.attrs["w0n2"] - n2) <= 4 * (d + 2) * _EPS * n2, "w0n2 differs from ||w0||^2"),)
     for good, why in checks:
         for i in np.flatnonzero(~good):
             if not reasons[i]:
@@ -156,6 +174,10 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
 
 def _generate_slow(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     return _generate(rng, n, k, slow=True)
+
+
+def _generate_slow_large(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    return _generate(rng, n, k, slow=True, large_w0=True)
 
 
 def _encode(problem: Rayleigh, i: int) -> dict[str, Any]:
@@ -194,6 +216,223 @@ register_class(InstanceClass(
 ))
 
 
+register_class(InstanceClass(
+    "rayleigh_si_slow_large_w0",
+    "the class rayleigh_si_slow_decay with ||w0||^2 in [10, 10^4] (so ||w0||^2 > pi^2 rho eta whenever eta rho <= 1), "
+    "the initial squared norm w0n2 an instance constant",
+    (Family("rayleigh_slow_large_w0", _generate_slow_large, False,
+            "Rayleigh quotients as in rayleigh_si, lam = rho 10^U(-3.4, -3.1), ||w0||^2 = 10^U(1, 4)"),),
+    ("rho", "lam", "lmin", "d", "w0n2"),
+    _member,
+    _encode,
+    _decode,
+))
+
+# ------------------------------------------------------------------------------------------------
+# Normalised softplus losses: softplus(u^T w/||w||) and the normalised logistic loss
+# ------------------------------------------------------------------------------------------------
+#
+# L(w) = h(w/||w||) with h(v) = (1/m) sum_k softplus(a_k^T v).  At a unit point u, with g = grad h(u),
+# H = Hess h(u) = (1/m) sum_k sigmoid'(a_k^T u) a_k a_k^T and P = I - u u^T, the Hessian of L is
+#     Hess L(u) = P H P - (u^T g) P - (P g) u^T - u (P g)^T      (and Hess L(cw) = Hess L(w)/c^2).
+# Certified bound (the instance's rho): with C = (1/m) sum_k a_k a_k^T, lambda = lambda_max(C),
+# alpha = lambda/4 >= ||H|| (sigmoid' <= 1/4) and s = sqrt(lambda) >= ||g|| (||g|| <= (1/m) sum_k |a_k^T x|
+# <= sqrt(x^T C x) for the unit x attaining it).  For a unit x = beta u + y (y orthogonal to u),
+# x^T Hess L x = y^T (P H P - (u^T g) P) y - 2 beta (P g)^T y, so with c = |u^T g| and b = ||P g||
+# (c^2 + b^2 <= s^2):  |x^T Hess L x| <= (alpha + c) ||y||^2 + 2 b |beta| ||y|| <= (A + sqrt(A^2 + 4 b^2))/2,
+# A = alpha + c.  Since (alpha + c)^2 + 4 (s^2 - c^2) = alpha^2 + 2 alpha c - 3 c^2 + 4 s^2 <= 4 alpha^2/3 + 4 s^2
+# and alpha + c <= alpha + s:
+#     rho <= rho_bar = (alpha + s + sqrt(4 alpha^2 / 3 + 4 s^2)) / 2.
+# The classes use rho = rho_bar (any certified upper bound keeps every claim of the family valid).
+#
+# min L: h is convex, so min over the sphere >= min over the unit ball, and for any v* in the ball
+# with g* = grad h(v*), h(v) >= h(v*) + g*^T (v - v*) >= h(v*) - g*^T v* - ||g*|| on the ball: a certified
+# lower bound, tight when the ball's minimiser lies on the sphere (for separable data, where h has no
+# stationary point, and for m = 1, where it is exact: softplus(-||u||)).  lmin is that bound at v* from
+# projected gradient descent on the ball; using a lower bound of min L makes Lemma 13.4.3(2)'s check
+# at least as strong as the statement.
+
+
+def _softplus_h(a: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """h(v) = (1/m) sum_k softplus(a_k^T v) and its gradient, any v (not normalised)."""
+    z = np.matmul(a, v[:, :, None])[:, :, 0]
+    sp = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    sg = np.exp(z - sp)
+    return sp.mean(axis=1), np.matmul(sg[:, None, :], a)[:, 0, :] / a.shape[1]
+
+
+def softplus_hessian(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Hessian of L(w) = (1/m) sum_k softplus(a_k^T w/||w||) (batched: a (B, m, d), w (B, d))."""
+    n2 = np.einsum("bi,bi->b", w, w)
+    u = w / np.sqrt(n2)[:, None]
+    z = np.einsum("bkj,bj->bk", a, u)
+    sg = 1.0 / (1.0 + np.exp(-z))
+    g = np.einsum("bk,bkj->bj", sg, a) / a.shape[1]
+    H = np.einsum("bk,bki,bkj->bij", sg * (1 - sg), a, a) / a.shape[1]
+    d = a.shape[-1]
+    P = np.eye(d) - u[:, :, None] * u[:, None, :]
+    ug = np.einsum("bi,bi->b", u, g)
+    Pg = np.einsum("bij,bj->bi", P, g)
+    M = (P @ H @ P - ug[:, None, None] * P - Pg[:, :, None] * u[:, None, :] - u[:, :, None] * Pg[:, None, :])
+    return M / n2[:, None, None]
+
+
+def softplus_rho_certificate(a: np.ndarray) -> np.ndarray:
+    """rho_bar = (alpha + s + sqrt(4 alpha^2/3 + 4 s^2))/2 >= max_{||w||=1} ||Hess L(w)|| (see above)."""
+    C = np.einsum("bki,bkj->bij", a, a) / a.shape[1]
+    lam = np.maximum(np.linalg.eigvalsh(C)[:, -1], 0.0)
+    alpha, s = lam / 4.0, np.sqrt(lam)
+    return (alpha + s + np.sqrt(4.0 * alpha**2 / 3.0 + 4.0 * s**2)) / 2.0
+
+
+def softplus_hessian_norm_estimate(a: np.ndarray, starts: int = 24, seed: int = 0) -> np.ndarray:
+    """Multistart estimate of max_{||w||=1} ||Hess L(w)|| (never above the true value): random unit
+    points, +-a_k/||a_k||, and a few steps of ascent on the top eigenvalue's magnitude."""
+    B, m, d = a.shape
+    rng = np.random.default_rng(seed)
+    cands = [rng.standard_normal((B, d)) for _ in range(starts)]
+    for k in range(min(m, 4)):
+        cands += [a[:, k], -a[:, k]]
+    best = np.zeros(B)
+    for w in cands:
+        w = w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-300)
+        w = np.where(np.isfinite(w) & (np.linalg.norm(w, axis=1, keepdims=True) > 0), w, 1.0 / np.sqrt(d))
+        best = np.maximum(best, np.abs(np.linalg.eigvalsh(softplus_hessian(a, w))).max(axis=1))
+    return best
+
+
+def softplus_min_lower_bound(a: np.ndarray, iters: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """(certified lower bound of min_{||w||=1} L, the value h(v*) at the ball point v* it is taken at)."""
+    B, m, d = a.shape
+    C = np.einsum("bki,bkj->bij", a, a) / m
+    step = 1.0 / np.maximum(np.linalg.eigvalsh(C)[:, -1] / 4.0, 1e-300)
+    _, g = _softplus_h(a, np.zeros((B, d)))
+    v = -g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-300)
+    v = softplus_ball_descent(a, v, step, iters)  # the iterate only; the bound is computed here
+    hv, g = _softplus_h(a, v)
+    return hv - np.einsum("bi,bi->b", g, v) - np.linalg.norm(g, axis=1), hv
+
+
+def _random_dirs(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    x = rng.standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _softplus_data(rng: np.random.Generator, n: int, k: Knobs, logistic: bool) -> np.ndarray:
+    """m = 1: a = s u (softplus(s u^T w/||w||)); logistic: a_k = -y_k x_k for m = 2d..4d points x_k
+    separable by a random unit v0 with margin (y_k x_k^T v0 >= 0.1 s / sqrt(d)), scale s = 10^log_scale."""
+    d = max(int(k.dim), 2)
+    s = 10.0 ** (k.log_scale if not logistic else 0.5 * k.log_scale)
+    if not logistic:
+        return (s * _random_dirs(rng, n, d))[:, None, :]
+    m = 2 * d + (k.pattern % 3) * d  # separable points; the data scale is 10^(log_scale / 2)
+    v0 = _random_dirs(rng, n, d)
+    x = rng.standard_normal((n, m, d))
+    par = np.einsum("nkj,nj->nk", x, v0)
+    y = np.where(rng.random((n, m)) < 0.5, -1.0, 1.0)
+    x = x + ((y * (0.1 + np.abs(par))) - par)[:, :, None] * v0[:, None, :]
+    return -(y[:, :, None] * x) * (s / np.sqrt(d))
+
+
+def _generate_softplus(rng: np.random.Generator, n: int, k: Knobs, logistic: bool, with_lmin: bool = True) -> InstanceBatch:
+    a = _softplus_data(rng, n, k, logistic)
+    d = a.shape[-1]
+    rho = softplus_rho_certificate(a)
+    lmin = softplus_min_lower_bound(a, iters=200)[0] if with_lmin else None
+    w0 = _random_dirs(rng, n, d)
+    lam = 0.5 * rho * 10.0 ** rng.uniform(0.0, 1.5, n)
+    w0 = w0 * 10.0 ** (2.0 * k.log_w0 + rng.uniform(-0.5, 0.5, (n, 1)))
+    attrs = {"rho": rho, "lam": lam, "d": np.full(n, float(d))}
+    if with_lmin:
+        attrs["lmin"] = lmin
+    return InstanceBatch("logistic" if logistic else "softplus", NormalizedSoftplus(a), w0, attrs)
+
+
+def _softplus_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    """Independent check: rho equals the certificate recomputed from the stored a (to eigenvalue backward
+    error) and is not below a multistart estimate of max ||Hess L|| on the sphere; lmin is a lower bound
+    of L at the multistart points and agrees with a fresh certified bound (own solver run); lam > 0."""
+    a = np.asarray(batch.problem.a, dtype=np.float64)
+    B, m, d = a.shape
+    rho, lam = batch.attrs["rho"], batch.attrs["lam"]
+    cert = softplus_rho_certificate(a)
+    anorm2 = (a * a).sum(axis=-1).max(axis=1)
+    slack = 16 * (d + m) * _EPS * (anorm2 + cert)
+    est = softplus_hessian_norm_estimate(a, starts=8, seed=1)
+    checks: tuple = (
+        (np.abs(cert - rho) <= slack, "rho differs from the certified bound recomputed from a"),
+        (est <= rho + slack, "the multistart Hessian-norm estimate exceeds rho"),
+        (lam > 0, "weight decay must be positive"),
+        (np.linalg.norm(batch.w0, axis=1) > 0, "w0 = 0"),
+    )
+    if "lmin" in batch.attrs:  # classes that carry min L (Lemma 13.4.3(2))
+        lmin = batch.attrs["lmin"]
+        low, hv = softplus_min_lower_bound(a, iters=250)  # more iterations than the generator: a sharper bound
+        rng = np.random.default_rng(2)
+        probe = np.min([softplus_value_grad(a, _random_dirs(rng, B, d))[0] for _ in range(8)], axis=0)
+        scale = 16 * (d + m) * _EPS * (np.abs(hv) + np.sqrt(anorm2)) + 1e-9 * np.abs(hv)
+        checks = checks[:2] + (
+            (lmin <= np.minimum(probe, hv) + scale, "lmin exceeds L at a point of the sphere"),
+            (lmin <= low + scale, "lmin exceeds a fresh certified lower bound of min L"),
+        ) + checks[2:]
+    ok = np.ones(B, dtype=bool)
+    reasons = [""] * B
+    for good, why in checks:
+        for i in np.flatnonzero(~good):
+            if not reasons[i]:
+                reasons[i] = why
+        ok &= good
+    return ok, reasons
+
+
+def _any_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    return (_member if isinstance(batch.problem, Rayleigh) else _softplus_member)(batch)
+
+
+def _any_encode(problem: Any, i: int) -> dict[str, Any]:
+    if isinstance(problem, Rayleigh):
+        return _encode(problem, i)
+    return {"a": np.asarray(problem.a[i], dtype=np.float64).tolist()}
+
+
+def _any_decode(data: dict[str, Any]) -> Any:
+    if "A" in data:
+        return _decode(data)
+    return NormalizedSoftplus(np.asarray(data["a"], dtype=np.float64)[None])
+
+
+_SOFTPLUS = Family("softplus", lambda r, n, k: _generate_softplus(r, n, k, False), False,
+                   "softplus(s u^T w/||w||), ||u|| = 1, s = 10^log_scale; rho = the certified rho_bar; lmin = "
+                   "softplus(-s) (to the certificate's rounding)")
+_LOGISTIC = Family("logistic", lambda r, n, k: _generate_softplus(r, n, k, True), True,
+                   "normalised logistic loss (1/m) sum_k log(1 + exp(-y_k x_k^T w/||w||)) on m = 2d..4d separable "
+                   "points; rho = the certified rho_bar; lmin = a certified lower bound of min L")
+_RAYLEIGH = Family("rayleigh", _generate, False,
+                   "Rayleigh quotients with spectrum in [c - s, c + s] (both ends present), weight decay lam = "
+                   "(rho/2) 10^U(0, 1.5), ||w0|| over many orders of magnitude")
+
+register_class(InstanceClass(
+    "scale_invariant_losses",
+    "L is scale invariant: a Rayleigh quotient (rho exact), softplus(u^T w/||w||) or a normalised logistic loss "
+    "(rho a certified upper bound of max_{||w||=1} ||Hess L||); weight decay lam > 0",
+    (_RAYLEIGH, _SOFTPLUS, _LOGISTIC),
+    ("rho", "lam", "lmin", "d"),
+    _any_member,
+    _any_encode,
+    _any_decode,
+))
+
+register_class(InstanceClass(
+    "logistic_si",
+    "L_t are minibatch means of a normalised logistic loss (each scale invariant); weight decay lam > 0",
+    (Family("logistic", lambda r, n, k: _generate_softplus(r, n, k, True, with_lmin=False), True,
+            "normalised logistic loss on m = 2d..4d separable points; rho = the certified rho_bar (no lmin)"),),
+    ("rho", "lam", "d"),
+    _any_member,
+    _any_encode,
+    _any_decode,
+))
+
 # ------------------------------------------------------------------------------------------------
 # Dynamics adapters
 # ------------------------------------------------------------------------------------------------
@@ -207,20 +446,40 @@ def hit_threshold(rho: Any, lam: Any, eta: Any) -> Any:
     return 8 * pi**4 * rho**2 * lam * eta
 
 
-def _run(exp: Any, problem: Rayleigh, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
+def terms(problem: Any) -> int:
+    """How many products each gradient entry sums (the rounding scales' count factor): d for a Rayleigh
+    quotient, d + m for a normalised softplus loss with m components."""
+    return problem.dim + (0 if isinstance(problem, Rayleigh) else problem.components)
+
+
+def minibatches(seed: int, instance_ids: np.ndarray, T: int, m: int, b: int) -> np.ndarray:
+    """(B, T + 1, b) component indices: entry j of the batch at step t of instance i is
+    ``kernels.rng.randint(seed, instance_ids[i], t, j, m)`` (with replacement), so both protocols and
+    every replay see the same batches."""
+    ids = np.asarray(instance_ids, dtype=np.int64)[:, None, None]
+    t = np.arange(T + 1, dtype=np.int64)[None, :, None]
+    j = np.arange(b, dtype=np.int64)[None, None, :]
+    return randint(int(seed), ids, t, j, m)
+
+
+def _run(exp: Any, problem: Any, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
          instance_ids: np.ndarray, dtype: Any, exp_lr: bool) -> dict[str, Any]:
     eta = np.asarray(env["eta"], dtype=dtype)
     lam = np.asarray(env["lam"], dtype=dtype)
     T = int(exp.horizon)
-    d = problem.dim
+    d = terms(problem)
+    bsz = exp.settings.get("batch")
+    batches = None if bsz is None else minibatches(seed, instance_ids, T, problem.components, int(bsz))
     if exp_lr:
         # settings["schedule_offset"] = k runs eta_t = eta (1 - eta lam)^(k - (2t+1)) in place of the
         # corrected schedule (k = 0); false variants use it.
         off = int(exp.settings.get("schedule_offset", 0))
-        tr = gd_wd(problem, w0, eta, lam, T, exp_lr_scale=eta * (1 - eta * lam) ** off, backend=backend, dtype=dtype)
-        trp = gd_wd(problem, w0, eta, lam, T, exp_lr_scale=np.ones_like(eta), backend=backend, dtype=dtype)
+        tr = gd_wd(problem, w0, eta, lam, T, exp_lr_scale=eta * (1 - eta * lam) ** off, batches=batches,
+                   backend=backend, dtype=dtype)
+        trp = gd_wd(problem, w0, eta, lam, T, exp_lr_scale=np.ones_like(eta), batches=batches, backend=backend,
+                    dtype=dtype)
     else:
-        tr = gd_wd(problem, w0, eta, lam, T, backend=backend, dtype=dtype)
+        tr = gd_wd(problem, w0, eta, lam, T, batches=batches, backend=backend, dtype=dtype)
         trp = None
     n2, g2 = tr.wnorm2, tr.gnorm2
     e = eta[:, None]
@@ -272,20 +531,33 @@ _EXP_SCALE_OF = {"direrr_next": "errscale_next", "normerr_next": "errscale_next"
                  "direrr_printed_next": "errscale_printed_next"}
 
 
+def _problem_lines(d: dict[str, Any]) -> list[str]:
+    if "A" in d:
+        return ["from kernels.scale_invariant import Rayleigh, gd_wd", f"P = Rayleigh(np.array([{d['A']!r}], dtype=ld))"]
+    return ["from kernels.scale_invariant import NormalizedSoftplus, gd_wd",
+            f"P = NormalizedSoftplus(np.array([{d['a']!r}], dtype=ld))"]
+
+
 def _lines(d: dict[str, Any], params: Mapping[str, float], exp_lr: bool) -> list[str]:
+    settings = d.get("settings", {})
+    bsz = settings.get("batch")
+    mb = "None" if bsz is None else "bt"
     return [
         "import math  # the claim's printed form may use math.pi",
         "import numpy as np",
-        "from kernels.scale_invariant import Rayleigh, gd_wd",
         "ld = np.longdouble",
-        f"A = np.array([{d['A']!r}], dtype=ld)",
+        *_problem_lines(d),
         f"w0 = np.array([{d['w0']!r}], dtype=ld)",
         f"eta = np.array([{params['eta']!r}], dtype=ld)",
         f"lam = np.array([{params['lam']!r}], dtype=ld)",
-        f"tr = gd_wd(Rayleigh(A), w0, eta, lam, {d['T']}, dtype=ld, backend='numpy')",
-    ] + ([f"trp = gd_wd(Rayleigh(A), w0, eta, lam, {d['T']}, exp_lr_scale=ld(1), dtype=ld, backend='numpy')",
-          f"tr = gd_wd(Rayleigh(A), w0, eta, lam, {d['T']}, dtype=ld, backend='numpy', "
-          f"exp_lr_scale=eta * (1 - eta * lam) ** {int(d.get('settings', {}).get('schedule_offset', 0))})"]
+    ] + ([] if bsz is None else [
+        "from numeric.scale_invariant import minibatches",
+        f"bt = minibatches({d['seed']}, np.array([{d['instance_id']}]), {d['T']}, P.components, {int(bsz)})",
+    ]) + [
+        f"tr = gd_wd(P, w0, eta, lam, {d['T']}, batches={mb}, dtype=ld, backend='numpy')",
+    ] + ([f"trp = gd_wd(P, w0, eta, lam, {d['T']}, exp_lr_scale=ld(1), batches={mb}, dtype=ld, backend='numpy')",
+          f"tr = gd_wd(P, w0, eta, lam, {d['T']}, batches={mb}, dtype=ld, backend='numpy', "
+          f"exp_lr_scale=eta * (1 - eta * lam) ** {int(settings.get('schedule_offset', 0))})"]
          if exp_lr else [])
 
 
@@ -313,7 +585,7 @@ def _run_hitting(exp: Any, problem: Rayleigh, w0: np.ndarray, env: dict[str, np.
     h = gd_wd_hitting(problem, w0, eta, lam, int(exp.horizon), hit_threshold(rho, lam, eta),
                       norm_threshold(rho, eta), backend=backend, dtype=dtype)
     w0 = np.asarray(w0, dtype=dtype)
-    d = problem.dim
+    d = terms(problem)
     return {
         "hit_time": h.hit.astype(dtype), "either_time": h.either.astype(dtype),
         "wnorm2_either": h.wnorm2_either, "wnorm2_either_abs": (d + 2) * h.wnorm2_either,
@@ -359,4 +631,90 @@ register(DynamicsSpec(
     _traj_obs("horizon"), {**_SCALE_OF, **_EXP_SCALE_OF}, ("eta",), _snippet(True),
     "GD with weight decay beside the exponential-LR protocol v_{t+1} = v_t - eta_t grad L(v_t), "
     "eta_t = eta (1 - eta lam)^{-(2t+1)} (corrected) and (1 - eta lam)^{-(2t+1)} (as printed)",
+))
+
+
+
+# ------------------------------------------------------------------------------------------------
+# Lemma 13.4.5: orthogonal pairs (x, v)
+# ------------------------------------------------------------------------------------------------
+
+
+def orthogonal_pair(seed: int, instance_ids: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """v orthogonal to x (one Gram-Schmidt step in x's dtype) with ||v|| = r ||x||, r = 10^U(-3, 1); the
+    direction from ``kernels.rng.normal`` and r from ``kernels.rng.uniform``, keyed by
+    (seed, instance_id, step 0, draw j), so a replay of one instance rebuilds the same v."""
+    from kernels.rng import normal, uniform
+
+    dt = x.dtype
+    B, d = x.shape
+    ids = np.asarray(instance_ids, dtype=np.int64)[:, None]
+    z = normal(int(seed), ids, 0, np.arange(d, dtype=np.int64)[None, :]).astype(dt)
+    r = (10.0 ** (-3.0 + 4.0 * uniform(int(seed), ids[:, 0], 0, d))).astype(dt)
+    xn2 = (x * x).sum(axis=1)
+    z = z - ((z * x).sum(axis=1) / xn2)[:, None] * x
+    z = z / np.sqrt((z * z).sum(axis=1))[:, None]
+    return z * (r * np.sqrt(xn2))[:, None]
+
+
+def _run_pair(exp: Any, problem: Any, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
+              instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
+    """x = w0, v from :func:`orthogonal_pair`; L, grad L by the reference arithmetic (one evaluation, no
+    dynamics: every backend computes it with NumPy)."""
+    from kernels.scale_invariant import value_grad
+
+    x = np.asarray(w0, dtype=dtype)
+    P = problem.astype(dtype)
+    v = orthogonal_pair(seed, instance_ids, x)
+    xv = x + v
+    f0, g0, fa0, ga0 = value_grad(P, x)
+    f1, _, fa1, ga1 = value_grad(P, xv)
+    t = terms(problem)
+    x2, v2, xv2 = ((y * y).sum(axis=1) for y in (x, v, xv))
+    ip = (v * g0).sum(axis=1)
+    ipabs = (np.abs(v) * np.abs(g0)).sum(axis=1)
+    # Rounding scales: L at the computed x + v (input rounding eps ||x + v|| moves L by <= ||grad L|| that much),
+    # <v, grad L(x)> (gradient rounding of (4t + 8) gabs per unit of ||v||, sum of t products), ||v||^2 and
+    # ||x||^2 (d + 2 products; v's orthogonality holds to d eps ||x|| ||v||, which moves the Taylor bound's
+    # ||x + s v||^2 >= ||x||^2 by a relative (d + 2)(1 + ||v||/||x||) eps).
+    rel = np.sqrt(v2 / x2)
+    return {
+        "pair_f_x": f0, "pair_f_x_abs": fa0,
+        "pair_f_xv": f1, "pair_f_xv_abs": fa1 + (t + 2) * np.sqrt(xv2) * ga1,
+        "pair_ip": ip, "pair_ip_abs": (4 * t + 8) * np.sqrt(v2) * ga0 + t * ipabs,
+        "pair_v2": v2, "pair_v2_abs": (x.shape[1] + 2) * (1 + rel) * v2,
+        "pair_x2": x2, "pair_x2_abs": (x.shape[1] + 2) * x2,
+        "pair_ratio": rel,
+        "horizon": np.zeros(x.shape[0], dtype=dtype),
+    }
+
+
+def _pair_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
+    lines = [
+        "import math  # the claim's printed form may use math.pi",
+        "import numpy as np",
+        "ld = np.longdouble",
+        *_problem_lines(d),
+        "from kernels.scale_invariant import value_grad",
+        "from numeric.scale_invariant import orthogonal_pair",
+        f"x = np.array([{d['w0']!r}], dtype=ld)",
+        f"v = orthogonal_pair({d['seed']}, np.array([{d['instance_id']}]), x)",
+        "f0, g0, _, _ = value_grad(P, x)",
+        "f1, _, _, _ = value_grad(P, x + v)",
+        f"rho = ld({params['rho']!r})",
+    ]
+    obs = {"pair_f_x": "f0[0]", "pair_f_xv": "f1[0]", "pair_ip": "(v * g0).sum()", "pair_v2": "(v * v).sum()",
+           "pair_x2": "(x * x).sum()", "pair_ratio": "np.sqrt((v * v).sum() / (x * x).sum())", "rho": "rho"}
+    return lines, obs
+
+
+register(DynamicsSpec(
+    "orthogonal_pair", _run_pair, {},
+    _traj_obs("pair_f_x", "pair_f_xv", "pair_ip", "pair_v2", "pair_x2", "pair_ratio", "horizon", "pair_f_x_abs",
+              "pair_f_xv_abs", "pair_ip_abs", "pair_v2_abs", "pair_x2_abs"),
+    {"pair_f_x": "pair_f_x_abs", "pair_f_xv": "pair_f_xv_abs", "pair_ip": "pair_ip_abs", "pair_v2": "pair_v2_abs",
+     "pair_x2": "pair_x2_abs"},
+    (), _pair_snippet,
+    "one evaluation per instance: x = w0 and v orthogonal to x with ||v||/||x|| = 10^U(-3, 1) (counter-based "
+    "randomness keyed by (seed, instance_id)); L(x), L(x + v), <v, grad L(x)>, ||v||^2, ||x||^2",
 ))

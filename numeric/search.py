@@ -83,6 +83,9 @@ class Experiment:
     claims: tuple[CompiledClaim, ...]
     observables: dict[str, tuple[str, ...]]  # claim kind -> observables needed
     settings: dict[str, Any] = field(default_factory=dict)
+    # Probability and scaling claims (numeric.probability); an experiment holds either these or
+    # ``claims``, never both, because their batches are shaped differently (trials per instance).
+    statistical: tuple[Any, ...] = ()
 
     @property
     def range_parameters(self) -> tuple[ParameterSpec, ...]:
@@ -106,6 +109,11 @@ class Found:
     tol: float
 
 
+# log10 bins of the per-instance tightness ratio: 1e-6 .. 10, 35 bins of 0.2 decades.
+RATIO_EDGES = np.linspace(-6.0, 1.0, 36)
+SAMPLE_CAP = 256  # per-instance rows kept for the report's scatter plots
+
+
 @dataclass
 class ClaimOutcome:
     """What the search established about one claim."""
@@ -120,6 +128,24 @@ class ClaimOutcome:
     vanished: int = 0  # violations that disappeared in higher precision
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Distribution over instances: counts of log10(worst ratio) in RATIO_EDGES bins, plus the
+    # instances below / above the range and those with no defined ratio.
+    ratio_counts: np.ndarray = field(default_factory=lambda: np.zeros(len(RATIO_EDGES) - 1, dtype=np.int64))
+    ratio_outside: list[int] = field(default_factory=lambda: [0, 0, 0])
+    sample_columns: tuple[str, ...] = ()
+    samples: list[list[float]] = field(default_factory=list)
+    # Probability / scaling claims: "support", "refute" or "open", and the statistics behind it.
+    decision: str | None = None
+    statistics: dict[str, Any] = field(default_factory=dict)
+
+    def ratio_hist(self) -> dict[str, Any]:
+        """The histogram of per-instance worst ratios as plain data for the record."""
+        if not self.ratio_counts.any() and not any(self.ratio_outside):
+            return {}
+        below, above, undefined = self.ratio_outside
+        return {"log10_edges": RATIO_EDGES.tolist(), "counts": self.ratio_counts.tolist(), "below": below,
+                "above": above, "undefined": undefined}
+
 
 
 # Precision used to confirm a violation before it counts.
@@ -162,7 +188,7 @@ def _nudge(p: ParameterSpec, env: dict[str, np.ndarray], value: np.ndarray) -> n
     for bound, is_upper, strict in ((p.upper, True, p.upper_strict), (p.lower, False, p.lower_strict)):
         if bound is None:
             continue
-        limit = np.asarray(bound(*call), dtype=CONFIRM_DTYPE)
+        limit = np.asarray(bound(*call, _dtype=CONFIRM_DTYPE), dtype=CONFIRM_DTYPE)
         for _ in range(8):
             vd = v.astype(CONFIRM_DTYPE)
             if is_upper:
@@ -305,13 +331,17 @@ class _Search:
         self.outcomes = {c.name: ClaimOutcome(c.name) for c in exp.claims}
         self.next_id = 0
         self.errors: list[str] = []
+        self.rows_per_batch = 16
 
-    def run_batch(self, knobs: Knobs, n: int) -> dict[str, float]:
-        """Generate, check, run and evaluate one batch; returns per-claim target values."""
+    def run_batch(self, knobs: Knobs, n: int, batch: InstanceBatch | None = None,
+                  evaluations: dict[str, Any] | None = None) -> dict[str, float]:
+        """Generate, check, run and evaluate one batch; returns per-claim target values.  A given
+        ``batch`` is evaluated instead of a generated one; ``evaluations`` receives, per claim, the
+        admissible mask and the :class:`Evaluation` (the polishing phase reads them)."""
         exp = self.exp
         family = self.cls.families[knobs.family % len(self.cls.families)]
         rng = np.random.default_rng([self.seed, zlib.crc32(exp.key.encode()), knobs.seed])
-        batch = family.generate(rng, n, knobs)
+        batch = family.generate(rng, n, knobs) if batch is None else batch
         ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
         self.next_id += n
         member, why = self.cls.member(batch)
@@ -336,6 +366,8 @@ class _Search:
             ev = evaluate(claim, args)
             out = self.outcomes[claim.name]
             ok = valid & ev.finite
+            if evaluations is not None:
+                evaluations[claim.name] = (ok, ev)
             out.instances += int(ok.sum())
             nonfinite = np.flatnonzero(valid & ~ev.finite)
             if nonfinite.size and out.error is None:
@@ -349,6 +381,7 @@ class _Search:
                 )
             if not ok.any():
                 continue
+            self._collect(claim, out, ev, args, ok, tuple(sorted(env)))
             # Worst case: the largest ratio where it is defined, else the smallest relative slack.
             has_ratio = ok & np.isfinite(ev.ratio)
             if has_ratio.any():
@@ -375,7 +408,36 @@ class _Search:
                 del out.candidates[self.budget.confirm :]
         return targets
 
+    def _collect(self, claim: CompiledClaim, out: ClaimOutcome, ev: Evaluation, args: dict[str, np.ndarray],
+                 ok: np.ndarray, constants: tuple[str, ...]) -> None:
+        """Add the batch's admissible instances to the ratio histogram and keep a few as samples."""
+        r = ev.ratio[ok]
+        defined = r[np.isfinite(r) & (r > 0)]
+        logr = np.log10(defined)
+        out.ratio_counts += np.histogram(logr, bins=RATIO_EDGES)[0]
+        out.ratio_outside[0] += int((logr < RATIO_EDGES[0]).sum())
+        out.ratio_outside[1] += int((logr > RATIO_EDGES[-1]).sum())
+        out.ratio_outside[2] += int(r.size - defined.size)
+        room = SAMPLE_CAP - len(out.samples)
+        if room <= 0:
+            return
+        keys = [a for a in dict.fromkeys(claim.args + ((claim.plot_x,) if claim.plot_x else ()) + constants)
+                if a in args and not a.endswith(SCALE_SUFFIX)]
+        if not out.sample_columns:
+            out.sample_columns = ("observed", "bound", "ratio", *keys)
+        idx = np.flatnonzero(ok)[: min(room, self.rows_per_batch)]
+        for i in idx:
+            t = int(ev.ratio_step[i]) if np.isfinite(ev.ratio[i]) else int(ev.step[i])
+            row = [float(ev.ratio_observed[i] if np.isfinite(ev.ratio[i]) else ev.observed[i]),
+                   float(ev.ratio_bound[i] if np.isfinite(ev.ratio[i]) else ev.bound[i]), float(ev.ratio[i])]
+            for a in out.sample_columns[3:]:
+                v = np.asarray(args[a])
+                v = v.reshape(v.shape[0], -1) if v.ndim else v.reshape(1, 1)
+                row.append(float(v[i if v.shape[0] > 1 else 0, min(t, v.shape[1] - 1)]))
+            out.samples.append(row)
+
     def bulk(self) -> None:
+        self.rows_per_batch = 16
         rng = np.random.default_rng([self.seed, zlib.crc32(self.exp.key.encode()), 0xB01C])
         nf = len(self.cls.families)
         k = len(self.exp.range_parameters)
@@ -397,6 +459,7 @@ class _Search:
         from hypothesis import strategies as st
 
         exp = self.exp
+        self.rows_per_batch = 2
         k = len(exp.range_parameters)
         u_st = st.one_of(st.just(1.0), st.floats(0.0, 1.0))
         knobs_st = st.builds(
@@ -457,6 +520,10 @@ def replay(exp: Experiment, claim: CompiledClaim, found: Found, *, dtype: Any = 
     ``claim`` at the recorded step (the whole trajectory for trajectory claims).  Used to confirm
     violations and to replay counterexamples from their records.  Raises ``ValueError`` when the
     replayed instance is outside the hypotheses."""
+    if getattr(claim, "kind", "") in ("probability", "scaling"):
+        from .probability import replay_statistical
+
+        return replay_statistical(exp, claim, found)
     data = found.data
     sub = replace(exp, horizon=int(data["T"]), settings=dict(data.get("settings", {})))
     keep = set(CLASSES[exp.instance_class].attributes) | {p.name for p in exp.parameters if not p.after_run}
@@ -480,8 +547,15 @@ def replay(exp: Experiment, claim: CompiledClaim, found: Found, *, dtype: Any = 
 def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str) -> dict[str, ClaimOutcome]:
     """Search for counterexamples to every claim of ``exp``; confirm violations in higher
     precision.  Returns one outcome per claim name."""
+    if exp.statistical:
+        from .probability import run_statistical
+
+        return run_statistical(exp, budget, seed=seed, backend=backend)
     search = _Search(exp, budget, seed, backend)
     search.bulk()
     search.hypothesis()
+    from .polish import polish_search  # noqa: PLC0415 - a phase only some instance classes enable
+
+    polish_search(search)
     search.confirm()
     return search.finish()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from .html import probability_line, scaling_line
 from .records import RunRecord
+from .tightness import tightness_line
 from .svg import fmt
 
 __all__ = ["render_markdown", "write_markdown"]
@@ -43,6 +45,17 @@ def render_markdown(run: RunRecord) -> str:
             why += "; rests on " + ", ".join(f"{d.get('theorem')}::{d.get('claim')} ({d.get('verdict')})" for d in c.inherited)
         ratio = "" if c.worst_ratio is None else fmt(c.worst_ratio, 4)
         lines.append(f"| `{_cell(label)}` | {verdict} | {c.expected} | {c.instances} | {ratio} | {_cell(why)} |")
+    stats = [(c, kind, getattr(c, kind, None)) for c in run.claims for kind in ("probability", "scaling")]
+    stats = [(c, kind, d) for c, kind, d in stats if isinstance(d, dict) and d]
+    if stats:
+        lines += ["", "### Probabilistic and scaling claims", ""]
+        for c, kind, d in stats:
+            text = probability_line(d) if kind == "probability" else scaling_line(d)
+            lines.append(f"- `{_cell(c.id)}` ({c.verdict}): {_cell(text)}")
+    tight = [c for c in run.claims if getattr(c, "tightness", None)]
+    if tight:
+        lines += ["", "### Tightness against exact worst cases", ""]
+        lines += [f"- `{_cell(c.id)}` ({c.verdict}): {_cell(tightness_line(c.tightness))}" for c in tight]
     cexs = [c for c in run.claims if c.counterexample is not None]
     if cexs:
         lines += ["", "### Counterexamples", ""]

@@ -129,6 +129,17 @@ class ClaimRecord:
     # each with "observed" and "bound" lists (per step for per-step claims, one value for trajectory
     # claims), "step" (the reported step) and optionally "traces" (per-step context observables).
     series: dict[str, Any] = field(default_factory=dict)
+    # Distribution of the per-instance worst ratio: {"log10_edges", "counts", "below", "above", "undefined"}.
+    ratio_hist: dict[str, Any] = field(default_factory=dict)
+    # Per-instance rows for scatter plots: {"columns": [...], "rows": [[...], ...], "x": plot_x or ""}.
+    samples: dict[str, Any] = field(default_factory=dict)
+    # Probability claims: trials, successes, exact intervals, confidence, per-instance summaries.
+    probability: dict[str, Any] = field(default_factory=dict)
+    # Scaling claims: sizes, measured values, fitted exponent with its interval, other models' fits.
+    scaling: dict[str, Any] = field(default_factory=dict)
+    # Claims with a known exact worst case: {"exact_worst_ratio", "best_found_ratio", "fraction",
+    # and, where the spec gives a normalisation, "bound", "exact_worst", "best_found", "unit"; "source"}.
+    tightness: dict[str, Any] = field(default_factory=dict)
 
     @property
     def as_expected(self) -> bool:

@@ -6,9 +6,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .html import probability_line, scaling_line
 from .records import ClaimRecord, RunRecord
+from .tightness import tightness_line
 
-__all__ = ["claims_table", "render_run", "verdict_style", "summary_line"]
+__all__ = ["claims_table", "render_run", "verdict_style", "summary_line", "stat_lines"]
 
 _STYLE = {"proved": "bold green", "pass": "green", "fail": "bold red", "inconclusive": "yellow", "error": "bold magenta"}
 
@@ -43,6 +45,21 @@ def claims_table(run: RunRecord) -> Table:
     return table
 
 
+def stat_lines(run: RunRecord) -> list[str]:
+    """One line per probabilistic claim (n, k, interval, confidence), per scaling claim
+    (exponent, interval, model) and per claim with a known exact worst case (bound, exact worst
+    case, best found)."""
+    out = []
+    for rec in run.claims:
+        for kind, line in (("probability", probability_line), ("scaling", scaling_line)):
+            data = getattr(rec, kind, None)
+            if isinstance(data, dict) and data:
+                out.append(f"{rec.id} ({rec.verdict}): {line(data)}")
+        if getattr(rec, "tightness", None):
+            out.append(f"{rec.id} ({rec.verdict}): {tightness_line(rec.tightness)}")
+    return out
+
+
 def summary_line(run: RunRecord) -> str:
     counts: dict[str, int] = {}
     for rec in run.claims:
@@ -58,6 +75,8 @@ def render_run(run: RunRecord, console: Console | None = None) -> None:
     """Print the claims table, any spec/plugin problems, and a one-line summary."""
     console = console or Console()
     console.print(claims_table(run))
+    for line in stat_lines(run):
+        console.print(Text(line))
     for p in run.problems:
         console.print(Text(f"problem: {p['source']}: {p['field']}: {p['message']}", style="bold magenta"))
     console.print(summary_line(run))

@@ -102,9 +102,11 @@ def compile_numpy(expr: sympy.Expr, args: Sequence[sympy.Symbol]) -> Callable:
     printer = _DtypePrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
     body = printer.doprint(renamed)
     arglist = ", ".join(names)
+    # ``_dtype`` forces the working type, which a constant expression (no arguments to take it
+    # from) needs when it is compared in extended precision.
     src = (
-        f"def _compiled({arglist}):\n"
-        f"    _dt = _result_dtype({arglist})\n"
+        f"def _compiled({arglist}{', ' if names else ''}_dtype=None):\n"
+        f"    _dt = _dtype or _result_dtype({arglist})\n"
         f"    return _finish(({body}), _dt{', ' if names else ''}{arglist})\n"
     )
     namespace: dict = {"_result_dtype": _result_dtype, "_finish": _finish, "math": math}

@@ -11,6 +11,7 @@ Skips only when no Chromium binary is installed (CI installs the Debian ``chromi
 from __future__ import annotations
 
 import base64
+import dataclasses
 import fcntl
 import json
 import os
@@ -26,7 +27,7 @@ import pytest
 from reports.html import write_html
 from reports.records import dump_run, load_run
 
-from .test_reports_html import small_run
+from .test_reports_html import small_run, synthetic_run
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -158,6 +159,10 @@ _DOM_CHECK = """(() => {
     id: a.dataset.claim, verdict: a.dataset.verdict,
     badge: (a.querySelector('h3 .verdict') || {}).textContent || null,
     plots: Array.from(a.querySelectorAll('svg.plot')).filter(s => s.getBoundingClientRect().width > 100).length,
+    kinds: Array.from(a.querySelectorAll('svg.plot')).filter(s => s.getBoundingClientRect().height > 100)
+             .map(s => s.getAttribute('class')),
+    facts: Object.fromEntries(Array.from(a.querySelectorAll('table.facts tr'))
+             .map(r => [r.querySelector('th').textContent, r.querySelector('td').textContent])),
     snippet: !!a.querySelector('.cex pre code'), copy: !!a.querySelector('button.copy'),
   }));
   return {claims: claims, title: document.title, scripts: document.scripts.length,
@@ -168,7 +173,11 @@ _DOM_CHECK = """(() => {
 
 
 def test_report_loads_cleanly_in_chromium(tmp_path: Path) -> None:
-    results = dump_run(small_run(), tmp_path / "results.json")
+    """A real small run (descent family, a false variant with its counterexample, a hostile title)
+    plus synthetic probability / scaling records, in one page."""
+    real, synth = small_run(), synthetic_run()
+    both = dataclasses.replace(real, claims=real.claims + synth.claims, theorems=real.theorems + synth.theorems)
+    results = dump_run(both, tmp_path / "results.json")
     rec = load_run(results)
     page = write_html(rec, tmp_path / "report.html")
     got = load_in_chromium(page, ARTIFACTS / "report.png")
@@ -186,7 +195,18 @@ def test_report_loads_cleanly_in_chromium(tmp_path: Path) -> None:
         assert s["plots"] >= 1, f"{c.id} shows no plot"
         if c.counterexample is not None:
             assert s["snippet"] and s["copy"], s
+        if c.ratio_hist:
+            assert "plot hist" in s["kinds"], s
+        if c.probability:
+            assert "plot probability" in s["kinds"], s
+            assert "trials" in s["facts"]["probability"] and "interval [" in s["facts"]["probability"], s
+        if c.scaling:
+            assert "plot scaling" in s["kinds"], s
+            assert "exponent" in s["facts"]["scaling"] and "model" in s["facts"]["scaling"], s
+        if c.samples.get("x") and c.kind != "probability":
+            assert "plot samples" in s["kinds"], s
     assert any(c.counterexample is not None for c in rec.claims)
+    assert {c.kind for c in rec.claims} >= {"probability", "scaling", "per_step", "trajectory"}
     png = (ARTIFACTS / "report.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 

@@ -301,3 +301,187 @@ def test_printed_furthermore_is_refuted_and_its_snippet_replays() -> None:
     out: dict = {}
     exec(compile(rec.counterexample.replay, "<replay>", "exec"), out)
     assert out["observed"] > out["bound"]
+
+
+# ------------------------------------------------------------------------------------------------
+# normalised softplus / logistic losses
+# ------------------------------------------------------------------------------------------------
+
+
+def _softplus_problem(seed: int, B: int = 12, m: int = 5, d: int = 4):
+    from kernels.scale_invariant import NormalizedSoftplus
+
+    g = np.random.default_rng(seed)
+    a = g.standard_normal((B, m, d)) * 10.0 ** g.uniform(-1, 1, (B, 1, 1))
+    w0 = g.standard_normal((B, d)) * 10.0 ** g.uniform(-2, 2, (B, 1))
+    lam = 10.0 ** g.uniform(-2, 0, B)
+    eta = g.uniform(0.01, 0.5, B) / lam
+    return NormalizedSoftplus(a), w0, eta, lam
+
+
+def test_softplus_gradient_hessian_match_finite_differences_and_scale() -> None:
+    from kernels.scale_invariant import softplus_value_grad
+    from numeric.scale_invariant import softplus_hessian
+
+    P, w, _, _ = _softplus_problem(20)
+    f, g, _, _ = softplus_value_grad(P.a, w)
+    nrm = np.linalg.norm(w, axis=1)
+    H = softplus_hessian(P.a, w)
+    for i in range(w.shape[1]):
+        e = np.zeros_like(w)
+        e[:, i] = 1e-6 * nrm
+        fp, gp, _, _ = softplus_value_grad(P.a, w + e)
+        fm, gm, _, _ = softplus_value_grad(P.a, w - e)
+        assert np.allclose((fp - fm) / (2e-6 * nrm) * nrm, g[:, i] * nrm, atol=1e-7)
+        fdH = (gp - gm) / (2e-6 * nrm)[:, None]
+        assert np.all(np.abs(fdH - H[:, :, i]) * nrm[:, None] ** 2 <= 1e-5 * (1 + np.abs(H).max(axis=(1, 2)) * nrm**2)[:, None])
+    # Lemma 13.2.3 (1)-(3)
+    f3, g3, _, _ = softplus_value_grad(P.a, 3.0 * w)
+    assert np.allclose(f3, f, rtol=1e-13) and np.allclose(3.0 * g3, g, rtol=1e-11, atol=1e-14)
+    assert np.all(np.abs((w * g).sum(1)) <= 1e-12 * nrm * np.linalg.norm(g, axis=1) + 1e-15)
+    assert np.allclose(softplus_hessian(P.a, 2.0 * w) * 4.0, H, rtol=1e-11, atol=1e-12 * np.abs(H).max())
+
+
+def test_softplus_rho_certificate_bounds_the_hessian_on_the_sphere() -> None:
+    from numeric.scale_invariant import softplus_hessian, softplus_hessian_norm_estimate, softplus_rho_certificate
+
+    P, _, _, _ = _softplus_problem(21, B=32, m=3, d=5)
+    cert = softplus_rho_certificate(P.a)
+    est = softplus_hessian_norm_estimate(P.a, starts=64, seed=3)
+    assert np.all(est <= cert) and np.all(est >= 0.1 * cert)  # valid, and within a factor 10 (loosest at small ||a||)
+    g = np.random.default_rng(22)
+    for _ in range(100):
+        x = g.standard_normal(P.a.shape[::2])
+        val = np.abs(np.linalg.eigvalsh(softplus_hessian(P.a, x / np.linalg.norm(x, axis=1, keepdims=True)))).max(1)
+        assert np.all(val <= cert)
+
+
+@pytest.mark.parametrize("family", ["softplus", "logistic"])
+def test_softplus_classes_members_and_outside_instances_rejected(family: str) -> None:
+    from dataclasses import replace
+
+    from kernels.scale_invariant import softplus_value_grad
+
+    cls = CLASSES["scale_invariant_losses"]
+    fam = [f for f in cls.families if f.name == family][0]
+    b = fam.generate(np.random.default_rng(3), 48, Knobs(0, 4, 1, 0.5, 0.0, (), 0))
+    ok, why = cls.member(b)
+    assert ok.all(), [w for w in why if w][:3]
+    if family == "softplus":  # min L = softplus(-||u||) exactly
+        s = np.linalg.norm(b.problem.a[:, 0], axis=1)
+        assert np.allclose(b.attrs["lmin"], np.log1p(np.exp(-s)), rtol=1e-12)
+    # lmin is below L everywhere on the sphere (random points)
+    g = np.random.default_rng(4)
+    for _ in range(20):
+        x = g.standard_normal(b.w0.shape)
+        assert np.all(softplus_value_grad(b.problem.a, x)[0] >= b.attrs["lmin"] - 1e-12)
+    bad = replace(b, attrs={**b.attrs, "rho": b.attrs["rho"] * 0.2})
+    ok2, why2 = cls.member(bad)
+    assert not ok2.any() and "rho" in why2[0]
+    bad = replace(b, attrs={**b.attrs, "lmin": b.attrs["lmin"] + 1e-3})
+    ok3, why3 = cls.member(bad)
+    assert not ok3.any() and "lmin" in why3[0]
+    # encode / decode round trip
+    data = cls.encode(b.problem, 5)
+    assert np.array_equal(cls.decode(data).a[0], b.problem.a[5])
+
+
+@pytest.mark.parametrize("minibatch", [False, True])
+def test_softplus_numba_matches_reference_and_longdouble(minibatch: bool) -> None:
+    from numeric.scale_invariant import minibatches
+
+    P, w0, eta, lam = _softplus_problem(23, B=24, m=6, d=4)
+    eta = np.minimum(eta, 0.25 * (w0**2).sum(1))  # benign: not chaotic
+    bt = minibatches(7, np.arange(24), 20, 6, 2) if minibatch else None
+    ref = gd_wd(P, w0, eta, lam, 20, exp_lr_scale=eta, batches=bt, backend="numpy")
+    nb = gd_wd(P, w0, eta, lam, 20, exp_lr_scale=eta, batches=bt, backend="numba")
+    eps = np.finfo(np.float64).eps
+    for name in ("f", "wnorm2", "fabs", "gabs"):
+        a, b = getattr(nb, name), getattr(ref, name)
+        assert np.all(np.abs(a - b) <= 64 * eps * ref.errscale * np.abs(b) + 1e-300), name
+    assert np.allclose(nb.errscale, ref.errscale, rtol=1e-6)
+    assert np.all(np.abs(nb.direrr - ref.direrr) <= 64 * eps * ref.errscale)
+    assert ref.direrr.max() <= 64 * eps * ref.errscale.max() and ref.normerr.max() <= 64 * eps * ref.errscale.max()
+    ld = np.longdouble
+    hi = gd_wd(P.astype(ld), w0.astype(ld), eta.astype(ld), lam.astype(ld), 20, exp_lr_scale=eta.astype(ld),
+               batches=bt, backend="numpy", dtype=ld)
+    assert hi.f.dtype == np.dtype(ld)
+    assert np.all(np.abs(hi.f - ref.f) <= 64 * eps * ref.errscale * ref.fabs)
+    printed = gd_wd(P, w0, eta, lam, 20, exp_lr_scale=np.ones(24), batches=bt, backend="numba")
+    assert printed.direrr[:, -1].max() > 1e-3  # the printed schedule drifts
+
+
+def test_minibatches_are_keyed_by_instance_and_step() -> None:
+    from numeric.scale_invariant import minibatches
+
+    a = minibatches(3, np.array([5, 9]), 10, 7, 3)
+    b = minibatches(3, np.array([9]), 10, 7, 3)
+    assert a.shape == (2, 11, 3) and a.min() >= 0 and a.max() < 7
+    assert np.array_equal(a[1], b[0]) and not np.array_equal(a[0], a[1])
+    P, w0, eta, lam = _softplus_problem(24, B=2, m=7)
+    with pytest.raises(kernels.ProblemError):
+        gd_wd(P, w0, eta, lam, 10, batches=a[:, :5])
+    with pytest.raises(kernels.ProblemError):
+        gd_wd(Rayleigh(np.eye(4)[None].repeat(2, 0)), w0, eta, lam, 10, batches=a)
+
+
+def test_softplus_ball_descent_backends_agree() -> None:
+    from kernels.scale_invariant import softplus_ball_descent
+
+    P, w0, _, _ = _softplus_problem(25, B=8, m=6, d=3)
+    v0 = w0 / (2 * np.linalg.norm(w0, axis=1, keepdims=True))
+    a = softplus_ball_descent(P.a, v0, 0.3, 40, backend="numpy")
+    b = softplus_ball_descent(P.a, v0, 0.3, 40, backend="numba")
+    assert np.allclose(a, b, rtol=1e-12, atol=1e-14) and np.all(np.linalg.norm(a, axis=1) <= 1 + 1e-12)
+
+
+def test_orthogonal_pairs_are_orthogonal_and_replayable() -> None:
+    from numeric.scale_invariant import orthogonal_pair
+
+    x = np.random.default_rng(26).standard_normal((64, 5)) * 10.0 ** np.arange(-3, 5, 0.125)[:, None]
+    v = orthogonal_pair(1, np.arange(64), x)
+    r = np.linalg.norm(v, axis=1) / np.linalg.norm(x, axis=1)
+    assert np.all((r >= 1e-3 * (1 - 1e-12)) & (r <= 10 * (1 + 1e-12)))
+    assert np.all(np.abs((x * v).sum(1)) <= 32 * np.finfo(float).eps * np.linalg.norm(x, axis=1) * np.linalg.norm(v, axis=1))
+    assert np.array_equal(orthogonal_pair(1, np.arange(64)[7:8], x[7:8]), v[7:8])
+
+
+# ------------------------------------------------------------------------------------------------
+# Lemma 13.4.9 / Theorem 13.4.2: the corrected horizon's constants (THEOREMS.md 6.3)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_lemma_13_4_9_corrected_horizon_constants() -> None:
+    x, T, r = sympy.symbols("x T r", positive=True)  # x = eta lam in (0, 1/2], r = ||w0||^2/(rho pi^2 eta) > 1
+    # (1 - x)^(2T) <= exp(-2 x T): log(1 - x) <= -x on (0, 1)
+    assert sympy.simplify(sympy.diff(sympy.log(1 - x) + x, x) - (-x / (1 - x))) == 0  # decreasing from 0 at x = 0
+    # at T0' = (ln r + 1)/(2x): exp(-2 x T0') ||w0||^2 = pi^2 rho eta / e
+    T0c = (sympy.log(r) + 1) / (2 * x)
+    assert sympy.simplify(sympy.exp(-2 * x * T0c) * r - sympy.exp(-1)) == 0
+    # the closed contradiction: 1/e (decayed initial norm) + (1/2)/(1 - 2/pi^2) (the gradient sum) < 1
+    total = sympy.exp(-1) + sympy.Rational(1, 2) / (1 - 2 / sympy.pi**2)
+    assert sympy.N(total, 30) < 1 and float(total) == pytest.approx(0.995, abs=1e-3)
+    # with the printed T0 = ln(2 r)/(2x) the decayed norm is 1/2 of pi^2 rho eta, and 1/2 + 0.627 > 1: no contradiction
+    T0p = sympy.log(2 * r) / (2 * x)
+    assert sympy.simplify(sympy.exp(-2 * x * T0p) * r - sympy.Rational(1, 2)) == 0
+    assert sympy.N(sympy.Rational(1, 2) + sympy.Rational(1, 2) / (1 - 2 / sympy.pi**2)) > 1
+    # Theorem 13.4.2's "+3" absorbs the corrected horizon and Lemma 13.4.8's 1/(6 lam eta) = (1/3)/(2 lam eta)
+    assert sympy.N(1 + sympy.Rational(1, 3)) < 3 and sympy.N(sympy.log(2) + 1 + sympy.Rational(1, 3)) < 3
+
+
+def test_new_specs_declare_expected_verdicts() -> None:
+    assert S.lemma_13_4_5.expected(S.lemma_13_4_5.claim("descent")).value == "proved"
+    mb = S.exp_lr_minibatch
+    assert mb.settings == {"batch": 2} and mb.expected(mb.claim("schedule_as_printed")).value == "fail"
+    assert S.theorem_13_4_2.claim("hitting_time").plot_x == "w0n2"
+    assert S.lemma_13_4_9.claim("hitting_time_corrected").plot_x == "w0n2"
+    for name in ("loss_invariance", "layer_homogeneity", "euler_identity"):
+        assert S.lemma_13_2_2.expected(S.lemma_13_2_2.claim(name)).value == "pass"
+
+
+def test_lemma_13_4_5_derivation_is_proved() -> None:
+    from theorems.pipeline import check_derivations
+    from theorems.registry import load_registry
+
+    recs = check_derivations(S.lemma_13_4_5, S.lemma_13_4_5.claim("descent"), load_registry().lookup)
+    assert len(recs) == 1 and recs[0].status == "proved" and recs[0].endpoint_match, recs

@@ -122,20 +122,39 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
         record = run(reg, theorems, budget=args.budget, seed=args.seed, backend=args.backend, only=only,
                      on_theorem=save)
     else:
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task("starting", total=len(theorems))
+        # One bar over the claims (a theorem's claims are searched in experiments that share runs),
+        # its description naming the theorem and the claims being searched now.
+        total = sum(len(only.get(t.id) or t.claims) for t in theorems)
+        with Progress(SpinnerColumn(), BarColumn(), MofNCompleteColumn(), TextColumn("claims"),
+                      TimeElapsedColumn(), TextColumn("{task.description}", markup=False), console=console, transient=True) as bar:
+            task = bar.add_task("starting", total=total)
+            state = {"pending": 0, "theorem": 0}
 
             def progress(msg: str) -> None:
-                bar.update(task, description=msg, advance=1 if msg.endswith(": done") else 0)
+                tid, _, what = msg.partition(": ")
+                wanted = only.get(tid)
+                if what.startswith("searching "):
+                    names = [n.strip() for n in what[len("searching "):].split(",")]
+                    bar.advance(task, state["pending"])
+                    state["pending"] = sum(1 for n in names if not wanted or n in wanted)
+                elif what == "done":
+                    bar.advance(task, state["pending"])
+                    state["pending"] = 0
+                    state["theorem"] += 1
+                bar.update(task, description=f"theorem {min(state['theorem'] + 1, len(theorems))}/{len(theorems)} {msg}")
+                bar.refresh()
 
             record = run(reg, theorems, budget=args.budget, seed=args.seed, backend=args.backend, only=only,
                          progress=progress, on_theorem=save)
     dump_run(record, results)
     render_run(record, console)
     console.print(f"results written to {results}")
+    from reports.counterexamples import write_counterexamples
+
+    for path in write_counterexamples(record, out / "counterexamples"):
+        console.print(f"counterexample written to {path}", markup=False, highlight=False)
     from reports.html import write_html
 
     console.print(f"report written to {write_html(record, out / 'report.html')}")
@@ -169,27 +188,64 @@ def _cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
+    from reports.counterexamples import is_counterexample_file, load_counterexample
     from reports.records import RecordError, load_run
 
     from .replay import replay_claim
 
+    single = is_counterexample_file(args.results)
     try:
-        run = load_run(args.results)
+        wanted = [load_counterexample(args.results)] if single else [
+            c for c in load_run(args.results).claims if c.counterexample is not None]
     except RecordError as exc:
-        console.print(f"[red]{exc}[/]")
+        console.print(str(exc), style="red", markup=False, highlight=False)
         return 2
-    reg = _registry()
-    wanted = [c for c in run.claims if c.counterexample is not None and (not args.claim or c.id == args.claim)]
+    if args.claim:
+        wanted = [c for c in wanted if c.id == args.claim]
     if not wanted:
         console.print("no counterexample to replay" + (f" for {args.claim}" if args.claim else ""))
         return 2 if args.claim else 0
+    reg = _registry()
     bad = 0
+
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False)
+
     for rec in wanted:
-        res = replay_claim(reg, rec)
+        cx = rec.counterexample
+        inst = cx.instance
+        if single:
+            say(f"{rec.id}: {rec.statement}" if rec.statement else rec.id)
+            say(f"  searched with seed {rec.seed}, budget {rec.budget}, backend {rec.backend}; "
+                f"instance {inst.family} / {inst.dynamics}" + ("" if inst.step is None else f", step {inst.step}"))
+            say(f"  recorded:  observed {inst.observed!r}, bound {inst.bound!r}; violated by {cx.violation!r} in the "
+                f"search (allowance {cx.tolerance:.3g}), by {cx.confirmed_violation!r} in {cx.confirmed_precision}")
+        if rec.theorem not in reg.theorems:
+            say(f"{args.results}: cannot replay {rec.id}: theorem {rec.theorem!r} is not in the installed catalogue")
+            return 2
+        try:
+            res = replay_claim(reg, rec)
+        except (KeyError, TypeError, IndexError) as exc:
+            say(f"{args.results}: cannot replay {rec.id}: malformed instance record "
+                f"({type(exc).__name__}: {exc})")
+            return 2
+        except ValueError as exc:
+            say(f"{rec.id}: NOT reproduced: {exc}")
+            bad += 1
+            continue
         state = "[green]reproduced[/]" if res.reproduced else "[red]NOT reproduced[/]"
-        console.print(f"{rec.id}: {state}: violation {res.violation:.6g} (allowance {res.tolerance:.3g}, {res.precision})")
+        if single:
+            console.print(f"  replayed:  violated by {res.violation!r} ({res.precision}, allowance {res.tolerance:.3g}): {state}")
+        else:
+            console.print(f"{rec.id}: {state}: violation {res.violation:.6g} (allowance {res.tolerance:.3g}, {res.precision})")
         bad += not res.reproduced
     return 1 if bad else 0
+
+
+def _cmd_necessity(args: argparse.Namespace, console: Console) -> int:
+    from .necessity import cmd_necessity
+
+    return cmd_necessity(args, console)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,9 +266,16 @@ def build_parser() -> argparse.ArgumentParser:
     rpt.add_argument("results", help="path to results.json")
     rpt.add_argument("--html", help="output HTML file (default: report.html next to the results file)")
     rpt.add_argument("--markdown", help="output Markdown file ('-' for standard output)")
-    rep = sub.add_parser("replay", help="replay the counterexamples stored in a results file")
-    rep.add_argument("results", help="path to results.json")
+    rep = sub.add_parser("replay", help="replay the counterexamples stored in a results file, or one counterexample file")
+    rep.add_argument("results", help="path to results.json or to DIR/counterexamples/<theorem>__<claim>.json")
     rep.add_argument("claim", nargs="?", help="only this theorem::claim")
+    nec = sub.add_parser("necessity", help="re-run theorems with each assumption relaxed or dropped: is it needed?")
+    nec.add_argument("ids", nargs="*", help="theorem ids or family prefixes (default: those declaring relaxations)")
+    nec.add_argument("--budget", choices=("quick", "default", "thorough"), default="quick")
+    nec.add_argument("--backend", choices=("auto", "numpy", "numba", "cupy"), default="numba")
+    nec.add_argument("--seed", type=int, default=0)
+    nec.add_argument("--json", default="", help="also write the results as JSON to this path")
+    nec.add_argument("--quiet", action="store_true")
     return p
 
 
@@ -223,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Logs (CI, redirected output) are read later in a wide viewer: do not wrap at 80 columns.
         console = Console(width=200)
     handler = {"list": _cmd_list, "show": _cmd_show, "verify": _cmd_verify, "replay": _cmd_replay,
-               "report": _cmd_report}[args.command]
+               "report": _cmd_report, "necessity": _cmd_necessity}[args.command]
     return handler(args, console)
 
 

@@ -25,6 +25,7 @@ from reports.records import (
 )
 
 from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
+from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
 
 __all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "theorem_summary", "snippet", "OK_VERDICTS"]
@@ -74,10 +75,12 @@ class CompiledTheorem:
     theorem: Theorem
     experiments: tuple[tuple[numeric.Experiment, tuple[str, ...]], ...]  # (experiment, claim names)
 
-    def experiment_for(self, claim: str) -> tuple[numeric.Experiment, numeric.CompiledClaim]:
+    def experiment_for(self, claim: str) -> tuple[numeric.Experiment, Any]:
+        """The experiment holding ``claim`` and its compiled form (a ``numeric.CompiledClaim``, or a
+        ``numeric.probability.StatisticalClaim`` for probability and scaling claims)."""
         for exp, names in self.experiments:
             if claim in names:
-                return exp, next(c for c in exp.claims if c.name == claim)
+                return exp, next(c for c in exp.claims + exp.statistical if c.name == claim)
         raise KeyError(claim)
 
 
@@ -96,7 +99,10 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
     """Compile every claim of ``thm`` into numeric experiments."""
     groups: dict[tuple[str, ...], list[Claim]] = {}
     for c in thm.claims:
-        groups.setdefault(tuple(a.name for a in c.assumptions), []).append(c)
+        key = tuple(a.name for a in c.assumptions)
+        if ClaimKind(c.kind) in _STATISTICAL:
+            key = (f"[{c.name}]",) + key  # trials shape the batch: one experiment per such claim
+        groups.setdefault(key, []).append(c)
     experiments = []
     for names, claims in groups.items():
         rels = _relations(thm, claims[0], search=True)
@@ -139,8 +145,17 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
                 scale=symbolic.atoms_abs_scale(res, syms),
             ))
         compiled = []
+        statistical = []
         observables: dict[str, set[str]] = {}
         for c in claims:
+            if ClaimKind(c.kind) in _STATISTICAL:
+                statistical.append(_compile_statistical(thm, c))
+                obs = observables.setdefault("trajectory", set())
+                exprs = [c.bound] + ([c.event] if c.event is not None else [])
+                obs.update(_key(thm, x) for e in exprs for x in e.free_symbols if x.name in observable_syms)
+                obs.update(k for k in (c.scaling.observable if c.scaling else "", c.plot_x)
+                           if k in numeric.DYNAMICS[dynamics_name(thm)].trajectory)
+                continue
             syms, keys = _args(thm, c.relation)
             sense = "le" if isinstance(c.relation, (sympy.Le, sympy.Lt)) else "ge"
             kind = ClaimKind(c.kind).value
@@ -149,9 +164,13 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
                 strict=isinstance(c.relation, (sympy.Lt, sympy.Gt)), args=keys,
                 observed=_compile(thm, c.observed, syms), bound=_compile(thm, c.bound, syms),
                 scale=symbolic.atoms_abs_scale(c.observed - c.bound, syms), ulps=c.tolerance.ulps,
+                plot_x=c.plot_x,
             ))
             obs = observables.setdefault(kind, set())
             obs.update(_key(thm, x) for x in syms if x.name in observable_syms)
+            dyn = numeric.DYNAMICS[dynamics_name(thm)]
+            if c.plot_x and (c.plot_x in dyn.trajectory or (kind == "per_step" and c.plot_x in dyn.per_step)):
+                obs.add(c.plot_x)
         # Observables read by assumptions and after-run parameters are needed whatever the claim kind.
         extra = {thm.symbol(x.name).source for rel in rels for x in rel.free_symbols if x.name in observable_syms}
         for kind in observables:
@@ -167,9 +186,46 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
             claims=tuple(compiled),
             observables={k: tuple(sorted(v)) for k, v in observables.items()},
             settings=dict(thm.settings),
+            statistical=tuple(statistical),
         )
         experiments.append((exp, tuple(c.name for c in claims)))
     return CompiledTheorem(thm, tuple(experiments))
+
+
+_STATISTICAL = (ClaimKind.PROBABILITY, ClaimKind.SCALING)
+
+
+def _sense(rel: Any) -> str:
+    return "le" if isinstance(rel, (sympy.Le, sympy.Lt)) else "ge"
+
+
+def _compile_statistical(thm: Theorem, c: Claim) -> Any:
+    """A probability or scaling claim for ``numeric.probability``: the bound as a callable, the
+    event's conjuncts as trajectory claims."""
+    from numeric.probability import ScalingPlan, StatisticalClaim
+
+    bsyms, bkeys = _args(thm, c.bound) if c.bound.free_symbols else ([], ())
+    event = []
+    if c.event is not None:
+        parts = c.event.args if isinstance(c.event, sympy.And) else (c.event,)
+        for j, rel in enumerate(parts):
+            syms, keys = _args(thm, rel)
+            event.append(numeric.CompiledClaim(
+                name=f"{c.name}.event[{j}]", kind="trajectory", sense=_sense(rel),
+                strict=isinstance(rel, (sympy.Lt, sympy.Gt)), args=keys, observed=_compile(thm, rel.lhs, syms),
+                bound=_compile(thm, rel.rhs, syms), scale=symbolic.atoms_abs_scale(rel.lhs - rel.rhs, syms),
+                ulps=c.tolerance.ulps,
+            ))
+    plan = None
+    if c.scaling is not None:
+        sc = c.scaling
+        plan = ScalingPlan(observable=sc.observable, model=sc.model, statistic=sc.statistic,
+                           sizes=tuple(int(d) for d in sc.sizes), instances=int(sc.instances), trials=int(sc.trials))
+    return StatisticalClaim(
+        name=c.name, kind=ClaimKind(c.kind).value, sense=_sense(c.relation), bound_args=bkeys,
+        bound=_compile(thm, c.bound, bsyms), confidence=float(c.confidence), event=tuple(event),
+        trials=int(c.trials), scaling=plan, plot_x=c.plot_x,
+    )
 
 
 def _after_scale(draw: str, b: Any, syms: list[sympy.Symbol]) -> Callable[..., np.ndarray] | None:
@@ -231,6 +287,8 @@ def _instance(found: numeric.Found) -> InstanceRecord:
 def snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
     """A self-contained Python snippet that reruns the instance in extended precision (through the
     dynamics adapter) and prints both sides of the claim."""
+    if ClaimKind(claim.kind) in _STATISTICAL:
+        return _statistical_snippet(thm, claim, found)
     dyn = numeric.DYNAMICS[dynamics_name(thm)]
     lines, observables = dyn.snippet(found.data, found.params, found.step)
     if "import math" not in "\n".join(lines):
@@ -250,6 +308,22 @@ def snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
         f"print('claim observed {sense} bound holds:', bool(observed {sense} bound))",
     ]
     return "\n".join(lines)
+
+
+def _statistical_snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
+    """Probability and scaling counterexamples rerun many trajectories, so their snippet calls the
+    replay machinery on the recorded trial ids instead of inlining the dynamics."""
+    return "\n".join([
+        "# Reruns the recorded trials (same trajectory ids, NumPy reference) and recomputes the interval.",
+        "from numeric import Found",
+        "from theorems.registry import load_registry",
+        "from theorems.replay import replay_instance_found",
+        f"found = Found(family={found.family!r}, dynamics={found.dynamics!r}, data={found.data!r},",
+        f"              params={found.params!r}, step=None, observed={found.observed!r}, bound={found.bound!r},",
+        f"              ratio={found.ratio!r}, slack={found.slack!r}, margin={found.margin!r}, tol=0.0)",
+        f"res = replay_instance_found(load_registry(), {thm.id!r}, {claim.name!r}, found)",
+        "print('interval end vs bound: violated by', res.violation, '- reproduced:', res.reproduced)",
+    ])
 
 
 def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
@@ -308,6 +382,8 @@ def _verdict(
     proved = any(d.status == "proved" for d in derivs if not d.printed)
     if out.error:
         return Verdict.ERROR, out.error
+    if ClaimKind(claim.kind) in _STATISTICAL:
+        return _statistical_verdict(claim, out)
     if out.counterexample is not None:
         margin, tol = out.confirmed or (float("nan"), float("nan"))
         if proved:
@@ -328,6 +404,34 @@ def _verdict(
     if proved:
         return Verdict.PROVED, f"derivation proved; no violation in {out.instances} instances"
     return Verdict.PASS, f"no violation in {out.instances} instances"
+
+
+def _statistical_verdict(claim: Claim, out: numeric.ClaimOutcome) -> tuple[Verdict, str]:
+    st = out.statistics
+    if ClaimKind(claim.kind) == ClaimKind.PROBABILITY:
+        if out.instances == 0 or not st:
+            return Verdict.INCONCLUSIVE, "no admissible instance was evaluated"
+        w = st["worst"]
+        what = (f"{st['instances']} instances x {st['trials']} trials; least favourable: {w['successes']}/"
+                f"{w['trials']} successes, interval [{w['lower']:.4g}, {w['upper']:.4g}] vs bound {w['bound']:.4g}")
+        if out.counterexample is not None:
+            c = st["confirmation"]
+            return Verdict.FAIL, (f"refuted and confirmed by an independent rerun: {c['successes']}/{c['trials']} "
+                                  f"successes, interval [{c['lower']:.4g}, {c['upper']:.4g}] at {c['level']:g} vs bound "
+                                  f"{c['bound']:.4g}")
+        if out.decision == "support":
+            return Verdict.PASS, f"every instance's interval supports the bound ({what})"
+        extra = " (a refuting instance was not confirmed by its independent rerun)" if out.vanished else ""
+        return Verdict.INCONCLUSIVE, f"some interval straddles the bound{extra} ({what})"
+    if not st:
+        return Verdict.INCONCLUSIVE, "no growth fit was made"
+    fit = (f"{st['model']} exponent {st['exponent']:.4g}, interval [{st['lower']:.4g}, {st['upper']:.4g}] at "
+           f"{st['confidence']:g}, bound {st['bound']:.4g}")
+    if out.counterexample is not None:
+        return Verdict.FAIL, f"refuted and confirmed by an independent remeasurement: {fit}"
+    if out.decision == "support":
+        return Verdict.PASS, f"the exponent's interval supports the bound: {fit}"
+    return Verdict.INCONCLUSIVE, f"the exponent's interval straddles the bound: {fit}"
 
 
 def run_theorem(
@@ -359,6 +463,7 @@ def run_theorem(
     records = []
     for c in thm.claims:
         out = outcomes[c.name]
+        stat_kind = ClaimKind(c.kind) in _STATISTICAL
         verdict, reason = _verdict(thm, c, out, derivs[c.name])
         notes = list(out.notes)
         if witness is None:
@@ -368,7 +473,9 @@ def run_theorem(
             margin, tol = out.confirmed
             cex = CounterexampleRecord(
                 instance=_instance(out.counterexample), violation=-out.counterexample.margin,
-                tolerance=out.counterexample.tol, confirmed_precision=np.dtype(numeric.search.CONFIRM_DTYPE).name,
+                tolerance=out.counterexample.tol,
+                confirmed_precision=("float64, independent rerun" if stat_kind
+                                     else np.dtype(numeric.search.CONFIRM_DTYPE).name),
                 confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample),
             )
         worst = out.worst
@@ -382,7 +489,13 @@ def run_theorem(
             tolerance=c.tolerance.as_dict(), derivations=derivs[c.name], inherited=inherited,
             reason=reason, notes=tuple(notes),
             timings={"symbolic_s": round(t_sym, 3), "numeric_s": round(t_num.get(c.name, 0.0), 3)},
-            series=claim_series(compiled, c.name, worst, out.counterexample if cex is not None else None),
+            series={} if stat_kind else claim_series(compiled, c.name, worst,
+                                                      out.counterexample if cex is not None else None),
+            ratio_hist=out.ratio_hist(),
+            samples={"columns": list(out.sample_columns), "rows": out.samples, "x": c.plot_x} if out.samples else {},
+            probability=dict(out.statistics) if ClaimKind(c.kind) == ClaimKind.PROBABILITY else {},
+            scaling=dict(out.statistics) if ClaimKind(c.kind) == ClaimKind.SCALING else {},
+            tightness=tightness_record(c, None if worst is None else worst.ratio),
         ))
     return records
 

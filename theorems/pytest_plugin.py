@@ -199,6 +199,18 @@ class ClaimItem(pytest.Item):
             ("seed", str(record.seed)),
             ("backend", record.backend),
         ]
+        w = record.probability.get("worst") if record.probability else None
+        if w:
+            self.user_properties += [
+                ("trials", str(w["trials"])), ("successes", str(w["successes"])),
+                ("interval", f"[{w['lower']!r}, {w['upper']!r}]"), ("confidence", repr(record.probability["confidence"])),
+            ]
+        if record.scaling:
+            sc = record.scaling
+            self.user_properties += [
+                ("model", sc["model"]), ("exponent", repr(sc["exponent"])),
+                ("interval", f"[{sc['lower']!r}, {sc['upper']!r}]"), ("confidence", repr(sc["confidence"])),
+            ]
         if not record.as_expected:
             raise ClaimMismatch(record)
 

@@ -30,6 +30,8 @@ __all__ = [
     "Structural",
     "Tolerance",
     "Claim",
+    "ExactWorst",
+    "Scaling",
     "Theorem",
     "SpecError",
     "Derivation",
@@ -56,6 +58,8 @@ class ClaimKind(str, Enum):
 
     PER_STEP = "per_step"  # holds at every step t of every trajectory
     TRAJECTORY = "trajectory"  # one inequality per trajectory (rates, averages, minima)
+    PROBABILITY = "probability"  # the probability of a per-trajectory event, against a bound
+    SCALING = "scaling"  # a fitted growth exponent of a statistic across sizes, against a bound
 
 
 class Dynamics(str, Enum):
@@ -81,12 +85,16 @@ class Role(str, Enum):
     PARAMETER: drawn constructively inside the bounds the assumptions give (``eta = u / L``).
     OBSERVABLE: read off the trajectory (``f(w_t)``, ``||grad f(w_t)||^2``).
     SCALAR: appears only in derivations (inner products, norms of differences).
+    PROBABILITY: the probability of a probability claim's event (estimated by Monte Carlo).
+    FIT: the exponent fitted by a scaling claim.
     """
 
     INSTANCE = "instance"
     PARAMETER = "parameter"
     OBSERVABLE = "observable"
     SCALAR = "scalar"
+    PROBABILITY = "probability"
+    FIT = "fit"
 
 
 class SpecError(ValueError):
@@ -155,6 +163,9 @@ class Assumption:
     name: str
     relation: Any  # sympy.core.relational.Relational
     note: str = ""
+    # Weaker relations to try in its place when checking that the assumption is needed
+    # (``thmcheck necessity``), e.g. ``(eta <= 1.5 / L, eta <= 2 / L)``; dropping it is also tried.
+    relax: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,9 @@ class Structural:
     name: str
     instance_class: str
     text: str
+    # Larger instance classes to try in its place when checking that the hypothesis is needed
+    # (``thmcheck necessity``), e.g. ``("symmetric_pairs",)`` for "PSD -> symmetric".
+    relax: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,42 @@ class Tolerance:
         return {"ulps": float(self.ulps)}
 
 
+SCALING_MODELS = ("power", "polylog", "linear")
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """How a scaling claim measures growth.
+
+    At each size ``d`` in ``sizes`` (instances are generated with that dimension), ``instances``
+    instances are each run ``trials`` times; ``statistic`` ("median" or "mean") of the trajectory
+    observable ``observable`` over all those runs is the value at ``d``.  ``model`` is the fitted
+    law, whose exponent is the claim's FIT symbol: "power" ``log y = a + p log d``, "polylog"
+    ``log y = a + p log log d``, "linear" ``y = a + p d``.
+    """
+
+    observable: str
+    model: str = "power"
+    statistic: str = "median"
+    sizes: tuple[int, ...] = (2, 4, 8, 16, 32, 64)
+    instances: int = 4
+    trials: int = 64
+
+
+@dataclass(frozen=True)
+class ExactWorst:
+    """A known exact worst case of a claim: ``ratio`` is the supremum, over every admissible
+    instance, of the claim's tightness ratio (observed/bound for ``<=``, bound/observed for ``>=``;
+    1 when the bound is attained).  ``bound`` optionally gives the bound's value in a normalisation
+    named by ``unit`` (e.g. 4/15 for ``min_t ||grad f||^2`` at L = 1, f(x0) - f(x5) = 1), so a report
+    can say "bound X, exact worst case Y, best found Z"; ``source`` says where the value comes from."""
+
+    ratio: float
+    bound: float | None = None
+    unit: str = ""
+    source: str = ""
+
+
 @dataclass(frozen=True)
 class Claim:
     """One checkable statement.
@@ -192,6 +242,13 @@ class Claim:
 
     ``printed=True`` marks the statement *as printed in the source* when it is known to be wrong:
     its expected verdict is ``fail`` and ``corrected_by`` names the corrected claim beside it.
+
+    A PROBABILITY claim is written ``P >= bound`` or ``P <= bound`` with ``P`` a symbol of role
+    PROBABILITY; ``event`` is the per-trajectory relation whose probability ``P`` is, estimated
+    from ``trials`` runs per instance and judged by an exact Clopper-Pearson interval at
+    ``confidence``.  A SCALING claim is written ``p <= bound`` or ``p >= bound`` with ``p`` a FIT
+    symbol, measured as ``scaling`` says.  ``plot_x`` names a numeric key (a parameter, instance
+    constant or trajectory observable) the report plots the claim's samples against.
     """
 
     name: str
@@ -204,6 +261,12 @@ class Claim:
     corrected_by: str | None = None
     tolerance: Tolerance = Tolerance()
     note: str = ""
+    event: Any = None  # PROBABILITY: the per-trajectory event (a relation, or And of relations)
+    trials: int = 200  # PROBABILITY: Monte Carlo runs per instance
+    confidence: float = 0.99  # PROBABILITY / SCALING: confidence of the interval that decides
+    scaling: Scaling | None = None  # SCALING: what is measured and fitted
+    exact_worst: "ExactWorst | None" = None  # the known supremum of the tightness ratio, if any
+    plot_x: str = ""
 
     @property
     def observed(self) -> Any:

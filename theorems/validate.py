@@ -17,6 +17,7 @@ from .spec import (
     Domain,
     Dynamics,
     Role,
+    SCALING_MODELS,
     SpecError,
     Theorem,
 )
@@ -125,7 +126,16 @@ def validate(thm: object) -> Theorem:
             if not isinstance(a.relation, Relational):
                 raise SpecError(thm.id, f"{field}.assumptions.{a.name}", "must be a SymPy relation")
             _check_expr(thm, f"{field}.assumptions.{a.name}", a.relation, names)
-        if ClaimKind(c.kind) == ClaimKind.TRAJECTORY:
+        kind = ClaimKind(c.kind)
+        special = {s.name for s in c.relation.free_symbols
+                   if Role(thm.symbol(s.name).role) in (Role.PROBABILITY, Role.FIT)}
+        if kind in (ClaimKind.PROBABILITY, ClaimKind.SCALING):
+            _check_statistical(thm, c, kind, dyn)
+        elif special:
+            raise SpecError(thm.id, f"{field}.relation",
+                            f"symbol(s) {', '.join(sorted(special))} of role probability/fit belong to "
+                            "probability or scaling claims only")
+        if kind in (ClaimKind.TRAJECTORY, ClaimKind.PROBABILITY, ClaimKind.SCALING):
             for sym in c.relation.free_symbols:
                 decl = thm.symbol(sym.name)
                 if Role(decl.role) == Role.OBSERVABLE and decl.source in dyn.per_step:
@@ -159,6 +169,61 @@ def validate(thm: object) -> Theorem:
         raise SpecError(thm.id, "dims", "dimensions must be positive")
     _check_parameter_domains(thm)
     return thm
+
+
+def _trajectory_symbols(thm: Theorem, field: str, expr: object, dyn: object) -> None:
+    for sym in expr.free_symbols:  # type: ignore[attr-defined]
+        decl = thm.symbol(sym.name)
+        role = Role(decl.role)
+        if role in (Role.PROBABILITY, Role.FIT, Role.SCALAR):
+            raise SpecError(thm.id, field, f"symbol {sym.name!r} of role {role.value} has no per-trajectory value")
+        if role == Role.OBSERVABLE and decl.source not in dyn.trajectory:  # type: ignore[attr-defined]
+            raise SpecError(thm.id, field, f"{decl.source!r} is not a trajectory observable of the dynamics "
+                                           f"(trajectory observables: {', '.join(dyn.trajectory)})")  # type: ignore[attr-defined]
+
+
+def _check_statistical(thm: Theorem, c: object, kind: ClaimKind, dyn: object) -> None:
+    """A probability or scaling claim: its statistic symbol alone on the left, a bound free of it on
+    the right, and well-formed Monte Carlo settings."""
+    field = f"claims.{c.name}"  # type: ignore[attr-defined]
+    role = Role.PROBABILITY if kind == ClaimKind.PROBABILITY else Role.FIT
+    lhs, rhs = c.relation.lhs, c.relation.rhs  # type: ignore[attr-defined]
+    if not (isinstance(lhs, sympy.Symbol) and Role(thm.symbol(lhs.name).role) == role):
+        raise SpecError(thm.id, f"{field}.relation",
+                        f"a {kind.value} claim is written 'X <= bound' or 'X >= bound' with X a symbol of role "
+                        f"{role.value}")
+    _trajectory_symbols(thm, f"{field}.relation", rhs, dyn)
+    conf = c.confidence  # type: ignore[attr-defined]
+    if not (isinstance(conf, float) and 0.5 <= conf < 1.0):
+        raise SpecError(thm.id, f"{field}.confidence", f"must be a float in [0.5, 1), got {conf!r}")
+    if kind == ClaimKind.PROBABILITY:
+        event = c.event  # type: ignore[attr-defined]
+        parts = event.args if isinstance(event, sympy.And) else (event,)
+        if event is None or not all(isinstance(e, _INEQ) for e in parts):
+            raise SpecError(thm.id, f"{field}.event",
+                            "a probability claim needs an event: a SymPy inequality (or And of inequalities)")
+        _check_expr(thm, f"{field}.event", event, {s.name for s in thm.symbols})
+        _trajectory_symbols(thm, f"{field}.event", event, dyn)
+        if not (isinstance(c.trials, int) and c.trials >= 1):  # type: ignore[attr-defined]
+            raise SpecError(thm.id, f"{field}.trials", "must be a positive integer")
+        return
+    if rhs.free_symbols:
+        raise SpecError(thm.id, f"{field}.relation", "the bound on a fitted exponent must be a number")
+    sc = c.scaling  # type: ignore[attr-defined]
+    if sc is None:
+        raise SpecError(thm.id, f"{field}.scaling", "a scaling claim needs scaling=Scaling(...)")
+    if sc.observable not in dyn.trajectory:  # type: ignore[attr-defined]
+        raise SpecError(thm.id, f"{field}.scaling.observable",
+                        f"{sc.observable!r} is not a trajectory observable of the dynamics")
+    if sc.model not in SCALING_MODELS:
+        raise SpecError(thm.id, f"{field}.scaling.model", f"must be one of {', '.join(SCALING_MODELS)}")
+    if sc.statistic not in ("median", "mean"):
+        raise SpecError(thm.id, f"{field}.scaling.statistic", "must be 'median' or 'mean'")
+    sizes = tuple(sc.sizes)
+    if len(set(sizes)) < 3 or any(int(d) < 2 for d in sizes):
+        raise SpecError(thm.id, f"{field}.scaling.sizes", "needs at least three distinct sizes, each >= 2")
+    if sc.instances < 1 or sc.trials < 1:
+        raise SpecError(thm.id, f"{field}.scaling", "instances and trials must be positive")
 
 
 def _check_parameter_domains(thm: Theorem) -> None:

@@ -24,7 +24,7 @@ CASES = [(name, thm) for name, thms in VARIANTS.items() for thm in thms]
 
 
 def test_every_family_has_at_least_four_valid_variants() -> None:
-    assert {"variants_descent", "variants_pl", "variants_schur", "variants_scale_invariant"} <= set(VARIANTS)
+    assert {"variants_descent", "variants_pl", "variants_schur", "variants_scale_invariant", "variants_cp", "variants_escape"} <= set(VARIANTS)
     for name, thms in VARIANTS.items():
         reg = build_registry([(name, "", thms)])
         assert not reg.problems, [str(p) for p in reg.problems]

@@ -57,3 +57,33 @@ VARIANTS = [
         horizon=10, settings={"batch": 1},
     ),
 ]
+
+# Issue 9: the kinds of false variant the quality suite requires of every family.
+VARIANTS += [
+    Theorem(
+        id="quality.average_gradient_t_squared", title="Theorem 2.5.1 with T^2 in place of T (wrong exponent)",
+        citation=HERE, symbols=D.theorem_2_5_1.symbols, structure=D.theorem_2_5_1.structure, dynamics=Dynamics.GD,
+        assumptions=D.theorem_2_5_1.assumptions,
+        claims=(Claim("false_claim", D.Gmean <= 4 * D.M * D.beta / D.T**2, "(1/T) sum ||grad||^2 <= 4 M beta / T^2",
+                      kind=ClaimKind.TRAJECTORY, expect=Verdict.FAIL),),
+        horizon=20,
+    ),
+    _step_variant("quality.descent_swapped", "descent lemma with the inequality reversed",
+                  Assumption("step_size", eta <= 1 / L), f0 - f1 <= eta / 2 * G,
+                  "f(w_t) - f(w_{t+1}) <= (eta/2) ||grad f||^2 for eta <= 1/L (direction swapped)"),
+    _step_variant("quality.descent_factor_0_6", "descent lemma with 0.6 eta instead of eta/2 (20% too strong)",
+                  Assumption("step_size", eta <= 1 / L), f0 - f1 >= sympy.Rational(3, 5) * eta * G,
+                  "f(w_{t+1}) <= f(w_t) - 0.6 eta ||grad f||^2 for eta <= 1/L"),
+]
+
+KINDS = {
+    "quality.descent_step_2_over_l": "hypothesis",
+    "quality.descent_factor_one": "constant",
+    "quality.descent_understated_smoothness": "hypothesis",
+    "quality.descent_footnote_5_over_2": "hypothesis",
+    "quality.average_gradient_3m": "constant_5_50",
+    "quality.sgd_quarter_beta": "constant_5_50",
+    "quality.average_gradient_t_squared": "exponent",
+    "quality.descent_swapped": "direction",
+    "quality.descent_factor_0_6": "constant_5_50",
+}

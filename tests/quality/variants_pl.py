@@ -7,6 +7,8 @@ enters the RSI contraction factor.
 
 from __future__ import annotations
 
+import sympy
+
 from theorems.catalogue import pl as P
 from theorems.spec import Assumption, Citation, Claim, Domain, Role, Sym, Theorem, Verdict
 
@@ -47,4 +49,41 @@ VARIANTS = [
                       "||w_{t+1} - w*||^2 <= (1 - eta mu)^2 ||w_t - w*||^2", expect=Verdict.FAIL),),
         horizon=30,
     ),
+    # The closest-solution contraction with only the top of the spectrum: forgets that the slowest
+    # direction of the row space contracts by 1 - eta lambda_min^+.
+    Theorem(
+        id="quality.ls_projection_top_eigenvalue_only",
+        title="over-parameterized least squares: ||w_t - P(w_0)||^2 contracts by (1 - eta L)^2 per step",
+        citation=HERE, symbols=(P.L_, P.MU_, P.ETA_, P.D1_, P.DF_, P.T_),
+        structure=P.ls_closest.structure, dynamics="gd_pl",
+        assumptions=(Assumption("step_size", eta < 2 / L),),
+        claims=(Claim("false_claim", P.D1 <= (1 - eta * L) ** (2 * (t + 1)) * P.DF,
+                      "||w_{t+1} - P(w_0)||^2 <= (1 - eta L)^{2(t+1)} ||w_0 - P(w_0)||^2", expect=Verdict.FAIL),),
+        horizon=30,
+    ),
 ]
+
+# Issue 9: the kinds of false variant the quality suite requires of every family.
+_PL_ASSUMPTIONS = (Assumption("step_size", eta <= 1 / L), P.MU_LE_2L)
+VARIANTS += [
+    _pl_variant("quality.pl_rate_factor_1_2", "PL factor 1 - 1.2 eta mu / 2 (20% too fast)",
+                f1 - fs <= (1 - sympy.Rational(6, 5) * eta * mu / 2) * (f0 - fs),
+                "f(w_{t+1}) - f* <= (1 - 1.2 eta mu/2)(f(w_t) - f*)", assumptions=_PL_ASSUMPTIONS),
+    _pl_variant("quality.pl_rate_cubed", "PL rate with exponent 3(t+1) in place of t+1",
+                f1 - fs <= (1 - eta * mu / 2) ** (3 * (t + 1)) * (fF - fs),
+                "f(w_{t+1}) - f* <= (1 - eta mu/2)^{3(t+1)} (f(w_0) - f*)", assumptions=_PL_ASSUMPTIONS),
+    _pl_variant("quality.pl_rate_swapped", "PL contraction with the inequality reversed",
+                f1 - fs >= (1 - eta * mu / 2) * (f0 - fs),
+                "f(w_{t+1}) - f* >= (1 - eta mu/2)(f(w_t) - f*) (direction swapped)", assumptions=_PL_ASSUMPTIONS),
+]
+
+KINDS = {
+    "quality.pl_rate_no_half": "constant",
+    "quality.pl_kns_formula_book_mu": "constant",
+    "quality.pl_rate_beyond_one_over_l": "hypothesis",
+    "quality.rsi_factor_mu_for_l": "constant",
+    "quality.ls_projection_top_eigenvalue_only": "constant",
+    "quality.pl_rate_factor_1_2": "constant_5_50",
+    "quality.pl_rate_cubed": "exponent",
+    "quality.pl_rate_swapped": "direction",
+}

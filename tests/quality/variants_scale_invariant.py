@@ -43,3 +43,49 @@ VARIANTS = [
              "w_t and v_t (eta_t = eta (1 - eta lam)^(-2t), one power short) point the same way at every t",
              settings={"schedule_offset": 1}),
 ]
+
+VARIANTS += [
+    Theorem(
+        id="quality.si_layernorm_top_trained", title="Lemma 13.2.2 without freezing the layers after the last normalisation",
+        citation=HERE, symbols=S.lemma_13_2_2.symbols,
+        structure=(S.Structural("layernorm_net", "layernorm_net_trainable_top",
+                                "a LayerNorm + ReLU network with every layer trained"),),
+        dynamics=S.lemma_13_2_2.dynamics,
+        claims=(Claim("false_claim", sympy.Abs(S.dL) <= 0, "L(c w) = L(w) although the top layers are trained",
+                      kind=ClaimKind.TRAJECTORY, expect=Verdict.FAIL),),
+        horizon=1, dims=S.lemma_13_2_2.dims,
+    ),
+    _variant("quality.si_descent_without_gradient_term", "Lemma 13.4.5 without the first-order term",
+             S.lemma_13_4_5, S.Lxv - S.Lx <= rho * S.Vn2 / (2 * S.Xn2),
+             "L(x + v) - L(x) <= rho ||v||^2 / (2 ||x||^2) for orthogonal x, v", kind=ClaimKind.TRAJECTORY),
+    _variant("quality.si_exp_lr_minibatch_even_exponent",
+             "Theorem 13.3.1 with minibatches and eta_t = eta (1 - eta lam)^(-2t)",
+             S.exp_lr_minibatch, S.direrr <= 0,
+             "with the same minibatches, w_t and v_t (eta_t = eta (1 - eta lam)^(-2t)) point the same way",
+             settings={"batch": 2, "schedule_offset": 1}),
+]
+
+# Issue 9: the kinds of false variant the quality suite requires of every family.
+VARIANTS += [
+    _variant("quality.si_pythagoras_gradient_1_2", "(13.4) with 1.2 eta^2 ||grad||^2 (20% too large)",
+             S.pythagoras, W1 - (1 - eta * lam) ** 2 * W - sympy.Rational(6, 5) * eta**2 * G >= 0,
+             "||w_{t+1}||^2 >= (1 - eta lam)^2 ||w_t||^2 + 1.2 eta^2 ||grad L(w_t)||^2"),
+    _variant("quality.si_descent_swapped", "Lemma 13.4.5 with the inequality reversed",
+             S.lemma_13_4_5, S.Lxv - S.Lx >= S.ipv + rho * S.Vn2 / (2 * S.Xn2),
+             "L(x + v) - L(x) >= <grad L(x), v> + rho ||v||^2 / (2 ||x||^2) (direction swapped)",
+             kind=ClaimKind.TRAJECTORY),
+]
+
+KINDS = {
+    "quality.si_pythagoras_first_power": "exponent",
+    "quality.si_decrease_without_2": "constant",
+    "quality.si_gradient_quarter_rho": "constant",
+    "quality.si_pythagoras_without_decay": "hypothesis",
+    "quality.si_exp_lr_even_exponent": "exponent",
+    "quality.si_layernorm_top_trained": "hypothesis",
+    "quality.si_descent_without_gradient_term": "constant",
+    "quality.si_exp_lr_minibatch_even_exponent": "exponent",
+    "quality.si_pythagoras_gradient_1_2": "constant_5_50",
+    "quality.si_descent_swapped": "direction",
+}
+

@@ -6,6 +6,8 @@ bound, a constant factor, or which data norm enters the Jacobian bound.
 
 from __future__ import annotations
 
+from sympy import Rational
+
 from theorems.catalogue import schur as S
 from theorems.spec import Citation, Claim, ClaimKind, Theorem, Verdict
 
@@ -36,3 +38,33 @@ VARIANTS = [
         dims=(2, 3, 5, 8), horizon=1,
     ),
 ]
+
+# Issue 9: the kinds of false variant the quality suite requires of every family.
+VARIANTS += [
+    _pair_variant("quality.schur_lower_factor_1_25", "Schur lower bound with a factor 1.25 (25% too strong)",
+                  S.lmin_AB >= Rational(5, 4) * S.bmin_psd * S.lmin_A,
+                  "lambda_min(A o B) >= 1.25 (min_i B_ii) lambda_min(A)"),
+    _pair_variant("quality.schur_upper_squared", "Schur upper bound with lambda_max(A)^2 (wrong exponent)",
+                  S.lmax_AB <= S.bmax_psd * S.lmax_A**2, "lambda_max(A o B) <= (max_i B_ii) lambda_max(A)^2"),
+    _pair_variant("quality.schur_lower_swapped", "Schur lower bound with the inequality reversed",
+                  S.lmin_AB <= S.bmin_psd * S.lmin_A, "lambda_min(A o B) <= (min_i B_ii) lambda_min(A) (swapped)"),
+    Theorem(
+        id="quality.schur_lower_without_psd_b", title="Schur lower bound with B only symmetric (hypothesis dropped)",
+        citation=HERE, symbols=S.without_psd_b.symbols, structure=S.without_psd_b.structure, dynamics="spectra",
+        claims=(Claim("false_claim", S.lmin_AB >= S.bmin * S.lmin_A,
+                      "lambda_min(A o B) >= (min_i B_ii) lambda_min(A) for symmetric B", kind=TRAJ,
+                      expect=Verdict.FAIL),),
+        dims=(2, 3, 4, 8), horizon=1,
+    ),
+]
+
+KINDS = {
+    "quality.schur_lower_max_diag": "constant",
+    "quality.schur_upper_min_diag": "constant",
+    "quality.schur_lower_factor_2": "constant",
+    "quality.jacobian_lower_factor_2": "constant",
+    "quality.schur_lower_factor_1_25": "constant_5_50",
+    "quality.schur_upper_squared": "exponent",
+    "quality.schur_lower_swapped": "direction",
+    "quality.schur_lower_without_psd_b": "hypothesis",
+}

@@ -92,7 +92,8 @@ lemma_2_1_4 = Theorem(
     dynamics=Dynamics.GD,
     assumptions=(
         Assumption("step_size", eta <= 1 / L,
-                   "the book states eta < 1/L; its proof uses, and the conclusion holds for, eta <= 1/L"),
+                   "the book states eta < 1/L; its proof uses, and the conclusion holds for, eta <= 1/L",
+                   relax=(eta <= sympy.Rational(3, 2) / L, eta <= 2 / L, eta <= sympy.Rational(5, 2) / L)),
     ),
     facts=(SMOOTH_FACT, *GD_FACTS),
     claims=(

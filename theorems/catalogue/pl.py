@@ -12,6 +12,8 @@ Vectors enter the derivations through scalar summaries: ``G = ||grad f(w_t)||^2`
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy
 
 from theorems.catalogue.descent import ETA_, F0_, F1_, G_, L_
@@ -63,7 +65,8 @@ pl_rate = Theorem(
     structure=(PL,),
     dynamics="gd_pl",
     assumptions=(
-        Assumption("step_size", eta <= 1 / L, "descent-lemma step size"),
+        Assumption("step_size", eta <= 1 / L, "descent-lemma step size",
+                   relax=(eta <= sympy.Rational(3, 2) / L, eta <= 2 / L, eta <= sympy.Rational(5, 2) / L)),
         MU_LE_2L,
     ),
     facts=(
@@ -83,8 +86,26 @@ pl_rate = Theorem(
             f1 - fs <= q ** (t + 1) * (fF - fs),
             "f(w_{t+1}) - f* <= (1 - eta mu / 2)^{t+1} (f(w_0) - f*) at every step t (at eta = 1/L: (1 - mu/(2L))^t)",
         ),
+        Claim(
+            "sufficient_decrease",
+            f0 - f1 >= eta * mu / 2 * (f0 - fs),
+            "f(w_t) - f(w_{t+1}) >= (eta mu / 2) (f(w_t) - f*): the one-step contraction rearranged, so that its "
+            "worst ratio (stated decrease / observed decrease, = log-contraction ratio to first order in eta) "
+            "measures the rate's tightness; it tends to 1/2 for small eta and reaches 1 only at eta = 1/L "
+            "with mu = 2L",
+            note="the contraction's own ratio (f(w_{t+1}) - f*) / ((1 - eta mu/2)(f(w_t) - f*)) tends to 1 as "
+                 "eta -> 0 whatever the constants, so it says nothing about tightness",
+        ),
     ),
     derivations=(
+        Derivation(
+            "sufficient_decrease",
+            f0 - f1,
+            (
+                Step(">=", f0 - fs - q * (f0 - fs), Uses(("contraction",))),
+                Step("==", eta * mu / 2 * (f0 - fs), Algebra()),
+            ),
+        ),
         Derivation(
             "one_step_contraction",
             f1 - fs,
@@ -216,7 +237,7 @@ kns_example = Theorem(
     citation=Citation("Karimi, Nutini, Schmidt, Linear convergence of gradient and proximal-gradient methods "
                       "under the Polyak-Lojasiewicz condition (ECML-PKDD 2016)", "Section 2, example (via Claim 6.2.2)",
                       "THEOREMS.md 2.5"),
-    symbols=(L_, MU_, FS_, ETA_UPPER_, F1_, FF_, T_),
+    symbols=(L_, MU_, FS_, ETA_UPPER_, F0_, F1_, FF_, T_),
     structure=(Structural("kns", "pl_sine", "f = a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)], L = 8a/s^2, "
                           "certified book mu = a/(16 s^2)"),),
     dynamics="gd_pl",
@@ -227,6 +248,18 @@ kns_example = Theorem(
             f1 - fs <= q ** (t + 1) * (fF - fs),
             "f(x_{t+1}) - f* <= (1 - mu_K/L)^{t+1} (f(x_0) - f*) at eta = 1/L with the published mu_K = 1/32; "
             "the worst ratio shows how conservative that constant is (the tight book mu is about 0.351)",
+        ),
+        Claim(
+            "one_step_contraction",
+            f1 - fs <= q * (f0 - fs),
+            "f(x_{t+1}) - f* <= (1 - mu_K/L) (f(x_t) - f*) at eta = 1/L: the report plots the observed "
+            "f(x_{t+1}) - f* against the stated bound step by step",
+        ),
+        Claim(
+            "sufficient_decrease",
+            f0 - f1 >= eta * mu / 2 * (f0 - fs),
+            "f(x_t) - f(x_{t+1}) >= (mu_K/L) (f(x_t) - f*) at eta = 1/L; worst ratio = stated / observed "
+            "fractional decrease, i.e. how far the published mu_K = 1/32 is from the contraction GD achieves",
         ),
     ),
     depends_on=("pl.claim_6_2_2_pl",),
@@ -352,7 +385,100 @@ os_key_lemma = Theorem(
               kind=ClaimKind.TRAJECTORY, assumptions=(CORRECTED_STEP,)),
     ),
     horizon=30,
-    note="Only the linear case (L = 0) is checked; the nonlinear lemma needs Jacobian estimates on a ball.",
+    note="The linear case (Jacobian Lipschitz constant 0); the nonlinear case on small networks, with certified "
+         "constants, is pl.os_key_lemma_network.",
 )
 
-THEOREMS = [pl_rate, pl_general_step, rsi_rate, kns_example, wqc_rate, os_key_lemma]
+# The key lemma for nonlinear least squares on small networks (one hidden tanh / softplus layer, output
+# layer fixed), with the corrected step eta <= 1/beta^2 and every constant certified from analytic bounds
+# (numeric.pl_networks): alpha from sigma_min(J(theta_0)), beta = ||v|| sup|phi'| ||X|| and the Jacobian
+# Lipschitz constant Ljac = ||v||_inf sup|phi''| max_i ||x_i|| ||X|| hold on all of parameter space.
+LJ_ = Sym("Ljac", Domain.POSITIVE, Role.INSTANCE, "Ljac", doc="Lipschitz constant of the Jacobian J(theta)")
+RN_ = Sym("R1", Domain.NONNEGATIVE, Role.OBSERVABLE, "res2_next", doc="||f(theta_{t+1}) - y||^2")
+RF_ = Sym("RF", Domain.NONNEGATIVE, Role.OBSERVABLE, "res2_first", doc="||f(theta_0) - y||^2")
+RT_ = Sym("R0", Domain.NONNEGATIVE, Role.OBSERVABLE, "res2_t", doc="||f(theta_t) - y||^2")
+SN_ = Sym("S1", Domain.NONNEGATIVE, Role.OBSERVABLE, "disp_next", doc="||theta_{t+1} - theta_0||")
+Ljac, R1, RF, S1, R0 = LJ_.s, RN_.s, RF_.s, SN_.s, RT_.s
+r0_net = sympy.sqrt(RF)
+
+os_key_lemma_network = Theorem(
+    id="pl.os_key_lemma_network",
+    title="Oymak-Soltanolkotabi key lemma on one-hidden-layer networks (tanh, softplus), corrected step eta <= 1/beta^2",
+    citation=Citation("Soltanolkotabi, over-parameterization lectures (after Oymak-Soltanolkotabi, ICML 2019)",
+                      "key lemma, nonlinear case", "seed 003, lines 307-328; THEOREMS.md 2.3, 2.5"),
+    symbols=(ALPHA_, BETA_, LJ_, ETA_, RN_, RF_, RT_, SN_, T_, PATH_),
+    structure=(Structural("os_net", "os_network",
+                          "L(theta) = 1/2 ||f(theta) - y||^2 with f a one-hidden-layer tanh / softplus network "
+                          "(output layer fixed, k d >= n): sigma_min(J(theta_0)) >= 2 alpha, ||J|| <= beta and "
+                          "J Ljac-Lipschitz on the ball of radius (4/alpha) ||f(theta_0) - y|| (certified everywhere)"),),
+    dynamics="gd_net",
+    assumptions=(
+        CORRECTED_STEP,
+        Assumption("small_residual", r0_net <= alpha**2 / (4 * Ljac),
+                   "||f(theta_0) - y|| <= alpha^2 / (4 Ljac), checked per instance on the run's initial residual"),
+    ),
+    claims=(
+        Claim("rate", R1 <= os_rate ** (t + 1) * RF,
+              "||f(theta_{t+1}) - y||^2 <= (1 - eta alpha^2 / 2)^{t+1} ||f(theta_0) - y||^2 for eta <= 1/beta^2"),
+        Claim("residual_decrease", R0 - R1 >= eta * alpha**2 / 2 * R0,
+              "||r_t||^2 - ||r_{t+1}||^2 >= (eta alpha^2 / 2) ||r_t||^2 at every step (the per-step form the proof "
+              "gives, with 3/4 in place of 1/2); its worst ratio, stated / observed decrease, measures how tight "
+              "the rate is (the rate claim's own ratio tends to 1 as eta -> 0 whatever the constants)"),
+        Claim("distance", S1 <= 4 / alpha * r0_net,
+              "every iterate stays in the ball: ||theta_{t+1} - theta_0|| <= (4/alpha) ||f(theta_0) - y||"),
+        Claim("path_length", P <= 4 / alpha * r0_net,
+              "sum_tau ||theta_{tau+1} - theta_tau|| <= (4/alpha) ||f(theta_0) - y|| (total path length)",
+              kind=ClaimKind.TRAJECTORY),
+    ),
+    horizon=40,
+    dims=(2, 3, 4, 6),
+    note="n = the number of samples (the dims knob); hidden width k and input dimension d are drawn with "
+         "k d >= n. The rate's proof: r_{t+1} = r_t - eta J~ J_t^T r_t with J~ the averaged Jacobian; "
+         "||J~ - J_t|| <= Ljac eta ||J_t^T r_t|| / 2 and ||r_t|| <= alpha^2 / (4 Ljac) give "
+         "||r_{t+1}||^2 <= (1 - 3 eta alpha^2 / 4) ||r_t||^2 while sigma_min(J) >= alpha on the ball.",
+)
+
+# The RSI claim on the leaky-ReLU single-neuron GLM (Section 6.2.1): same statement and derivation as
+# pl.claim_6_2_2_rsi; the proof uses smoothness only through ||grad f(w)|| <= L ||w - w*||, which the GLM
+# satisfies with L = lambda_max(X^T X / n) although its gradient jumps at the kinks.
+rsi_leaky_glm = replace(
+    rsi_rate,
+    id="pl.rsi_leaky_glm",
+    title="RSI contraction on the leaky-ReLU single-neuron GLM: ||w_{t+1} - w*||^2 <= (1 - 2 eta mu + eta^2 L^2) ||w_t - w*||^2",
+    citation=Citation(BOOK, "Section 6.2.1 (the GLM example) with Claim 6.2.2 (RSI case)", "seed 004; THEOREMS.md 2.5"),
+    structure=(Structural("rsi_glm", "rsi_leaky_glm",
+                          "f(w) = 1/(2n) sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2, sigma leaky ReLU of slope a: "
+                          "RSI with mu = a^2 lambda_min(X^T X / n), ||grad f(w)|| <= L ||w - w*|| with "
+                          "L = lambda_max(X^T X / n)"),),
+    dynamics="gd_net",
+    note="The derivation is pl.claim_6_2_2_rsi's; its grad_bound fact is the only place smoothness enters.",
+)
+
+# Over-parameterized linear least squares: GD from w0 converges to the projection of w0 onto the
+# solution set (the minimum-norm solution when w0 = 0).  w_t - w_p = (I - eta H)^t (w_0 - w_p) with
+# w_0 - w_p in range(H), so the distance contracts by the spectral radius of I - eta H on range(H).
+rho_ls = sympy.Max(sympy.Abs(1 - eta * mu / 2), sympy.Abs(1 - eta * L))
+ls_closest = Theorem(
+    id="pl.overparam_ls_closest_solution",
+    title="Over-parameterized least squares: GD from w0 converges to the solution closest to w0 (min-norm from 0)",
+    citation=Citation("Arora et al., Theory of Deep Learning (draft)", "over-parameterized least squares (Prop. 8.1.1)",
+                      "THEOREMS.md 2.6"),
+    symbols=(L_, MU_, ETA_, D1_, DF_, T_),
+    structure=(Structural("ls_proj", "ls_projection",
+                          "1/2 ||A w - y||^2 with A wide or rank deficient; w* is the projection of w_0 onto the "
+                          "solution set {A w = A A^+ y}; L = lambda_max(A^T A), mu = 2 lambda_min^+(A^T A)"),),
+    dynamics="gd_pl",
+    assumptions=(Assumption("step_size", eta < 2 / L, "eta < 2 / lambda_max"),),
+    claims=(
+        Claim("distance_to_projection", D1 <= rho_ls ** (2 * (t + 1)) * DF,
+              "||w_{t+1} - P(w_0)||^2 <= max(|1 - eta mu/2|, |1 - eta L|)^{2(t+1)} ||w_0 - P(w_0)||^2 with P(w_0) "
+              "the solution closest to w_0: the factor is < 1 for eta < 2/L, so w_t -> P(w_0), not any other solution"),
+    ),
+    horizon=30,
+    dims=(2, 3, 5, 8),
+    note="Horizon argument: the bound holds at every t <= T and its factor is < 1, so the limit of w_t is P(w_0). "
+         "It is a statement about the row-space contraction: the null-space part of w_t never moves from w_0's.",
+)
+
+THEOREMS = [pl_rate, pl_general_step, rsi_rate, kns_example, wqc_rate, os_key_lemma, os_key_lemma_network,
+            rsi_leaky_glm, ls_closest]

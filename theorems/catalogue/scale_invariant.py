@@ -1,14 +1,23 @@
 """Family 6: convergence on scale-invariant losses (normalization), GD with weight decay.
 
 Source: Arora et al., *Theory of Deep Learning* (draft), chapter 13 (seed 004, paragraphs ~3273-3450).
-Test instances: Rayleigh quotients ``L(w) = w^T A w / w^T w`` with ``rho = 2 (lambda_max - lambda_min)``
-exactly (``numeric.scale_invariant``).  Vectors enter the derivations through scalar summaries:
+Test instances (``numeric.scale_invariant``, ``numeric.scale_invariant_nets``): Rayleigh quotients
+``L(w) = w^T A w / w^T w`` with ``rho = 2 (lambda_max - lambda_min)`` exactly; ``softplus(u^T w/||w||)`` and the
+normalised logistic loss ``(1/m) sum_k log(1 + exp(-y_k x_k^T w/||w||))`` with rho the certified upper bound
+``rho_bar = (alpha + s + sqrt(4 alpha^2/3 + 4 s^2))/2`` (alpha = lambda_max(C)/4, s = sqrt(lambda_max(C)),
+C = (1/m) sum_k a_k a_k^T; any upper bound of rho keeps every claim valid); a LayerNorm + ReLU network built
+as a networkx DAG with the layers after its last normalisation frozen (Lemma 13.2.2).  The per-step claims
+run on all three losses; the hitting-time claims on Rayleigh quotients only (with a certified, looser rho
+the level 8 pi^4 rho^2 lam eta is met at t = 0 unless eta lam is so small that the runs get too long).  Vectors enter the derivations through scalar summaries:
 ``G = ||grad L(w_t)||^2``, ``W = ||w_t||^2``, ``ip = <w_t, grad L(w_t)>`` (zero by Lemma 13.2.3(1)), and
 for the exponential-LR induction the coefficients of ``w_t`` and ``grad L(w_t)`` in the difference of
 the two protocols' next iterates.
 
 Errata encoded here (THEOREMS.md section 6.3): Theorem 13.3.1's schedule lacks the factor eta
-(``schedule_as_printed``); Lemma 13.4.8's "furthermore" bound needs ``||w_0||^2 <= pi^2 rho eta``.
+(``schedule_as_printed``, full loss and minibatches); Lemma 13.4.8's "furthermore" bound needs
+``||w_0||^2 <= pi^2 rho eta``; Lemma 13.4.9 is stated with the corrected horizon
+``T_0' = (ln(||w_0||^2/(rho pi^2 eta)) + 1)/(2 eta lam)``; Lemma 13.2.2's second pre-normalisation is
+2-homogeneous (the compiled graph's degrees are checked).
 """
 
 from __future__ import annotations
@@ -38,6 +47,12 @@ RAYLEIGH = Structural(
     "L is scale invariant (L(cw) = L(w), c > 0; Definition 13.2.1) with rho = max_{||w||=1} ||Hess L(w)||_2 "
     "(Definition 13.4.1); weight decay lam > 0",
 )
+LOSSES = Structural(
+    "scale_invariant", "scale_invariant_losses",
+    "L is scale invariant (L(cw) = L(w), c > 0; Definition 13.2.1): a Rayleigh quotient (rho exact), "
+    "softplus(u^T w/||w||) or a normalised logistic loss (rho a certified upper bound of "
+    "max_{||w||=1} ||Hess L(w)||_2, Definition 13.4.1); weight decay lam > 0",
+)
 PER_STEP = ClaimKind.PER_STEP
 TRAJ = ClaimKind.TRAJECTORY
 
@@ -60,6 +75,45 @@ ORTHOGONAL = Fact("orthogonal", sympy.Eq(ip, 0),
                   "Lemma 13.2.3(1): <w, grad L(w)> = 0 (differentiate L(cw) = L(w) in c at c = 1)")
 EXPAND = Fact("expand", sympy.Eq(W1, q**2 * W - 2 * q * eta * ip + eta**2 * G),
               "||(1 - eta lam) w_t - eta grad L(w_t)||^2 expanded")
+
+# ------------------------------------------------------------------------------------------------
+# Lemma 13.2.2: a LayerNorm + ReLU network with the layers after the last normalisation frozen
+# ------------------------------------------------------------------------------------------------
+
+LNNET = Structural(
+    "layernorm_net", "layernorm_net",
+    "a LayerNorm (no epsilon) + ReLU network, built as a DAG of layers, whose parameters after the last "
+    "normalisation (its affine layer and the top layer) are frozen; L = mean logistic loss of the output",
+)
+LD_ = Sym("dL", Domain.REAL, Role.OBSERVABLE, "ln_loss_diff", doc="L(c w) - L(w), c = 10^U(-8, 8)")
+EU_ = Sym("euler", Domain.REAL, Role.OBSERVABLE, "ln_euler", doc="<w, grad L(w)>")
+HD_ = Sym("homdev", Domain.NONNEGATIVE, Role.OBSERVABLE, "ln_hom_dev",
+          doc="sum over nodes l and data of |x_l(c w) - c^k_l x_l(w)| / c^k_l, k_l the degree the DAG assigns")
+dL, euler, homdev = LD_.s, EU_.s, HD_.s
+
+lemma_13_2_2 = Theorem(
+    id="scale_invariant.lemma_13_2_2",
+    title="A LayerNorm + ReLU network with the top layers frozen is scale invariant in its parameters",
+    citation=Citation(BOOK, "Lemma 13.2.2 (and Lemma 13.2.3(1) on the network)", "seed 004, paragraph 3309"),
+    symbols=(LD_, EU_, HD_),
+    structure=(LNNET,),
+    dynamics="layernorm_scaling",
+    claims=(
+        Claim("loss_invariance", sympy.Abs(dL) <= 0,
+              "L(c w) = L(w) for c = 10^U(-8, 8) (16 orders of magnitude; not powers of 2, so the two "
+              "evaluations round differently)", kind=TRAJ),
+        Claim("layer_homogeneity", homdev <= 0,
+              "every node's output is homogeneous of the degree propagated along the DAG: x^(l) (after each "
+              "trainable affine + ReLU) of degree 1, the input of the second layernorm of degree 2 (the seed's "
+              "proof says 1; THEOREMS.md 6.3), everything after the last layernorm of degree 0", kind=TRAJ),
+        Claim("euler_identity", sympy.Abs(euler) <= 0,
+              "<w, grad L(w)> = 0 for the network's loss (Lemma 13.2.3(1); gradient by the kernels' backward pass)",
+              kind=TRAJ),
+    ),
+    horizon=1,
+    dims=(2, 3, 4),
+    note="numeric only: the degrees come from the compiled graph, the check from two evaluations per instance",
+)
 
 # ------------------------------------------------------------------------------------------------
 # Theorem 13.3.1: the exponential learning-rate schedule
@@ -125,7 +179,7 @@ exp_lr = Theorem(
     title="Exponential learning-rate schedule: GD with weight decay equals GD with a growing LR, up to scale",
     citation=Citation(BOOK, "Theorem 13.3.1", "seed 004, paragraphs 3348-3356"),
     symbols=(RHO_, LAM_, ETA_, DIR_, DIRP_, NRM_, QS_, T_, DN_, DW_, DG_, WN_, GN_, WX_, ET_),
-    structure=(RAYLEIGH,),
+    structure=(LOSSES,),
     dynamics="gd_wd_exp_lr",
     assumptions=(Assumption("decay_factor", eta * lam < 1, "1 - eta lam > 0, so the schedule is defined"),),
     search=(Assumption("search_range", eta * lam <= sympy.Rational(1, 2),
@@ -152,6 +206,44 @@ exp_lr = Theorem(
     note="qf stands for 1 - eta lam; the induction step is checked for a symbolic step index t",
 )
 
+LOGISTIC = Structural(
+    "scale_invariant", "logistic_si",
+    "each minibatch loss L_t = (1/b) sum_{k in B_t} log(1 + exp(-y_k x_k^T w/||w||)) is scale invariant "
+    "(normalised logistic loss); weight decay lam > 0",
+)
+
+exp_lr_minibatch = Theorem(
+    id="scale_invariant.exp_lr_minibatch",
+    title="Exponential learning-rate schedule with minibatches: the same batches in both protocols",
+    citation=Citation(BOOK, "Theorem 13.3.1 (minibatch version, grad L_t in (13.1))", "seed 004, paragraphs 3344-3356"),
+    symbols=exp_lr.symbols,
+    structure=(LOGISTIC,),
+    dynamics="gd_wd_exp_lr",
+    assumptions=exp_lr.assumptions,
+    search=exp_lr.search,
+    facts=exp_lr.facts,
+    claims=(
+        Claim("schedule_as_printed", direrr_p <= 0,
+              "as printed, with minibatch losses L_t (the same batch B_t in both runs at step t): w_t and v_t "
+              "(eta_t = (1 - eta lam)^-(2t+1)) point the same way at every t",
+              printed=True, corrected_by="direction_error"),
+        Claim("direction_error", direrr <= 0,
+              "with minibatch losses L_t and eta_t = eta (1 - eta lam)^-(2t+1), w_t/||w_t|| = v_t/||v_t|| at every t "
+              "(tolerance: the kernel's computed forward-error bound of both runs)"),
+        Claim("scale_ratio", normerr <= 0,
+              "with minibatch losses and the corrected schedule, ||v_t|| (1 - eta lam)^t = ||w_t|| at every t"),
+    ),
+    derivations=(
+        _induction_proof(direrr, "direction_error", ""),
+        _induction_proof(direrr_p, "schedule_as_printed", "_printed", printed=True),
+    ),
+    horizon=30,
+    dims=(2, 3, 5, 8),
+    settings={"batch": 2},
+    note="the induction step is the same as for the full loss: Lemma 13.2.3(2) holds for each L_t; batches of 2 "
+         "components drawn with replacement by the counter-based generator keyed by (seed, instance, step)",
+)
+
 # ------------------------------------------------------------------------------------------------
 # (13.4): the Pythagoras identity
 # ------------------------------------------------------------------------------------------------
@@ -172,7 +264,7 @@ pythagoras = Theorem(
     title="Pythagoras identity for GD with weight decay on a scale-invariant loss, (13.4)",
     citation=Citation(BOOK, "proof of Lemma 13.4.8, eq. (13.4)", "seed 004, paragraph 3422"),
     symbols=(RHO_, LAM_, ETA_, G_, W0_, W1_, IP_),
-    structure=(RAYLEIGH,),
+    structure=(LOSSES,),
     dynamics="gd_wd",
     assumptions=(Assumption("decay", eta * lam <= sympy.Rational(1, 2), "eta lam <= 1/2 (section 13.4)"),),
     facts=(ORTHOGONAL, EXPAND),
@@ -202,7 +294,7 @@ theorem_13_4_6 = Theorem(
     title="Per-step decrease of GD with weight decay on a scale-invariant loss",
     citation=Citation(BOOK, "Theorem 13.4.6 (with Lemma 13.4.5 and Problem 13.4.7)", "seed 004, paragraph 3414"),
     symbols=(RHO_, LAM_, ETA_, F0_, F1_, G_, W0_, IPX_, V2_, X2_, U_),
-    structure=(RAYLEIGH,),
+    structure=(LOSSES,),
     dynamics="gd_wd",
     assumptions=(Assumption("decay", eta * lam <= sympy.Rational(1, 2), "eta lam <= 1/2"),),
     facts=(
@@ -237,6 +329,59 @@ theorem_13_4_6 = Theorem(
 )
 
 # ------------------------------------------------------------------------------------------------
+# Lemma 13.4.5: the scale-invariant descent lemma for orthogonal steps
+# ------------------------------------------------------------------------------------------------
+
+PF0_ = Sym("Lx", Domain.REAL, Role.OBSERVABLE, "pair_f_x", doc="L(x)")
+PF1_ = Sym("Lxv", Domain.REAL, Role.OBSERVABLE, "pair_f_xv", doc="L(x + v)")
+PIP_ = Sym("ipv", Domain.REAL, Role.OBSERVABLE, "pair_ip", doc="<v, grad L(x)>")
+PV2_ = Sym("Vn2", Domain.NONNEGATIVE, Role.OBSERVABLE, "pair_v2", doc="||v||^2")
+PX2_ = Sym("Xn2", Domain.POSITIVE, Role.OBSERVABLE, "pair_x2", doc="||x||^2")
+PQ_ = Sym("Q", Domain.REAL, doc="v^T Hess L(y) v at the mean-value point y = x + s v")
+PY2_ = Sym("Yn2", Domain.POSITIVE, doc="||y||^2 = ||x + s v||^2")
+PS_ = Sym("s", Domain.REAL, doc="the mean-value parameter, in (0, 1)")
+Lx, Lxv, ipv, Vn2, Xn2, Qh, Yn2, sm = (s.s for s in (PF0_, PF1_, PIP_, PV2_, PX2_, PQ_, PY2_, PS_))
+
+lemma_13_4_5 = Theorem(
+    id="scale_invariant.lemma_13_4_5",
+    title="Descent lemma for a scale-invariant loss along a step orthogonal to the point",
+    citation=Citation(BOOK, "Lemma 13.4.5", "seed 004, paragraph 3400"),
+    symbols=(RHO_, LAM_, PF0_, PF1_, PIP_, PV2_, PX2_, PQ_, PY2_, PS_),
+    structure=(LOSSES,),
+    dynamics="orthogonal_pair",
+    facts=(
+        Fact("taylor", sympy.Eq(Lxv - Lx, ipv + Qh / 2),
+             "Taylor's formula with the mean-value remainder along the segment x + s v, s in (0, 1)"),
+        Fact("hessian_scaling", Qh <= rho * Vn2 / Yn2,
+             "Lemma 13.2.3(3): ||Hess L(y)|| = ||Hess L(y/||y||)|| / ||y||^2 <= rho / ||y||^2 (corrected typo: "
+             "the seed writes ||gamma(s*)|| >= ||x||^2 for ||gamma(s*)||^2 >= ||x||^2)"),
+        Fact("orthogonal", sympy.Eq(Yn2, Xn2 + sm**2 * Vn2), "<x, v> = 0: ||x + s v||^2 = ||x||^2 + s^2 ||v||^2"),
+    ),
+    claims=(
+        Claim("descent", Lxv - Lx - ipv <= rho * Vn2 / (2 * Xn2),
+              "for orthogonal x, v: L(x + v) - L(x) <= <v, grad L(x)> + rho ||v||^2 / (2 ||x||^2) "
+              "(checked at x = w_0 of every instance and a random orthogonal v with ||v||/||x|| = 10^U(-3, 1); "
+              "written with the first-order term on the left so that the tightness ratio compares the "
+              "second-order remainder with its bound)",
+              kind=TRAJ),
+    ),
+    derivations=(
+        Derivation(
+            "descent", Lxv - Lx - ipv,
+            (
+                Step("==", Qh / 2, Uses(("taylor",))),
+                Step("<=", rho * Vn2 / (2 * Yn2), Uses(("hessian_scaling",))),
+                Step("==", rho * Vn2 / (2 * (Xn2 + sm**2 * Vn2)), Uses(("orthogonal",))),
+                Step("<=", rho * Vn2 / (2 * Xn2), Algebra("||x||^2 + s^2 ||v||^2 >= ||x||^2 > 0")),
+            ),
+        ),
+    ),
+    horizon=1,
+    dims=(2, 3, 5, 8),
+    note="the numeric check draws the pair directly (not along GD): x = w_0 over many orders of magnitude",
+)
+
+# ------------------------------------------------------------------------------------------------
 # Lemma 13.4.3: gradient and suboptimality bounds from rho
 # ------------------------------------------------------------------------------------------------
 
@@ -245,7 +390,7 @@ lemma_13_4_3 = Theorem(
     title="Gradient norm and suboptimality of a scale-invariant loss are bounded by rho",
     citation=Citation(BOOK, "Lemma 13.4.3", "seed 004, paragraph 3384"),
     symbols=(RHO_, LAM_, ETA_, F0_, GB_, FMIN_),
-    structure=(RAYLEIGH,),
+    structure=(LOSSES,),
     dynamics="gd_wd",
     search=(Assumption("search_range", eta * lam <= sympy.Rational(1, 2),
                        "points are drawn along GD + weight decay trajectories with eta lam <= 1/2"),),
@@ -310,6 +455,39 @@ lemma_13_4_8 = Theorem(
     dims=(2, 3, 5, 8),
 )
 
+LARGE = Structural(
+    "scale_invariant", "rayleigh_si_slow_large_w0",
+    "L is scale invariant with rho = max_{||w||=1} ||Hess L(w)||_2; small weight decay as in Lemma 13.4.8's class; "
+    "||w_0||^2 in [10, 10^4]",
+)
+W0I_ = Sym("W0", Domain.POSITIVE, Role.INSTANCE, "w0n2", doc="||w_0||^2 (a constant of the drawn instance)")
+T0C = (sympy.log(W0n / (rho * sympy.pi**2 * eta)) + 1) / (2 * eta * lam)  # the corrected horizon T_0'
+
+lemma_13_4_9 = Theorem(
+    id="scale_invariant.lemma_13_4_9",
+    title="From a large initial norm, the normalised gradient gets small within a logarithmic horizon",
+    citation=Citation(BOOK, "Lemma 13.4.9 (horizon corrected, THEOREMS.md 6.3)", "seed 004, paragraph 3443"),
+    symbols=(RHO_, LAM_, ETA_, W0I_, TH_),
+    structure=(LARGE,),
+    dynamics="gd_wd_hitting",
+    assumptions=(
+        Assumption("decay", eta * lam < sympy.Rational(1, 2), "eta lam < 1/2"),
+        Assumption("large_init", W0n > sympy.pi**2 * rho * eta, "||w_0||^2 > pi^2 rho eta"),
+    ),
+    search=SLOW_SEARCH,
+    claims=(
+        Claim("hitting_time_corrected", t_hit < T0C,
+              "some t < T_0' = (ln(||w_0||^2/(rho pi^2 eta)) + 1)/(2 eta lam) has ||grad L(w_t/||w_t||)||^2 <= "
+              "8 pi^4 rho^2 lam eta (the first such t is compared).  The printed T_0 = ln(2 ||w_0||^2/(rho pi^2 eta))"
+              "/(2 eta lam) is not established by the seed's proof (its last weight is 1, not 1/2)", kind=TRAJ,
+              plot_x="w0n2"),
+    ),
+    depends_on=("scale_invariant.theorem_13_4_6", "scale_invariant.pythagoras", "scale_invariant.lemma_13_4_3"),
+    horizon=60000,
+    dims=(2, 3, 5, 8),
+    note="the constants of the corrected proof (e^-1 + 1/(2 (1 - 2/pi^2)) < 1) are checked in tests with SymPy",
+)
+
 theorem_13_4_2 = Theorem(
     id="scale_invariant.theorem_13_4_2",
     title="GD with weight decay reaches a small normalised gradient within a logarithmic horizon",
@@ -323,11 +501,13 @@ theorem_13_4_2 = Theorem(
         Claim("hitting_time",
               t_hit <= (sympy.Abs(sympy.log(W0n / (rho * sympy.pi**2 * eta))) + 3) / (2 * lam * eta),
               "some t <= (|ln(||w_0||^2/(rho pi^2 eta))| + 3)/(2 lam eta) has "
-              "||grad L(w_t/||w_t||)||^2 <= 8 pi^4 rho^2 lam eta (the first such t is compared)", kind=TRAJ),
+              "||grad L(w_t/||w_t||)||^2 <= 8 pi^4 rho^2 lam eta (the first such t is compared)", kind=TRAJ,
+              plot_x="w0n2"),
     ),
-    depends_on=("scale_invariant.lemma_13_4_8", "scale_invariant.theorem_13_4_6", "scale_invariant.pythagoras"),
+    depends_on=("scale_invariant.lemma_13_4_9", "scale_invariant.lemma_13_4_8", "scale_invariant.theorem_13_4_6", "scale_invariant.pythagoras"),
     horizon=60000,
     dims=(2, 3, 5, 8),
 )
 
-THEOREMS = [exp_lr, pythagoras, theorem_13_4_6, lemma_13_4_3, lemma_13_4_8, theorem_13_4_2]
+THEOREMS = [lemma_13_2_2, exp_lr, exp_lr_minibatch, pythagoras, theorem_13_4_6, lemma_13_4_5, lemma_13_4_3, lemma_13_4_8,
+            lemma_13_4_9, theorem_13_4_2]

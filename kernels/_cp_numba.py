@@ -1,0 +1,200 @@
+"""numba kernels of :mod:`kernels.cp` (imported only when that backend is selected; float64).
+
+``prange`` over the batch; per trial, one loop over the 2**n inputs of {+-1}^n with a forward and a
+backward pass through the flat DAG layout, accumulating the population gradients directly (nothing
+of size 2**n x P is stored).  Same arithmetic as the reference up to the order of summation.  The
+noise comes from :func:`kernels._numba.normal`, bit-for-bit identical to :mod:`kernels.rng`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._numba import normal, randint
+
+
+@njit(cache=True)
+def _point(xi, n, nodes, a):  # pragma: no cover - compiled
+    for i in range(n):
+        a[i] = 1.0 - 2.0 * ((xi >> i) & 1)
+    a[n] = 1.0
+
+
+@njit(cache=True)
+def _forward(src, order, ptr, act, n, w, a, dact):  # pragma: no cover - compiled
+    for j in range(order.shape[0]):
+        v = order[j]
+        z = 0.0
+        for e in range(ptr[j], ptr[j + 1]):
+            z += w[e] * a[src[e]]
+        if act[v] == 1:
+            t = math.tanh(z)
+            a[v] = t
+            dact[v] = 1.0 - t * t
+        else:
+            a[v] = z
+            dact[v] = 1.0
+    return a[order[order.shape[0] - 1]]
+
+
+@njit(cache=True)
+def _backward(src, order, ptr, n, w, a, dact, ga, jrow):  # pragma: no cover - compiled
+    """jrow[e] = d f / d w_e at the current input (after _forward)."""
+    for v in range(ga.shape[0]):
+        ga[v] = 0.0
+    ga[order[order.shape[0] - 1]] = 1.0
+    for j in range(order.shape[0] - 1, -1, -1):
+        v = order[j]
+        dz = ga[v] * dact[v]
+        for e in range(ptr[j], ptr[j + 1]):
+            s = src[e]
+            jrow[e] = dz * a[s]
+            if s > n:
+                ga[s] += w[e] * dz
+
+
+@njit(parallel=True, cache=True)
+def forward_jacobian(src, order, ptr, act, n, nodes, W):  # pragma: no cover - compiled
+    B, P = W.shape
+    M = 1 << n
+    f = np.empty((B, M))
+    J = np.empty((B, M, P))
+    for b in prange(B):
+        a = np.zeros(nodes)
+        dact = np.zeros(nodes)
+        ga = np.zeros(nodes)
+        jrow = np.zeros(P)
+        for xi in range(M):
+            _point(xi, n, nodes, a)
+            f[b, xi] = _forward(src, order, ptr, act, n, W[b], a, dact)
+            _backward(src, order, ptr, n, W[b], a, dact, ga, jrow)
+            for e in range(P):
+                J[b, xi, e] = jrow[e]
+    return f, J
+
+
+@njit(cache=True)
+def _parity(mask, xi):  # pragma: no cover - compiled
+    v = mask & xi
+    c = 0
+    while v:
+        c += v & 1
+        v >>= 1
+    return 1.0 - 2.0 * (c & 1)
+
+
+@njit(cache=True)
+def _population(src, order, ptr, act, n, w, mask, loss, a, dact, ga, jrow, g, junk):  # pragma: no cover
+    """True (junk=False) or junk (junk=True) population gradient into g; returns E L'^2 ||J||^2 (junk)."""
+    M = 1 << n
+    P = g.shape[0]
+    for e in range(P):
+        g[e] = 0.0
+    g2 = 0.0
+    for xi in range(M):
+        _point(xi, n, a.shape[0], a)
+        f = _forward(src, order, ptr, act, n, w, a, dact)
+        _backward(src, order, ptr, n, w, a, dact, ga, jrow)
+        if junk:
+            if loss == 0:
+                dp = f - 1.0
+                dm = f + 1.0
+            else:
+                dp = -1.0
+                dm = 1.0
+            coef = 0.5 * (dp + dm)
+            j2 = 0.0
+            for e in range(P):
+                j2 += jrow[e] * jrow[e]
+            g2 += 0.5 * (dp * dp + dm * dm) * j2
+        else:
+            y = _parity(mask, xi)
+            coef = f - y if loss == 0 else -y
+        for e in range(P):
+            g[e] += coef * jrow[e]
+    for e in range(P):
+        g[e] = g[e] / M
+    return g2 / M
+
+
+@njit(parallel=True, cache=True)
+def _noisy_gd(src, order, ptr, act, n, nodes, W0, masks, loss, gamma, sigma, T, seed, ids, junk_draw, test_draw,
+              wout, wjout, g2, gm, success, accuracy, ftest, tindex):  # pragma: no cover - compiled
+    B, P = W0.shape
+    M = 1 << n
+    for b in prange(B):
+        a = np.zeros(nodes)
+        dact = np.zeros(nodes)
+        ga = np.zeros(nodes)
+        jrow = np.zeros(P)
+        g = np.zeros(P)
+        w = W0[b].copy()
+        wj = W0[b].copy()
+        inst = np.uint64(ids[b])
+        for t in range(1, T + 1):
+            _population(src, order, ptr, act, n, w, masks[b], loss[b], a, dact, ga, jrow, g, False)
+            for e in range(P):
+                w[e] = w[e] - gamma[b] * g[e] + sigma[b] * normal(seed, inst, np.uint64(t), np.uint64(e))
+            q = _population(src, order, ptr, act, n, wj, masks[b], loss[b], a, dact, ga, jrow, g, True)
+            g2[b, t - 1] = q
+            s = 0.0
+            for e in range(P):
+                s += g[e] * g[e]
+            gm[b, t - 1] = math.sqrt(s)
+            for e in range(P):
+                wj[e] = wj[e] - gamma[b] * g[e] + sigma[b] * normal(seed, inst, np.uint64(t),
+                                                                   np.uint64(junk_draw + e))
+        xt = randint(seed, inst, np.uint64(0), np.uint64(test_draw), np.uint64(M))
+        tindex[b] = xt
+        correct = 0
+        for xi in range(M):
+            _point(xi, n, nodes, a)
+            f = _forward(src, order, ptr, act, n, w, a, dact)
+            y = _parity(masks[b], xi)
+            pred = 1.0 if f >= 0.0 else -1.0
+            if pred == y:
+                correct += 1
+            if xi == xt:
+                ftest[b] = f
+                success[b] = 1.0 if pred == y else 0.0
+        accuracy[b] = correct / M
+        for e in range(P):
+            wout[b, e] = w[e]
+            wjout[b, e] = wj[e]
+
+
+def noisy_gd(src, order, ptr, act, n, nodes, W0, masks, loss, gamma, sigma, T, seed, ids, junk_draw, test_draw):
+    B, P = W0.shape
+    T = int(T)
+    out = {
+        "w": np.empty((B, P)), "wj": np.empty((B, P)), "g2": np.zeros((B, T)), "gmean": np.zeros((B, T)),
+        "success": np.zeros(B), "accuracy": np.zeros(B), "f_test": np.zeros(B),
+        "test_index": np.zeros(B, dtype=np.int64),
+    }
+    _noisy_gd(src, order, ptr, act, int(n), int(nodes), W0, masks, loss, gamma, sigma, T, seed, ids,
+              np.uint64(junk_draw), np.uint64(test_draw), out["w"], out["wj"], out["g2"], out["gmean"],
+              out["success"], out["accuracy"], out["f_test"], out["test_index"])
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _gram_rows(t):  # pragma: no cover - compiled
+    N, M = t.shape
+    out = np.zeros(N, dtype=np.int64)
+    for i in prange(N):
+        acc = np.int64(0)
+        for j in range(N):
+            d = np.int64(0)
+            for x in range(M):
+                d += np.int64(t[i, x]) * np.int64(t[j, x])
+            acc += d * d
+        out[i] = acc
+    return out
+
+
+def gram_square_sum(t: np.ndarray) -> int:
+    """sum_{i,j} (sum_x t_i(x) t_j(x))^2 in exact int64 arithmetic (|value| < 2**62 for N, M <= 2**14)."""
+    return int(sum(int(v) for v in _gram_rows(t)))

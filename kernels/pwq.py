@@ -1,0 +1,194 @@
+"""GD on one-dimensional piecewise-quadratic C^{1,1} functions (the worst-case class of GD on
+L-smooth functions).
+
+A problem is given by knots ``z_0 <= z_1 <= ... <= z_K``, the derivative ``g_k = f'(z_k)`` at each
+knot and ``f0 = f(z_0)``.  Between knots ``f'`` is the linear interpolant of the ``g_k`` (so ``f``
+is quadratic there, with curvature ``a_k = (g_{k+1} - g_k) / (z_{k+1} - z_k)``); outside
+``[z_0, z_K]`` it is linear (``f' = g_0`` to the left, ``g_K`` to the right).  ``f`` is L-smooth
+exactly when every ``|a_k| <= L``.  The knot values ``F_k = f(z_k)`` follow by the trapezoid rule,
+which is exact for a piecewise-linear derivative.
+
+One public entry point, :func:`gd_pwq`, validated here, with two implementations of the same loop:
+a NumPy reference (any float dtype, ``np.longdouble`` for replay) and a numba kernel (``prange``
+over the batch, float64).  Zero-width pieces (``z_{k+1} = z_k``) are allowed and never entered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PiecewiseQuadratic", "PWQRun", "gd_pwq", "pwq_knot_values", "pwq_value"]
+
+
+@dataclass(frozen=True, eq=False)
+class PiecewiseQuadratic:
+    """A batch of B one-dimensional piecewise-quadratic functions with K pieces each."""
+
+    z: np.ndarray  # (B, K+1) knots, non-decreasing
+    g: np.ndarray  # (B, K+1) f' at the knots
+    f0: np.ndarray  # (B,) f(z_0)
+
+    @property
+    def size(self) -> int:
+        return int(self.z.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return 1
+
+    def astype(self, dtype: Any) -> "PiecewiseQuadratic":
+        return PiecewiseQuadratic(*(np.asarray(x, dtype=dtype) for x in (self.z, self.g, self.f0)))
+
+    def take(self, index: Any) -> "PiecewiseQuadratic":
+        index = np.asarray(index)
+        return PiecewiseQuadratic(self.z[index], self.g[index], self.f0[index])
+
+    def curvatures(self) -> np.ndarray:
+        """(B, K) curvature of each piece (0 on zero-width pieces), in the arrays' dtype."""
+        dz = np.diff(self.z, axis=1)
+        dg = np.diff(self.g, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(dz > 0, dg / np.where(dz > 0, dz, 1), 0)
+
+
+@dataclass(frozen=True, eq=False)
+class PWQRun:
+    """x (B, T+1) iterates, f (B, T+1), gnorm2 (B, T+1) and fabs (B, T+1), the sum of |terms| of f
+    (its rounding scale)."""
+
+    x: np.ndarray
+    f: np.ndarray
+    gnorm2: np.ndarray
+    fabs: np.ndarray
+    backend: str
+
+
+def pwq_knot_values(z: np.ndarray, g: np.ndarray, f0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``F_k = f(z_k)`` by the (exact) trapezoid rule, and the sum of |terms| of each ``F_k``."""
+    dz = np.diff(z, axis=1)
+    inc = dz * (g[:, 1:] + g[:, :-1]) / 2
+    inc_abs = dz * (np.abs(g[:, 1:]) + np.abs(g[:, :-1])) / 2
+    F = np.concatenate([f0[:, None], f0[:, None] + np.cumsum(inc, axis=1)], axis=1)
+    FA = np.concatenate([np.abs(f0)[:, None], np.abs(f0)[:, None] + np.cumsum(inc_abs, axis=1)], axis=1)
+    return F, FA
+
+
+def pwq_value(problem: PiecewiseQuadratic, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """f(x), f'(x) and the sum of |terms| of f(x) for x of shape (B,) (NumPy, any float dtype)."""
+    z, g = problem.z, problem.g
+    B, K1 = z.shape
+    F, FA = pwq_knot_values(z, g, problem.f0)
+    a = problem.curvatures()
+    k = (z <= x[:, None]).sum(axis=1) - 1  # number of knots <= x, minus one
+    rows = np.arange(B)
+    left = k < 0
+    right = k >= K1 - 1
+    kk = np.clip(k, 0, K1 - 2) if K1 > 1 else np.zeros_like(k)
+    base = np.where(left, 0, np.where(right, K1 - 1, kk))
+    d = x - z[rows, base]
+    curv = np.where(left | right, 0, a[rows, kk]) if K1 > 1 else np.zeros_like(x)
+    gb = g[rows, base]
+    fx = F[rows, base] + gb * d + curv * d * d / 2
+    gx = gb + curv * d
+    fa = FA[rows, base] + np.abs(gb * d) + np.abs(curv) * d * d / 2
+    return fx, gx, fa
+
+
+def _reference(problem: PiecewiseQuadratic, x0: np.ndarray, eta: np.ndarray, T: int) -> tuple[np.ndarray, ...]:
+    B = x0.shape[0]
+    dt = x0.dtype
+    X = np.empty((B, T + 1), dtype=dt)
+    f = np.empty((B, T + 1), dtype=dt)
+    g2 = np.empty((B, T + 1), dtype=dt)
+    fa = np.empty((B, T + 1), dtype=dt)
+    x = x0.copy()
+    for t in range(T + 1):
+        fx, gx, fax = pwq_value(problem, x)
+        X[:, t], f[:, t], g2[:, t], fa[:, t] = x, fx, gx * gx, fax
+        if t < T:
+            x = x - eta * gx
+    return X, f, g2, fa
+
+
+@cache
+def _numba_kernel():
+    import numba  # noqa: PLC0415 - lazy by design
+
+    @numba.njit(parallel=True, cache=True, fastmath=False)
+    def run(z, g, F, FA, x0, eta, T, X, f, g2, fa):
+        B, K1 = z.shape
+        for n in numba.prange(B):
+            x = x0[n]
+            for t in range(T + 1):
+                k = -1
+                for j in range(K1):
+                    if z[n, j] <= x:
+                        k = j
+                    else:
+                        break
+                if k < 0:
+                    base = 0
+                    curv = 0.0
+                elif k >= K1 - 1:
+                    base = K1 - 1
+                    curv = 0.0
+                else:
+                    base = k
+                    dz = z[n, k + 1] - z[n, k]
+                    curv = (g[n, k + 1] - g[n, k]) / dz if dz > 0 else 0.0
+                d = x - z[n, base]
+                gb = g[n, base]
+                gx = gb + curv * d
+                X[n, t] = x
+                f[n, t] = F[n, base] + gb * d + curv * d * d / 2
+                fa[n, t] = FA[n, base] + abs(gb * d) + abs(curv) * d * d / 2
+                g2[n, t] = gx * gx
+                if t < T:
+                    x = x - eta[n] * gx
+
+    return run
+
+
+def gd_pwq(problem: PiecewiseQuadratic, x0: Any, eta: Any, T: int, *, backend: str = "numpy",
+           dtype: Any = np.float64) -> PWQRun:
+    """Gradient descent ``x_{t+1} = x_t - eta f'(x_t)`` on a batch of piecewise-quadratic functions.
+
+    Args:
+        problem: B functions.  x0: (B,) or (B, 1) starting points.  eta: (B,) step sizes.
+        T: number of steps.  backend: "numpy" (reference, any float dtype), "numba" (float64) or
+            "auto" (numba when installed).
+    """
+    if backend not in ("numpy", "numba", "auto"):
+        raise ValueError(f"gd_pwq runs on 'numpy' or 'numba', got {backend!r}")
+    if backend == "auto":
+        import importlib.util  # noqa: PLC0415
+
+        backend = "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+    dt = np.dtype(dtype)
+    if backend == "numba" and dt != np.dtype(np.float64):
+        raise ValueError("backend 'numba' computes in float64 only; use backend='numpy' for other dtypes")
+    pb = problem.astype(dt)
+    B = pb.z.shape[0]
+    if pb.z.ndim != 2 or pb.g.shape != pb.z.shape or pb.f0.shape != (B,):
+        raise ValueError(f"z and g must be (B, K+1) and f0 (B,), got {pb.z.shape}, {pb.g.shape}, {pb.f0.shape}")
+    if pb.z.shape[1] < 1 or np.any(np.diff(pb.z, axis=1) < 0):
+        raise ValueError("knots z must be non-decreasing along each row (at least one knot)")
+    x0 = np.ascontiguousarray(np.asarray(x0, dtype=dt).reshape(B))
+    eta = np.ascontiguousarray(np.broadcast_to(np.asarray(eta, dtype=dt), (B,)))
+    if not (np.all(np.isfinite(x0)) and np.all(np.isfinite(eta))):
+        raise ValueError("x0 and eta must be finite")
+    T = int(T)
+    if T < 0:
+        raise ValueError("T must be >= 0")
+    if backend == "numpy":
+        X, f, g2, fa = _reference(pb, x0, eta, T)
+    else:
+        F, FA = pwq_knot_values(pb.z, pb.g, pb.f0)
+        X, f, g2, fa = (np.empty((B, T + 1)) for _ in range(4))
+        _numba_kernel()(np.ascontiguousarray(pb.z), np.ascontiguousarray(pb.g), np.ascontiguousarray(F),
+                        np.ascontiguousarray(FA), x0, eta, T, X, f, g2, fa)
+    return PWQRun(X, f, g2, fa, backend)

@@ -1,0 +1,636 @@
+"""Instance classes and dynamics adapters for the saddle-escape family (family 5, seed 004 ch. 7).
+
+Instances are :class:`kernels.escape.SaddleProblem` batches built around a strict saddle ``xs``
+(stored with the problem), with the initial point ``w0`` at distance ``delta0`` from it:
+
+* ``sine_saddle``: ``1/2 x^T diag(-gamma, lambda_2..lambda_d) x + c sum_i (sin x_i - x_i)``, saddle at 0,
+  ``lambda_i`` in ``[-gamma, ell - c]``.  Hess f = H - c diag(sin x), so ``ell = max|h| + c`` and
+  ``rho = c`` hold on all of R^d (|sin x_i - sin y_i| <= |x_i - y_i|).
+* ``quartic_saddle``: ``-gamma y^2/2 + q y^4/4 + sum_{i>=2} lambda_i x_i^2/2`` (``x^2/2 - y^2/2 + y^4/4``
+  and its d-dimensional relatives), saddle at 0, minima at ``y = +-sqrt(gamma/q)``.
+* ``matrix_saddle``: ``1/4 ||M - x x^T||_F^2`` with ``M = diag(lambda_1 > lambda_2 >= ... > 0)``; saddle at
+  0 (gamma = lambda_1) or at ``sqrt(lambda_k) e_k``, k >= 2 (gamma = lambda_1 - lambda_k) (S4:1426-1444).
+
+The last two are not globally smooth; their constants are certified on a ball ``B(0, R)`` with
+``R = 2 R_sub``, where ``B(0, R_sub)`` contains the sublevel set ``{f <= F}`` and
+``F = f(xs) + ell_loc (2 delta0)^2 / 2`` bounds f on ``B(xs, 2 delta0)``.  Since ``grad f(0) = 0`` for
+all three, a GD step with ``eta <= 1/ell`` from a point of the sublevel set moves at most ``R_sub``,
+so the segment stays in ``B(0, R)`` where the descent lemma applies, and the next point is again in
+the sublevel set: every GD iterate from a start within ``2 delta0`` of ``xs`` stays in ``B(0, R_sub)``.
+Certificates on ``B(0, R)`` (``Hess f = diag(h - c sin x + 3 q x^2) + s(||x||^2 I + 2 x x^T)``):
+``ell = max_i max(|h_i|, |h_i + 3 q_i R^2|) + max|c| + 3 s R^2``, ``rho = max|c| + 6 R (max q + s)``.
+
+Classes: ``saddle_global`` (sine only: constants on all of R^d), ``saddle_any`` (all three; for
+GD-based claims), ``saddle_minima`` (quartic only; f* finite, every noisy run ends near a minimum:
+used by the hitting-time claims).  ``dimension``: the integer d alone, for the volume-ratio bound.
+
+Adapters: ``gd_saddle`` (GD from w0), ``gd_coupled`` (the GD pair of Lemma 7.3.3 from w0 and
+``w0 - eta omega e1``, with the coupling sequences), ``pgd_gauss`` / ``pgd_ball`` (perturbed GD; start
+at ``xs`` or ``w0`` by ``settings["start"]``), ``volume_ratio`` (no dynamics: Gamma(d/2+1)/Gamma(d/2+1/2)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from kernels.escape import SaddleProblem, coupled_gd, gd_saddle, pgd
+
+from .dynamics import DynamicsSpec, register
+from .families import Family, InstanceBatch, InstanceClass, Knobs, register_class
+
+__all__ = [
+    "certificate", "sublevel_radius", "bottom_index", "saddle_gamma", "gamma_ratio", "Dimension",
+    "local_region", "sublevel_bounds", "encode_saddle", "decode_saddle",
+]
+
+_EPS = float(np.finfo(np.float64).eps)
+
+
+# ------------------------------------------------------------------------------------------------
+# Certificates
+# ------------------------------------------------------------------------------------------------
+
+
+def certificate(p: SaddleProblem, box: np.ndarray, ball: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ell, rho) certified on ``{|x_i| <= box_i} intersected with B(0, ball)`` (box (B, d), ball (B,); inf allowed
+    where the corresponding terms vanish): ``ell = max_i max(|h_i|, |h_i + 3 q_i box_i^2|) + max|c| + 3 s ball^2``,
+    ``rho = max|c| + 6 max_i q_i box_i + 6 s ball``."""
+    h, c, q, s = (np.asarray(getattr(p, k), dtype=np.float64) for k in ("h", "c", "q", "s"))
+    box = np.where(q > 0, np.asarray(box, dtype=np.float64), 0.0)
+    ball = np.where(s > 0, np.asarray(ball, dtype=np.float64), 0.0)
+    cmax = np.abs(c).max(axis=1)
+    ell = np.maximum(np.abs(h), np.abs(h + 3 * q * box**2)).max(axis=1) + cmax + 3 * s * ball**2
+    rho = cmax + 6 * (q * box).max(axis=1) + 6 * s * ball
+    return ell, rho
+
+
+def sublevel_bounds(p: SaddleProblem, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on the sublevel set ``{f <= F}`` for rows with c = 0 and (q = 0 or s = 0): per-coordinate
+    radii (B, d) and a radius (B,) (inf where unbounded or not covered).
+
+    s > 0, q = 0: ``f - f0 >= h_min ||x||^2/2 + s ||x||^4/4``, a quadratic in ``y = ||x||^2``.
+    s = 0: ``f - f0 = sum_i g_i(x_i)``, ``g_i = h_i x_i^2/2 + q_i x_i^4/4 >= m_i``; for q_i > 0,
+    ``g_i <= F - f0 - sum_{j != i} m_j`` bounds x_i^2; the coordinates with q_i = 0 < h_i share
+    ``sum h_i x_i^2 / 2 <= F - f0 - sum_{q_j > 0} m_j``."""
+    h, c, q, s, f0 = (np.asarray(getattr(p, k), dtype=np.float64) for k in ("h", "c", "q", "s", "f0"))
+    G = np.asarray(F, dtype=np.float64) - f0
+    B, d = h.shape
+    box = np.full((B, d), np.inf)
+    ball = np.full(B, np.inf)
+    with np.errstate(all="ignore"):
+        hmin = h.min(axis=1)
+        y = (-hmin + np.sqrt(np.maximum(hmin**2 + 4 * s * G, 0))) / np.where(s > 0, s, 1)
+        norm_rows = (s > 0) & (q.max(axis=1) == 0)
+        ball = np.where(norm_rows, np.sqrt(np.maximum(y, 0)), ball)
+        box = np.where(norm_rows[:, None], ball[:, None], box)
+        quart = q > 0
+        m = np.where(quart, np.where(h >= 0, 0.0, -(h**2) / (4 * np.where(quart, q, 1))), 0.0)
+        Fi = G[:, None] - (m.sum(axis=1)[:, None] - m)
+        xi2 = (-h + np.sqrt(h**2 + 4 * q * np.maximum(Fi, 0))) / np.where(quart, q, 1)
+        quad = ~quart & (h > 0)
+        hq = np.where(quad, h, np.inf).min(axis=1)
+        rest2 = 2 * np.maximum(G - m.sum(axis=1), 0) / hq
+        sep_rows = (s == 0) & np.all(quart | quad, axis=1)
+        bx = np.where(quart, np.sqrt(xi2), np.sqrt(rest2)[:, None])
+        box = np.where(sep_rows[:, None], bx, box)
+        ball = np.where(sep_rows, np.sqrt(np.where(quart, xi2, 0).sum(axis=1) + np.where(np.isfinite(rest2), rest2, np.inf)
+                                          * quad.any(axis=1)), ball)
+    bad = np.abs(c).max(axis=1) > 0
+    box[bad] = np.inf
+    ball[bad] = np.inf
+    return box, ball
+
+
+def saddle_hess_diag(p: SaddleProblem) -> np.ndarray:
+    """Diagonal of Hess f(xs) (exact when ``s xs`` has at most one nonzero entry, which the classes require)."""
+    xs = np.asarray(p.xs, dtype=np.float64)
+    return p.astype(np.float64).hess_diag(xs) + 2 * np.asarray(p.s, dtype=np.float64)[:, None] * xs * xs
+
+
+def bottom_index(p: SaddleProblem) -> np.ndarray:
+    """Index of the coordinate vector e1 that is the bottom eigenvector of Hess f(xs)."""
+    return np.argmin(saddle_hess_diag(p), axis=1)
+
+
+def saddle_gamma(p: SaddleProblem) -> np.ndarray:
+    """gamma = -lambda_min(Hess f(xs))."""
+    return -saddle_hess_diag(p).min(axis=1)
+
+
+def local_region(p: SaddleProblem, delta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The region (box (B, d), ball (B,)) on which the constants of a quartic instance are certified:
+    twice the sublevel bounds of ``F = f(xs) + ell_loc (2 delta0)^2 / 2``, ``ell_loc`` certified on
+    B(xs, 2 delta0) (which bounds f there, since grad f(xs) = 0).  Every GD iterate with eta <= 1/ell from a
+    start within 2 delta0 of xs stays in the sublevel set, and each GD segment in the doubled region:
+    per coordinate (separable f, grad f(0) = 0) or in norm (the ||x||^4 case) a step moves at most as far
+    as the point is from 0.  Rows without quartic terms get inf (their constants are global)."""
+    xs = np.asarray(p.xs, dtype=np.float64)
+    rad = np.linalg.norm(xs, axis=1) + 2 * delta0
+    ell_loc, _ = certificate(p, np.abs(xs) + 2 * delta0[:, None], rad)
+    F = p.astype(np.float64).value(xs) + ell_loc * (2 * delta0) ** 2 / 2
+    box, ball = sublevel_bounds(p, F)
+    return 2 * box, 2 * ball
+
+
+# ------------------------------------------------------------------------------------------------
+# Generators
+# ------------------------------------------------------------------------------------------------
+
+
+def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    z = rng.standard_normal((n, d))
+    return z / np.linalg.norm(z, axis=1, keepdims=True)
+
+
+def _batch(family: str, p: SaddleProblem, delta0: np.ndarray, rng: np.random.Generator) -> InstanceBatch:
+    n, d = p.h.shape
+    w0 = np.asarray(p.xs) + delta0[:, None] * _unit(rng, n, d)
+    delta = np.linalg.norm(w0 - np.asarray(p.xs), axis=1)
+    box, ball = local_region(p, delta)
+    ell, rho = certificate(p, box, ball)
+    attrs = {"ell": ell, "rho": rho, "gamma": saddle_gamma(p), "d": np.full(n, float(d)), "delta0": delta}
+    return InstanceBatch(family, p, w0, attrs)
+
+
+def _delta0(rng: np.random.Generator, n: int, k: Knobs, scale: np.ndarray) -> np.ndarray:
+    """Distance of w0 from the saddle: scale * 10^(1.5 log_w0 - 2.5 +- 0.3) (1e-6 .. 0.1 of scale)."""
+    return scale * 10.0 ** (1.5 * k.log_w0 - 2.5 + rng.uniform(-0.3, 0.3, n))
+
+
+def _sine(rng: np.random.Generator, n: int, k: Knobs, deep: bool = False) -> InstanceBatch:
+    d = max(int(k.dim), 1)
+    ell = np.full(n, 10.0 ** k.log_scale)
+    c = ell * rng.uniform(0.05, 0.5 if deep else 0.6, n)
+    hmax = ell - c
+    # gamma / ell from 1e-3 to 0.5 (deep: from 0.1 to 0.45, so that (1 + eta gamma)^T is large for T ~ 100)
+    gamma = ell * rng.uniform(0.1, 0.45, n) if deep else hmax * 10.0 ** rng.uniform(-3.0, -0.3, n)
+    pat = k.pattern % 4
+    u = rng.random((n, d))
+    if pat == 0:
+        lam = u * hmax[:, None]
+    elif pat == 1:
+        lam = -gamma[:, None] + u * (hmax + gamma)[:, None]
+    elif pat == 2:
+        lam = np.broadcast_to(hmax[:, None], (n, d)).copy()
+    else:
+        lam = gamma[:, None] + u * (hmax - gamma)[:, None]
+        lam[:, -1] = hmax
+    lam[:, 0] = -gamma
+    p = SaddleProblem(lam, np.broadcast_to(c[:, None], (n, d)).copy(), np.zeros((n, d)), np.zeros(n), np.zeros(n),
+                      xs=np.zeros((n, d)))
+    return _batch("sine_deep" if deep else "sine_saddle", p, _delta0(rng, n, k, gamma / c), rng)
+
+
+#: the GD horizon of the stuck-region run that the deep class's growth factor G refers to
+STUCK_HORIZON = 100
+
+
+def growth_factor(gamma: np.ndarray, ell: np.ndarray) -> np.ndarray:
+    """G = (1 + gamma/ell)^100 evaluated in extended precision and rounded once to float64."""
+    g = np.asarray(gamma, dtype=np.longdouble) / np.asarray(ell, dtype=np.longdouble)
+    return ((1 + g) ** STUCK_HORIZON).astype(np.float64)
+
+
+def _sine_deep(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    b = _sine(rng, n, k, deep=True)
+    b.attrs["G"] = growth_factor(b.attrs["gamma"], b.attrs["ell"])
+    return b
+
+
+def _deep_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    ok, reasons = _member(batch)
+    a = batch.attrs
+    good = np.abs(growth_factor(a["gamma"], a["ell"]) - a["G"]) <= 2 * _EPS * a["G"]
+    for i in np.flatnonzero(~good):
+        reasons[i] = reasons[i] or "G != (1 + gamma/ell)^100"
+    return ok & good, reasons
+
+
+def _quartic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    d = max(int(k.dim), 1)
+    pat = k.pattern % 3
+    gamma = np.full(n, 10.0 ** k.log_scale) * 10.0 ** rng.uniform(-1.0, 0.0, n)
+    a = 10.0 ** rng.uniform(-1.0, 1.0, n)  # minima at y = +-a
+    if pat == 1:  # the book's x^2/2 - y^2/2 + y^4/4 (and its d-dimensional version) scaled by 10^log_scale
+        gamma = np.full(n, 10.0 ** k.log_scale)
+        a = np.ones(n)
+    if pat == 0:
+        lam = gamma[:, None] * 10.0 ** rng.uniform(-1.0, 1.0, (n, d))
+    elif pat == 1:
+        lam = np.broadcast_to(gamma[:, None], (n, d)).copy()  # x^2/2 - y^2/2 + y^4/4 when gamma = a = 1
+    else:
+        lam = gamma[:, None] * 10.0 ** rng.uniform(0.0, 1.0, (n, d))
+    lam[:, 0] = -gamma
+    q = np.zeros((n, d))
+    q[:, 0] = gamma / a**2
+    p = SaddleProblem(lam, np.zeros((n, d)), q, np.zeros(n), np.zeros(n), xs=np.zeros((n, d)))
+    b = _batch("quartic_saddle", p, _delta0(rng, n, k, a), rng)
+    b.attrs["fstar"] = -gamma * a**2 / 4  # min of -gamma y^2/2 + (gamma/a^2) y^4/4, at y = +-a
+    return b
+
+
+def _matrix(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    d = max(int(k.dim), 2)
+    l1 = 10.0 ** k.log_scale
+    pat = k.pattern % 3
+    rest = np.sort(rng.uniform(0.05, 0.95, (n, d - 1)), axis=1)[:, ::-1] * l1
+    if pat == 1:  # a small gap: shallow saddles
+        rest[:, 0] = l1 * (1 - 10.0 ** rng.uniform(-3.0, -1.0, n))
+    lam = np.concatenate([np.full((n, 1), l1), rest], axis=1)
+    which = rng.integers(0, d, n)  # 0: the saddle at 0; k >= 1: sqrt(lambda_k) e_k
+    if pat == 2:
+        which[:] = 0
+    xs = np.zeros((n, d))
+    rows = np.flatnonzero(which > 0)
+    xs[rows, which[rows]] = np.sqrt(lam[rows, which[rows]])
+    p = SaddleProblem(-lam, np.zeros((n, d)), np.zeros((n, d)), np.ones(n), (lam**2).sum(axis=1) / 4, xs=xs)
+    gamma = saddle_gamma(p)
+    return _batch("matrix_saddle", p, _delta0(rng, n, k, np.sqrt(gamma)), rng)
+
+
+# ------------------------------------------------------------------------------------------------
+# Membership
+# ------------------------------------------------------------------------------------------------
+
+
+def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    """Independent checks: xs is a critical point; Hess f(xs) is diagonal (s xs has at most one nonzero
+    entry) with lambda_min = -gamma < 0; delta0 = ||w0 - xs||; ell and rho are at least the certificates
+    (on R^d when q = s = 0, else on B(0, R) recomputed from f, delta0); for d <= 24, the dense Hessian
+    norm at sampled points of that ball (radius R and R/2) and the Hessian-Lipschitz quotient between
+    pairs of them do not exceed ell and rho."""
+    p = batch.problem.astype(np.float64)
+    n, d = p.h.shape
+    xs = np.asarray(p.xs, dtype=np.float64)
+    a = batch.attrs
+    ell, rho, gamma, delta0 = a["ell"], a["rho"], a["gamma"], a["delta0"]
+    g = p.grad(xs)
+    gscale = (np.abs(p.h) * np.abs(xs)).sum(axis=1) + np.asarray(p.s) * (xs * xs).sum(axis=1) ** 1.5 + 1e-300
+    Hd = saddle_hess_diag(p)
+    quart = (p.q.max(axis=1) > 0) | (p.s > 0)
+    box, ball = local_region(p, delta0)
+    cert_ell, cert_rho = certificate(p, box, ball)
+    tol = 1e-12
+    checks = [
+        ((p.q >= 0).all(axis=1) & (p.s >= 0), "q and s must be nonnegative"),
+        (~quart | (np.abs(p.c).max(axis=1) == 0), "a quartic instance must have c = 0"),
+        ((p.q.max(axis=1) == 0) | (p.s == 0), "q and s cannot both be nonzero"),
+        ((np.asarray(p.s)[:, None] * xs != 0).sum(axis=1) <= 1, "Hess f(xs) is not diagonal"),
+        (np.linalg.norm(g, axis=1) <= 64 * _EPS * gscale * d, "xs is not a critical point"),
+        (np.abs(-Hd.min(axis=1) - gamma) <= 1e-12 * np.abs(Hd).max(axis=1), "gamma != -lambda_min(Hess f(xs))"),
+        (gamma > 0, "xs is not a strict saddle"),
+        (np.abs(np.linalg.norm(batch.w0 - xs, axis=1) - delta0) <= 4 * _EPS * (delta0 + np.linalg.norm(xs, axis=1)),
+         "delta0 != ||w0 - xs||"),
+        (np.all(np.isfinite(np.where(p.q > 0, box, 0)), axis=1) & (np.isfinite(ball) | (p.s == 0)) | ~quart,
+         "the sublevel set is not bounded"),
+        (ell >= cert_ell * (1 - tol), "ell is below the certified Hessian bound"),
+        (rho >= cert_rho * (1 - tol), "rho is below the certified Hessian-Lipschitz bound"),
+    ]
+    if d <= 24:
+        rng = np.random.default_rng(1234)
+        far = 10 * (np.linalg.norm(xs, axis=1) + 1)
+        bx = np.where(np.isfinite(box), box, far[:, None])
+        bl = np.where(np.isfinite(ball), ball, np.inf)
+        pts = []
+        for f in (1.0, 0.5, 1.0, 0.25, -1.0):
+            x = bx * (np.sign(rng.uniform(-1, 1, (n, d))) if f < 0 else rng.uniform(-f, f, (n, d)))
+            nx = np.linalg.norm(x, axis=1)
+            pts.append(x * np.minimum(1.0, bl / np.maximum(nx, 1e-300))[:, None])
+        H = [np.linalg.eigvalsh(p.hessian(x)) for x in pts]
+        hn = np.max([np.abs(e).max(axis=1) for e in H], axis=0)
+        lip = np.zeros(n)
+        for i in range(len(pts)):
+            for j in range(i):
+                dH = np.linalg.eigvalsh(p.hessian(pts[i]) - p.hessian(pts[j]))
+                dist = np.linalg.norm(pts[i] - pts[j], axis=1)
+                lip = np.maximum(lip, np.where(dist > 0, np.abs(dH).max(axis=1) / np.where(dist > 0, dist, 1), 0.0))
+        checks.append((hn <= ell * (1 + tol) + 1e-300, "sampled Hessian norm exceeds ell"))
+        checks.append((lip <= rho * (1 + 1e-9) + 1e-300, "sampled Hessian-Lipschitz quotient exceeds rho"))
+    ok = np.ones(n, dtype=bool)
+    reasons = [""] * n
+    for good, why in checks:
+        for i in np.flatnonzero(~good):
+            if not reasons[i]:
+                reasons[i] = why
+        ok &= good
+    return ok, reasons
+
+
+def encode_saddle(problem: SaddleProblem, i: int) -> dict[str, Any]:
+    return {k: np.asarray(getattr(problem, k), dtype=np.float64)[i].tolist() for k in ("h", "c", "q", "s", "f0", "xs")}
+
+
+def decode_saddle(data: dict[str, Any]) -> SaddleProblem:
+    vec = {k: np.asarray(data[k], dtype=np.float64)[None] for k in ("h", "c", "q", "xs")}
+    sca = {k: np.asarray([data[k]], dtype=np.float64) for k in ("s", "f0")}
+    return SaddleProblem(vec["h"], vec["c"], vec["q"], sca["s"], sca["f0"], xs=vec["xs"])
+
+
+_ATTRS = ("ell", "rho", "gamma", "d", "delta0")
+_SINE = Family("sine_saddle", _sine, False,
+               "1/2 x^T diag(-gamma, lambda_2..lambda_d) x + c sum (sin x_i - x_i), gamma/ell from 1e-3 to 0.5")
+_QUARTIC = Family("quartic_saddle", _quartic, False,
+                  "-gamma y^2/2 + q y^4/4 + sum lambda_i x_i^2/2 (minima at y = +-sqrt(gamma/q))")
+_MATRIX = Family("matrix_saddle", _matrix, False,
+                 "1/4 ||M - x x^T||_F^2, M diagonal, saddles at 0 and at sqrt(lambda_k) e_k, k >= 2")
+
+register_class(InstanceClass(
+    "saddle_global",
+    "f is ell-gradient Lipschitz and rho-Hessian Lipschitz on R^d, with a strict saddle xs "
+    "(grad f(xs) = 0, lambda_min(Hess f(xs)) = -gamma < 0)",
+    (_SINE,), _ATTRS, _member, encode_saddle, decode_saddle,
+))
+register_class(InstanceClass(
+    "saddle_any",
+    "f has a strict saddle xs (lambda_min(Hess f(xs)) = -gamma < 0) and is ell-gradient Lipschitz and "
+    "rho-Hessian Lipschitz on a ball containing every GD iterate (eta <= 1/ell) started within 2 delta0 of xs",
+    (_SINE, _QUARTIC, _MATRIX), _ATTRS, _member, encode_saddle, decode_saddle,
+))
+register_class(InstanceClass(
+    "saddle_deep",
+    "the class saddle_global with gamma / ell >= 0.1 (saddles that GD with eta = 1/ell leaves fast); "
+    "G = (1 + gamma/ell)^100, the growth of the e1-component over 100 GD steps",
+    (Family("sine_deep", _sine_deep, False, "sine_saddle with gamma/ell >= 0.1 (gamma drawn in [0.1, 0.45] ell), c/ell in [0.05, 0.5]"),),
+    _ATTRS + ("G",), _deep_member, encode_saddle, decode_saddle,
+))
+
+
+def _minima_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    ok, reasons = _member(batch)
+    p = batch.problem.astype(np.float64)
+    h, q = p.h, p.q
+    with np.errstate(all="ignore"):
+        fstar = p.f0 + np.where(q > 0, -np.minimum(h, 0) ** 2 / (4 * np.where(q > 0, q, 1)), 0).sum(axis=1)
+    good = (p.s == 0) & np.all((q > 0) | (h > 0), axis=1) & (np.abs(fstar - batch.attrs["fstar"]) <= 1e-12 * np.abs(fstar))
+    for i in np.flatnonzero(~good):
+        reasons[i] = reasons[i] or "fstar is not the minimum of f"
+    return ok & good, reasons
+
+
+register_class(InstanceClass(
+    "saddle_minima",
+    "f = -gamma y^2/2 + q y^4/4 + sum lambda_i x_i^2/2: a strict saddle at 0, f* = -gamma^2/(4q) finite, ell and rho "
+    "certified on a region containing every GD iterate started within 2 delta0 of 0",
+    (_QUARTIC,), _ATTRS + ("fstar",), _minima_member, encode_saddle, decode_saddle,
+))
+
+
+# ------------------------------------------------------------------------------------------------
+# The dimension class (volume ratio)
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Dimension:
+    """A batch of dimensions d (B,) -- an instance is just an integer."""
+
+    d: np.ndarray
+
+    def take(self, index: Any) -> "Dimension":
+        return Dimension(np.asarray(self.d)[np.asarray(index)])
+
+    def astype(self, dtype: Any) -> "Dimension":
+        return self
+
+
+def _dims(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    # d = 1..8 exactly once each in every batch (the small cases are the tight ones), the rest
+    # log-uniform up to 10^7
+    d = np.round(10.0 ** rng.uniform(0.0, 7.0, n))
+    d[: min(n, 8)] = np.arange(1, min(n, 8) + 1)
+    d = np.maximum(d, 1.0)
+    return InstanceBatch("dimensions", Dimension(d), np.zeros((n, 1)), {"d": d})
+
+
+def _dims_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    d = batch.attrs["d"]
+    ok = (d >= 1) & (d == np.round(d))
+    return ok, ["" if o else "d must be a positive integer" for o in ok]
+
+
+register_class(InstanceClass(
+    "dimension", "d is a positive integer", (Family("dimensions", _dims, False, "d = 1..8 and log-uniform to 1e7"),),
+    ("d",), _dims_member, lambda p, i: {"d": float(np.asarray(p.d)[i])},
+    lambda data: Dimension(np.asarray([data["d"]], dtype=np.float64)),
+))
+
+
+def gamma_ratio(d: np.ndarray) -> np.ndarray:
+    """Gamma(d/2 + 1) / Gamma(d/2 + 1/2): float64 through scipy's Pochhammer symbol; np.longdouble through mpmath
+    (30 digits).  A test checks it against SymPy's gamma function."""
+    d = np.asarray(d)
+    if d.dtype == np.longdouble:
+        import mpmath  # noqa: PLC0415
+
+        with mpmath.workdps(30):
+            vals = [mpmath.gamma(mpmath.mpf(str(x)) / 2 + 1) / mpmath.gamma(mpmath.mpf(str(x)) / 2 + mpmath.mpf(1) / 2)
+                    for x in d.reshape(-1)]
+            return np.array([np.longdouble(mpmath.nstr(v, 25)) for v in vals], dtype=np.longdouble).reshape(d.shape)
+    from scipy.special import poch  # noqa: PLC0415 - poch(z, m) = Gamma(z + m) / Gamma(z)
+
+    return poch(d / 2 + 0.5, 0.5)
+
+
+def _run_volume(exp: Any, problem: Dimension, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str,
+                seed: int, instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
+    d = np.asarray(env["d"], dtype=dtype)
+    return {"gratio": gamma_ratio(d)}
+
+
+register(DynamicsSpec(
+    "volume_ratio", _run_volume, {}, {"gratio": lambda r: r["gratio"]}, {}, (),
+    lambda data, params, step: (
+        ["import numpy as np", "from numeric.escape import gamma_ratio",
+         f"d = np.array([{data['d']!r}], dtype=np.longdouble)"],
+        {"gratio": "gamma_ratio(d)[0]", "d": "d[0]"}),
+    "no dynamics: Gamma(d/2 + 1) / Gamma(d/2 + 1/2) for each d",
+))
+
+
+# ------------------------------------------------------------------------------------------------
+# Dynamics adapters
+# ------------------------------------------------------------------------------------------------
+
+
+def _problem_lines(data: dict[str, Any]) -> list[str]:
+    return [
+        "import numpy as np",
+        "from numeric.escape import decode_saddle",
+        "import kernels.escape as ke",
+        "ld = np.longdouble",
+        f"data = {{'h': {data['h']!r}, 'c': {data['c']!r}, 'q': {data['q']!r}, 's': {data['s']!r}, "
+        f"'f0': {data['f0']!r}, 'xs': {data['xs']!r}}}",
+        "problem = decode_saddle(data).astype(ld)",
+        f"w0 = np.array([{data['w0']!r}], dtype=ld)",
+    ]
+
+
+def _run_gd(exp: Any, problem: SaddleProblem, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
+            instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
+    eta = np.asarray(env["eta"], dtype=dtype)
+    T = int(exp.horizon)
+    tr = gd_saddle(problem, w0, eta, T, backend=backend, dtype=dtype)
+    B = w0.shape[0]
+    w0 = np.asarray(w0, dtype=dtype)
+    x0n = np.sqrt((w0 * w0).sum(axis=1))
+    md = np.maximum.accumulate(tr.dist2, axis=1)
+    return {
+        "f": tr.f, "fabs": tr.fabs, "maxdist2": md,
+        # ||x_tau - x_0||^2 is computed from vectors of norm up to max ||x|| and ||x_0||
+        "maxdist2abs": md + 4 * ((x0n + tr.xnorm_max) ** 2)[:, None] * np.ones_like(md),
+        "t": np.broadcast_to(np.arange(T + 1, dtype=dtype), (B, T + 1)),
+        "horizon": np.full(B, T, dtype=dtype),
+    }
+
+
+_GD_PER_STEP = {
+    "f_next": lambda r: r["f"][:, 1:], "fabs_next": lambda r: r["fabs"][:, 1:],
+    "maxdist2_next": lambda r: r["maxdist2"][:, 1:], "maxdist2abs_next": lambda r: r["maxdist2abs"][:, 1:],
+    "t_next": lambda r: r["t"][:, 1:],
+}
+_GD_TRAJ = {"f_first": lambda r: r["f"][:, 0], "fabs_first": lambda r: r["fabs"][:, 0],
+            "horizon": lambda r: r["horizon"]}
+
+
+def _gd_snippet(data: dict[str, Any], params: Mapping[str, float], step: int | None):
+    t = 0 if step is None else int(step)
+    lines = _problem_lines(data) + [
+        f"eta = np.array([{params['eta']!r}], dtype=ld)",
+        f"tr = ke.gd_saddle(problem, w0, eta, {data['T']}, dtype=ld)",
+    ]
+    obs = {"f_next": f"tr.f[0, {t + 1}]", "maxdist2_next": f"tr.dist2[0, :{t + 2}].max()", "t_next": f"ld({t + 1})",
+           "f_first": "tr.f[0, 0]", "eta": "eta[0]"}
+    return lines, obs
+
+
+register(DynamicsSpec(
+    "gd_saddle", _run_gd, _GD_PER_STEP, _GD_TRAJ,
+    {"f_next": "fabs_next", "f_first": "fabs_first", "maxdist2_next": "maxdist2abs_next"},
+    ("eta",), _gd_snippet,
+    "gradient descent x_{t+1} = x_t - eta grad f(x_t) from w0; per step t = 1..T: f(x_t), "
+    "max_{tau <= t} ||x_tau - x_0||^2",
+))
+
+
+def _pair_start(problem: SaddleProblem, w0: np.ndarray, eta: np.ndarray, omega: np.ndarray) -> np.ndarray:
+    """x'_0 = x_0 - eta omega e1, e1 the bottom eigenvector of Hess f(xs) (a coordinate vector)."""
+    idx = bottom_index(problem)
+    x0p = np.array(w0, copy=True)
+    rows = np.arange(w0.shape[0])
+    x0p[rows, idx] = x0p[rows, idx] - eta * omega
+    return x0p
+
+
+def _run_coupled(exp: Any, problem: SaddleProblem, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str,
+                 seed: int, instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
+    eta = np.asarray(env["eta"], dtype=dtype)
+    omega = np.asarray(env["omega"], dtype=dtype)
+    gamma = np.asarray(env["gamma"], dtype=dtype)
+    T = int(exp.horizon)
+    w0 = np.asarray(w0, dtype=dtype)
+    x0p = _pair_start(problem, w0, eta, omega)
+    tr = coupled_gd(problem, w0, x0p, np.asarray(problem.xs, dtype=dtype), eta, gamma, T, backend=backend, dtype=dtype)
+    B = w0.shape[0]
+    t = np.broadcast_to(np.arange(T + 1, dtype=dtype), (B, T + 1))
+    return {
+        "p": tr.p, "q": tr.q, "xhat": tr.xhat, "err": tr.err, "errscale": tr.errscale, "t": t,
+        "dsum": np.concatenate([np.zeros((B, 1), dtype=dtype), np.cumsum(eta[:, None] * tr.dnorm[:, :-1], axis=1)], axis=1),
+        "locdist": np.maximum.accumulate(tr.dist, axis=1), "horizon": np.full(B, T, dtype=dtype),
+    }
+
+
+_PAIR_PER_STEP = {
+    "pnorm_t": lambda r: r["p"][:, 1:], "pnorm_abs_t": lambda r: 4 * (r["t"][:, 1:] + 1) * r["p"][:, 1:],
+    "qnorm_t": lambda r: r["q"][:, 1:], "xhat_t": lambda r: r["xhat"][:, 1:],
+    "decomp_err_t": lambda r: r["err"][:, 1:], "decomp_scale_t": lambda r: r["errscale"][:, 1:],
+    "dsum_t": lambda r: r["dsum"][:, 1:], "locdist_t": lambda r: r["locdist"][:, 1:], "step_t": lambda r: r["t"][:, 1:],
+}
+_PAIR_TRAJ = {"xhat0": lambda r: r["xhat"][:, 0], "horizon": lambda r: r["horizon"]}
+
+
+def _coupled_snippet(data: dict[str, Any], params: Mapping[str, float], step: int | None):
+    t = 0 if step is None else int(step)
+    lines = _problem_lines(data) + [
+        "from numeric.escape import bottom_index",
+        f"eta = np.array([{params['eta']!r}], dtype=ld)",
+        f"omega = np.array([{params['omega']!r}], dtype=ld)",
+        f"gamma = np.array([{params['gamma']!r}], dtype=ld)",
+        "x0p = w0.copy(); x0p[0, bottom_index(problem)[0]] -= eta[0] * omega[0]",
+        f"tr = ke.coupled_gd(problem, w0, x0p, problem.xs, eta, gamma, {data['T']}, dtype=ld)",
+        "dsum = np.concatenate([[0], np.cumsum(eta[0] * tr.dnorm[0, :-1])])",
+    ]
+    k = t + 1
+    obs = {"pnorm_t": f"tr.p[0, {k}]", "qnorm_t": f"tr.q[0, {k}]", "xhat_t": f"tr.xhat[0, {k}]",
+           "decomp_err_t": f"tr.err[0, {k}]", "dsum_t": f"dsum[{k}]", "locdist_t": f"tr.dist[0, :{k + 1}].max()",
+           "step_t": f"ld({k})", "xhat0": "tr.xhat[0, 0]", "eta": "eta[0]", "gamma": "gamma[0]"}
+    return lines, obs
+
+
+register(DynamicsSpec(
+    "gd_coupled", _run_coupled, _PAIR_PER_STEP, _PAIR_TRAJ,
+    {"pnorm_t": "pnorm_abs_t", "decomp_err_t": "decomp_scale_t"}, ("eta", "omega"), _coupled_snippet,
+    "two GD runs from x_0 = w0 and x'_0 = w0 - eta omega e1 (e1 the bottom eigenvector of Hess f(xs)) with "
+    "the coupling sequences p(t), q(t) of Lemma 7.3.3; per step t = 1..T",
+))
+
+
+def _run_pgd(mode: str):
+    def run(exp: Any, problem: SaddleProblem, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
+            instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
+        eta = np.asarray(env["eta"], dtype=dtype)
+        r = np.asarray(env["r"], dtype=dtype)
+        eps = np.asarray(env["eps"], dtype=dtype)
+        rho = np.asarray(env["rho"], dtype=dtype)
+        tcal = np.asarray(env["tcal"], dtype=np.float64).round().astype(np.int64) if "tcal" in env else 0
+        T = int(exp.horizon)
+        start = exp.settings.get("start", "saddle")
+        x0 = np.asarray(problem.xs if start == "saddle" else w0, dtype=dtype)
+        tr = pgd(problem, x0, eta, T, perturbation=mode, r=r, eps=eps, tau=np.sqrt(rho * eps), tcal=tcal,
+                 seed=seed, instance_ids=instance_ids, stop_at_hit=bool(exp.settings.get("stop_at_hit", True)),
+                 backend=backend, dtype=dtype)
+        hit = tr.hit >= 0
+        out = {
+            "hit_time": np.where(hit, tr.hit, T + 1).astype(dtype), "hit": hit.astype(dtype),
+            "fdrop": tr.f_first - tr.f_last, "f_first": tr.f_first, "maxdist": np.sqrt(tr.maxdist2), "xnorm_max": tr.xnorm_max,
+            "perturbations": tr.perturbations.astype(dtype), "horizon": np.full(x0.shape[0], T, dtype=dtype),
+        }
+        return out
+    return run
+
+
+_PGD_TRAJ = {k: (lambda r, k=k: r[k]) for k in ("hit_time", "hit", "fdrop", "f_first", "maxdist", "xnorm_max", "perturbations",
+                                               "horizon")}
+
+
+def _pgd_snippet(mode: str):
+    def snippet(data: dict[str, Any], params: Mapping[str, float], step: int | None):
+        start = data.get("settings", {}).get("start", "saddle")
+        stop = bool(data.get("settings", {}).get("stop_at_hit", True))
+        lines = _problem_lines(data) + [
+            f"eta, r, eps, rho = (np.array([params], dtype=ld) for params in ({params['eta']!r}, {params['r']!r}, "
+            f"{params['eps']!r}, {params['rho']!r}))",
+            f"tcal = {int(round(params.get('tcal', 0)))}",
+            f"x0 = {'problem.xs' if start == 'saddle' else 'w0'}",
+            f"tr = ke.pgd(problem, x0, eta, {data['T']}, perturbation={mode!r}, r=r, eps=eps, tau=np.sqrt(rho * eps), "
+            f"tcal=tcal, seed={data['seed']}, instance_ids=np.array([{data['instance_id']}]), stop_at_hit={stop}, dtype=ld)",
+        ]
+        obs = {"hit_time": f"(tr.hit[0] if tr.hit[0] >= 0 else {data['T']} + 1)", "hit": "float(tr.hit[0] >= 0)",
+               "fdrop": "tr.f_first[0] - tr.f_last[0]", "f_first": "tr.f_first[0]", "maxdist": "np.sqrt(tr.maxdist2[0])",
+               "xnorm_max": "tr.xnorm_max[0]", "eta": "eta[0]", "r": "r[0]", "eps": "eps[0]", "rho": "rho[0]"}
+        return lines, obs
+    return snippet
+
+
+register(DynamicsSpec(
+    "pgd_gauss", _run_pgd("gaussian"), {}, _PGD_TRAJ, {}, ("eta", "r", "eps"), _pgd_snippet("gaussian"),
+    "perturbed GD, form (a): x_{t+1} = x_t - eta (grad f(x_t) + xi_t), xi_t ~ N(0, (r^2/d) I), from xs "
+    "(settings start='saddle') or w0; stops at the first eps-SOSP unless settings stop_at_hit=False",
+))
+register(DynamicsSpec(
+    "pgd_ball", _run_pgd("ball"), {}, _PGD_TRAJ, {}, ("eta", "r", "eps", "tcal"), _pgd_snippet("ball"),
+    "perturbed GD, form (b): when ||grad f(x_t)|| <= eps and no perturbation in the last tcal steps, "
+    "x_t <- x_t - eta xi_t with xi_t ~ Unif(B_0(r)); then x_{t+1} = x_t - eta grad f(x_t)",
+))

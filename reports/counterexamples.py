@@ -1,0 +1,162 @@
+"""Counterexample files: one self-contained JSON file per confirmed counterexample.
+
+``thmcheck verify --out DIR`` writes ``DIR/counterexamples/<theorem>__<claim>.json`` next to
+``results.json``; ``thmcheck replay FILE`` reruns one.  A file carries everything needed to replay
+and to judge the result without the run it came from: the claim's id, statement and relation, the
+instance record (family, dynamics, arrays, parameters, step), the violation found and the one
+confirmed in higher precision, the replay snippet, and the seed / budget / backend of the search.
+
+Like the rest of ``reports`` this depends on records alone (no NumPy, SymPy or numba).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import MISSING, asdict, fields
+from pathlib import Path
+from typing import Any
+
+from .records import SCHEMA_VERSION, VERDICTS, ClaimRecord, CounterexampleRecord, InstanceRecord, RecordError, RunRecord
+
+__all__ = ["FORMAT", "counterexample_document", "counterexample_path", "write_counterexamples",
+           "is_counterexample_file", "load_counterexample"]
+
+FORMAT = "thmcheck-counterexample"
+_CLAIM_KEYS = ("theorem", "claim", "kind", "statement", "latex", "verdict", "expected", "printed",
+               "corrected_by", "seed", "budget", "backend")
+_NUMBERS = ("observed", "bound", "ratio", "slack", "violation", "tolerance", "confirmed_violation")
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe form (the results file's conventions): non-finite floats become strings."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def counterexample_document(rec: ClaimRecord) -> dict[str, Any]:
+    """The self-contained JSON object for the counterexample of ``rec``."""
+    if rec.counterexample is None:
+        raise ValueError(f"{rec.id} has no counterexample")
+    cx = asdict(rec.counterexample)
+    doc: dict[str, Any] = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "id": rec.id}
+    doc.update({k: getattr(rec, k) for k in _CLAIM_KEYS})
+    doc["instance"] = cx.pop("instance")
+    doc.update(cx)  # violation, tolerance, confirmed_precision, confirmed_violation, replay
+    doc["replay_command"] = "thmcheck replay THIS_FILE"
+    return _clean(doc)
+
+
+def counterexample_path(folder: str | Path, rec: ClaimRecord) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{rec.theorem}__{rec.claim}")
+    return Path(folder) / f"{name}.json"
+
+
+def write_counterexamples(run: RunRecord, folder: str | Path) -> list[Path]:
+    """Write one file per claim of ``run`` with a counterexample into ``folder``; files of this
+    format left there by an earlier run are removed, so the folder always matches the run."""
+    folder = Path(folder)
+    wanted = {counterexample_path(folder, rec): rec for rec in run.claims if rec.counterexample is not None}
+    if folder.is_dir():
+        for old in folder.glob("*.json"):
+            if old not in wanted and is_counterexample_file(old):
+                old.unlink()
+    if not wanted:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, rec in wanted.items():
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(counterexample_document(rec), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    return list(wanted)
+
+
+def is_counterexample_file(path: str | Path) -> bool:
+    """Whether ``path`` holds a JSON object of this format (False for anything unreadable)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == FORMAT
+
+
+def _number(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value in ("nan", "inf", "-inf"):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RecordError(f"{where}: expected a number, got {value!r}")
+    return value
+
+
+def _required(cls: type) -> set[str]:
+    return {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+
+
+def load_counterexample(path: str | Path) -> ClaimRecord:
+    """Read a counterexample file into a :class:`ClaimRecord` carrying just that counterexample;
+    a malformed file raises :class:`RecordError` naming the file and the field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read counterexample file: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise RecordError(f"{path}: not a thmcheck counterexample file (no \"format\": \"{FORMAT}\")")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise RecordError(f"{path}: schema_version {data.get('schema_version')!r} is not supported "
+                          f"(this thmcheck reads {SCHEMA_VERSION})")
+    need = {"theorem", "claim", "instance", "violation", "tolerance", "confirmed_precision",
+            "confirmed_violation", "replay"}
+    missing = sorted(need - data.keys())
+    if missing:
+        raise RecordError(f"{path}: missing field(s) {', '.join(missing)}")
+    inst = data["instance"]
+    if not isinstance(inst, dict):
+        raise RecordError(f"{path}: instance: expected an object, got {type(inst).__name__}")
+    missing = sorted(_required(InstanceRecord) - inst.keys())
+    if missing:
+        raise RecordError(f"{path}: instance: missing field(s) {', '.join(missing)}")
+    for key, kind in (("data", dict), ("params", dict), ("family", str), ("dynamics", str)):
+        if not isinstance(inst[key], kind):
+            raise RecordError(f"{path}: instance.{key}: expected {'an object' if kind is dict else 'a string'}")
+    if inst["step"] is not None and (isinstance(inst["step"], bool) or not isinstance(inst["step"], int)):
+        raise RecordError(f"{path}: instance.step: expected an integer or null, got {inst['step']!r}")
+    names = {f.name for f in fields(InstanceRecord)}
+    instance = InstanceRecord(**{k: (_number(v, f"{path}: instance.{k}") if k in _NUMBERS else v)
+                                 for k, v in inst.items() if k in names})
+    cx = CounterexampleRecord(
+        instance=instance,
+        violation=_number(data["violation"], f"{path}: violation"),
+        tolerance=_number(data["tolerance"], f"{path}: tolerance"),
+        confirmed_precision=str(data["confirmed_precision"]),
+        confirmed_violation=_number(data["confirmed_violation"], f"{path}: confirmed_violation"),
+        replay=str(data["replay"]),
+    )
+    for key in ("theorem", "claim"):
+        if not isinstance(data[key], str) or not data[key]:
+            raise RecordError(f"{path}: {key}: expected a non-empty string")
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise RecordError(f"{path}: seed: expected an integer, got {seed!r}")
+    return ClaimRecord(
+        theorem=data["theorem"], claim=data["claim"], kind=str(data.get("kind", "")),
+        statement=str(data.get("statement", "")), latex=str(data.get("latex", "")), verdict="fail",
+        expected=data["expected"] if data.get("expected") in VERDICTS else "pass",
+        printed=bool(data.get("printed", False)), corrected_by=data.get("corrected_by"),
+        counterexample=cx, worst_instance=instance, worst_ratio=instance.ratio, seed=seed,
+        budget=str(data.get("budget", "")), backend=str(data.get("backend", "")),
+    )

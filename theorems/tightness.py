@@ -1,0 +1,36 @@
+"""Tightness against a known exact worst case: "bound X, exact worst case Y, best found Z".
+
+A claim may declare ``exact_worst=ExactWorst(ratio, bound=..., unit=...)``: the supremum of its
+tightness ratio over every admissible instance (observed/bound for ``<=``, bound/observed for
+``>=``), and optionally the bound's value in a stated normalisation.  :func:`tightness_record` turns
+that and the search's worst ratio into the record's ``tightness`` field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .spec import Claim
+
+__all__ = ["tightness_record"]
+
+
+def tightness_record(claim: Claim, worst_ratio: float | None) -> dict[str, Any]:
+    """The ``tightness`` field of ``claim``'s record ({} when no exact worst case is declared).
+
+    ``fraction`` = best found ratio / exact worst ratio (1 means the search reached the exact worst
+    case).  With a normalised ``bound`` X: exact worst case Y = X * ratio for ``<=`` claims and
+    X / ratio for ``>=`` claims (there the bound is a guaranteed least value), likewise Z."""
+    ew = getattr(claim, "exact_worst", None)
+    if ew is None:
+        return {}
+    out: dict[str, Any] = {"exact_worst_ratio": float(ew.ratio),
+                           "best_found_ratio": None if worst_ratio is None else float(worst_ratio),
+                           "fraction": None if worst_ratio is None else float(worst_ratio) / float(ew.ratio),
+                           "source": ew.source}
+    if ew.bound is not None:
+        le = not claim.relation.rel_op.startswith(">")
+        conv = (lambda r: ew.bound * r) if le else (lambda r: ew.bound / r)
+        out.update({"bound": float(ew.bound), "exact_worst": float(conv(ew.ratio)), "unit": ew.unit,
+                    "best_found": None if not worst_ratio else float(conv(worst_ratio))})
+    return out
