@@ -39,10 +39,10 @@ import numpy as np
 from kernels.escape import SaddleProblem, coupled_gd, gd_saddle, pgd
 
 from .dynamics import DynamicsSpec, register
-from .families import Family, InstanceBatch, InstanceClass, Knobs, register_class
+from .families import Family, InstanceBatch, InstanceClass, Knobs, combine_checks, register_class
 
 __all__ = [
-    "certificate", "sublevel_radius", "bottom_index", "saddle_gamma", "gamma_ratio", "Dimension",
+    "certificate", "bottom_index", "saddle_gamma", "gamma_ratio", "Dimension",
     "local_region", "sublevel_bounds", "encode_saddle", "decode_saddle",
 ]
 
@@ -309,14 +309,7 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
                 lip = np.maximum(lip, np.where(dist > 0, np.abs(dH).max(axis=1) / np.where(dist > 0, dist, 1), 0.0))
         checks.append((hn <= ell * (1 + tol) + 1e-300, "sampled Hessian norm exceeds ell"))
         checks.append((lip <= rho * (1 + 1e-9) + 1e-300, "sampled Hessian-Lipschitz quotient exceeds rho"))
-    ok = np.ones(n, dtype=bool)
-    reasons = [""] * n
-    for good, why in checks:
-        for i in np.flatnonzero(~good):
-            if not reasons[i]:
-                reasons[i] = why
-        ok &= good
-    return ok, reasons
+    return combine_checks(n, checks)
 
 
 def encode_saddle(problem: SaddleProblem, i: int) -> dict[str, Any]:

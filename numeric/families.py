@@ -25,6 +25,7 @@ __all__ = [
     "PATTERNS",
     "smoothness_certificate",
     "register_class",
+    "combine_checks",
     "haar_orthogonal",
     "encode_ridge",
     "decode_ridge",
@@ -272,6 +273,20 @@ CLASSES: dict[str, InstanceClass] = {
         decode_ridge,
     ),
 }
+
+
+def combine_checks(n: int, checks: Any) -> tuple[np.ndarray, list[str]]:
+    """A membership verdict from ``(passed, reason)`` pairs, each ``passed`` an (n,) bool array:
+    an instance belongs when it passes every check; its reason is the first check it fails."""
+    ok = np.ones(n, dtype=bool)
+    reasons = [""] * n
+    for good, why in checks:
+        good = np.broadcast_to(np.asarray(good, dtype=bool), (n,))
+        for i in np.flatnonzero(~good):
+            if not reasons[i]:
+                reasons[i] = why
+        ok &= good
+    return ok, reasons
 
 
 def register_class(cls: InstanceClass) -> InstanceClass:

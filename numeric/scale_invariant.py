@@ -44,7 +44,7 @@ from kernels.scale_invariant import (NormalizedSoftplus, Rayleigh, gd_wd, gd_wd_
                                      softplus_value_grad)
 
 from .dynamics import DynamicsSpec, register
-from .families import Family, InstanceBatch, InstanceClass, Knobs, haar_orthogonal, register_class
+from .families import Family, InstanceBatch, InstanceClass, Knobs, combine_checks, haar_orthogonal, register_class
 
 __all__ = ["rayleigh_hessian", "hessian_norm_estimate", "RHO_FACTOR", "hit_threshold", "norm_threshold",
            "softplus_hessian", "softplus_rho_certificate", "softplus_hessian_norm_estimate", "softplus_min_lower_bound"]
@@ -151,8 +151,6 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     slack = 16 * d * _EPS * (anorm + rho)
     exact = RHO_FACTOR * (ev[:, -1] - ev[:, 0])
     est = hessian_norm_estimate(A, starts=8)
-    ok = np.ones(A.shape[0], dtype=bool)
-    reasons = [""] * A.shape[0]
     checks = (
         (np.all(A == np.swapaxes(A, 1, 2), axis=(1, 2)), "A is not symmetric"),
         (np.abs(exact - rho) <= 4 * slack, "rho differs from 2 (lambda_max - lambda_min)"),
@@ -164,12 +162,7 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     if "w0n2" in batch.attrs:  # the initial squared norm as an instance constant (classes that fix it)
         n2 = (batch.w0 * batch.w0).sum(axis=1)
         checks += ((np.abs(batch.attrs["w0n2"] - n2) <= 4 * (d + 2) * _EPS * n2, "w0n2 differs from ||w0||^2"),)
-    for good, why in checks:
-        for i in np.flatnonzero(~good):
-            if not reasons[i]:
-                reasons[i] = why
-        ok &= good
-    return ok, reasons
+    return combine_checks(A.shape[0], checks)
 
 
 def _generate_slow(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
@@ -375,14 +368,7 @@ def _softplus_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
             (lmin <= np.minimum(probe, hv) + scale, "lmin exceeds L at a point of the sphere"),
             (lmin <= low + scale, "lmin exceeds a fresh certified lower bound of min L"),
         ) + checks[2:]
-    ok = np.ones(B, dtype=bool)
-    reasons = [""] * B
-    for good, why in checks:
-        for i in np.flatnonzero(~good):
-            if not reasons[i]:
-                reasons[i] = why
-        ok &= good
-    return ok, reasons
+    return combine_checks(B, checks)
 
 
 def _any_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:

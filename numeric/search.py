@@ -19,8 +19,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-import kernels
-
 from .budget import Budget
 from .evaluate import CompiledClaim, Evaluation, evaluate
 from .families import CLASSES, InstanceBatch, Knobs, PATTERNS

@@ -12,13 +12,13 @@ Like the rest of ``reports`` this depends on records alone (no NumPy, SymPy or n
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Any
 
-from .records import SCHEMA_VERSION, VERDICTS, ClaimRecord, CounterexampleRecord, InstanceRecord, RecordError, RunRecord
+from .records import (SCHEMA_VERSION, VERDICTS, ClaimRecord, CounterexampleRecord, InstanceRecord, RecordError, RunRecord,
+                      json_safe)
 
 __all__ = ["FORMAT", "counterexample_document", "counterexample_path", "write_counterexamples",
            "is_counterexample_file", "load_counterexample"]
@@ -27,19 +27,6 @@ FORMAT = "thmcheck-counterexample"
 _CLAIM_KEYS = ("theorem", "claim", "kind", "statement", "latex", "verdict", "expected", "printed",
                "corrected_by", "seed", "budget", "backend")
 _NUMBERS = ("observed", "bound", "ratio", "slack", "violation", "tolerance", "confirmed_violation")
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe form (the results file's conventions): non-finite floats become strings."""
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
 
 
 def counterexample_document(rec: ClaimRecord) -> dict[str, Any]:
@@ -52,7 +39,7 @@ def counterexample_document(rec: ClaimRecord) -> dict[str, Any]:
     doc["instance"] = cx.pop("instance")
     doc.update(cx)  # violation, tolerance, confirmed_precision, confirmed_violation, replay
     doc["replay_command"] = "thmcheck replay THIS_FILE"
-    return _clean(doc)
+    return json_safe(doc)
 
 
 def counterexample_path(folder: str | Path, rec: ClaimRecord) -> Path:

@@ -26,6 +26,7 @@ __all__ = [
     "dump_run",
     "load_run",
     "canonical_json",
+    "json_safe",
 ]
 
 SCHEMA_VERSION = 1
@@ -169,21 +170,21 @@ class RunRecord:
         return tuple(c for c in self.claims if not c.as_expected)
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe form: tuples become lists, non-finite floats become strings."""
     if isinstance(value, float):
         if math.isfinite(value):
             return value
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
 def _to_dict(run: RunRecord) -> dict[str, Any]:
-    out = _clean(asdict(run))
+    out = json_safe(asdict(run))
     for claim, rec in zip(out["claims"], run.claims):
         claim["as_expected"] = rec.as_expected
     return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import sympy
 
 from kernels import PiecewiseQuadratic, gd_pwq
 from numeric import CLASSES, budget

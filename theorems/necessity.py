@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import sympy
 
-from .spec import Assumption, Domain, Role, Structural, Sym, Theorem
+from .spec import Assumption, Domain, Role, Structural, Theorem
 
 __all__ = ["Relaxation", "AssumptionResult", "relaxations", "check_necessity", "necessity_table", "result_dict"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy
 
 from theorems.catalogue import descent as D
-from theorems.spec import Assumption, Citation, Claim, ClaimKind, Domain, Dynamics, Role, Structural, Sym, Theorem, Verdict
+from theorems.spec import Assumption, Citation, Claim, ClaimKind, Domain, Dynamics, Role, Sym, Theorem, Verdict
 
 HERE = Citation("thmcheck quality suite", "false variant of the descent family")
 eta, L, f0, f1, G = D.eta, D.L, D.f0, D.f1, D.G

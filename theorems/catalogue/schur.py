@@ -18,7 +18,6 @@ from __future__ import annotations
 import sympy
 
 from theorems.spec import (
-    Assumption,
     ByLemma,
     Citation,
     Claim,
