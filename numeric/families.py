@@ -247,6 +247,21 @@ def decode_ridge(data: dict[str, Any]) -> RidgeQuadratic:
     )
 
 
+def _diagonal_family(fam: Family) -> Family:
+    def generate(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+        b = fam.generate(rng, n, k)
+        return InstanceBatch(b.family, b.problem, b.w0, {**b.attrs, "L": b.attrs["Ldiag"]})
+
+    return Family(fam.name + "_diagonal", generate, fam.finite_sum, fam.doc + "; L is its largest diagonal Hessian bound")
+
+
+def _diagonal_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    est = _diag_estimate(batch.problem)
+    L = batch.attrs["L"]
+    ok = np.abs(est - L) <= 4 * np.finfo(np.float64).eps * np.abs(est)
+    return ok, ["" if o else f"L = {l!r} is not the diagonal Hessian bound {e!r}" for o, l, e in zip(ok, L, est)]
+
+
 _SMOOTH_FAMILIES = (
     Family("quadratic", _quadratic, False, "1/2 w^T A w + b^T w, spectrum of A in [-L, L]"),
     Family("logcosh_ridges", _logcosh_ridges, True, "sum of c_k log cosh(r_k^T w + s_k) plus an indefinite quadratic"),
@@ -269,6 +284,17 @@ CLASSES: dict[str, InstanceClass] = {
         tuple(f for f in _SMOOTH_FAMILIES if f.finite_sum),
         ("L", "Ldiag", "d"),
         _smooth_member,
+        encode_ridge,
+        decode_ridge,
+    ),
+    # A relaxation of "smooth" for necessity checks: L bounds only the diagonal of the Hessian (the
+    # estimate max_i |H_ii| people sometimes use), never above the true constant, often below it.
+    "diagonal_bound": InstanceClass(
+        "diagonal_bound",
+        "L bounds the Hessian's diagonal entries (not its spectrum)",
+        tuple(_diagonal_family(f) for f in _SMOOTH_FAMILIES),
+        ("L", "Ldiag", "d"),
+        _diagonal_member,
         encode_ridge,
         decode_ridge,
     ),

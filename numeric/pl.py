@@ -318,6 +318,34 @@ PL_CLASS = register_class(InstanceClass(
 ))
 
 
+def _mu_overstated(fam: Family) -> Family:
+    def generate(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+        b = fam.generate(rng, n, k)
+        mu = np.minimum(2.0 * b.attrs["mu"], 2.0 * b.attrs["L"])  # keeps the theorem's mu <= 2L
+        return InstanceBatch(b.family, b.problem, b.w0, {**b.attrs, "mu": mu})
+
+    return Family(fam.name + "_mu_x2", generate, fam.finite_sum, fam.doc + "; mu doubled")
+
+
+def _mu_overstated_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    half = InstanceBatch(batch.family, batch.problem, batch.w0, {**batch.attrs, "mu": batch.attrs["mu"] / 2})
+    ok, why = _pl_member(half)
+    return ok, ["" if o else f"mu/2 is not a certified PL constant: {w}" for o, w in zip(ok, why)]
+
+
+# A relaxation of "pl_smooth" for necessity checks: mu is a PL constant only up to a factor 2 (the
+# families' certified constants doubled), so the PL inequality with mu may fail.
+PL_MU_OVERSTATED_CLASS = register_class(InstanceClass(
+    "pl_mu_overstated",
+    "f is L-smooth and mu/2-PL (mu overstates a PL constant by up to a factor 2)",
+    tuple(_mu_overstated(f) for f in PL_CLASS.families),
+    ("L", "mu", "f_star", "d"),
+    _mu_overstated_member,
+    _encode,
+    _decode,
+))
+
+
 # ----------------------------------------------------------------------------------------- RSI class
 
 

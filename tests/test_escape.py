@@ -324,7 +324,7 @@ def test_catalogue_validates_and_expectations():
     assert {t.id for t in escape.THEOREMS} <= set(reg.theorems)
     c = escape.coupling.claim("q_half_p_as_printed")
     assert c.printed and escape.coupling.expected(c).value == "fail"
-    assert escape.escape_time_scaling.expected(escape.escape_time_scaling.claim("not_polynomial_in_d")).value == "fail"
+    assert escape.escape_time_scaling.expected(escape.escape_time_scaling.claim("at_least_sqrt_d")).value == "fail"
     assert "descent.lemma_2_1_4" in escape.lemma_7_3_2.depends_on
 
 

@@ -274,3 +274,16 @@ def test_os_printed_step_diverges_on_the_seed_instance_and_the_corrected_step_co
         found = Found("overparam_linear", "gd_pl", data, {**base, "eta": eta}, step, 0, 0, None, 0, 0, 0)
         margin, tol = replay(exp, cc, found)
         assert (margin >= -tol) is holds, (claim, margin, tol)
+
+
+def test_the_overstated_mu_class_is_the_pl_class_with_mu_doubled() -> None:
+    """The necessity check's relaxation of the PL hypothesis: its members have mu/2 certified, and a
+    least-squares instance (whose certified mu is exact) is outside the PL class once doubled."""
+    relaxed, pl = CLASSES["pl_mu_overstated"], CLASSES["pl_smooth"]
+    k = Knobs(0, 4, 0, 0.0, 0.0, (), 3)
+    batch = relaxed.families[0].generate(np.random.default_rng(1), 8, k)
+    assert relaxed.member(batch)[0].all()
+    ok, why = pl.member(batch)
+    assert not ok.all() and any(why)
+    exact = pl.families[0].generate(np.random.default_rng(1), 8, k)
+    assert np.allclose(batch.attrs["mu"], np.minimum(2 * exact.attrs["mu"], 2 * exact.attrs["L"]))

@@ -122,3 +122,20 @@ def test_necessity_finds_the_step_size_of_the_descent_lemma_necessary() -> None:
     step = res["step_size"]
     assert step.status == "necessary" and step.counterexample["replayed"]
     assert step.counterexample["relaxation"] == "eta <= 3/(2*L)"
+    # The structural hypothesis: with L only a bound on the Hessian's diagonal, the lemma fails.
+    smooth = res["structure:smooth -> diagonal_bound"]
+    assert smooth.status == "necessary" and smooth.counterexample["replayed"]
+
+
+def test_the_diagonal_bound_class_holds_its_own_definition() -> None:
+    cls = CLASSES["diagonal_bound"]
+    rng = np.random.default_rng(0)
+    from numeric import Knobs
+
+    batch = cls.families[0].generate(rng, 16, Knobs(0, 4, 0, 0.0, 0.0, (), 1))
+    ok, _ = cls.member(batch)
+    assert ok.all()
+    # An instance whose L is the true smoothness constant (spectral, usually larger) is not in it.
+    smooth = CLASSES["smooth"].families[0].generate(np.random.default_rng(0), 16, Knobs(0, 4, 0, 0.0, 0.0, (), 1))
+    ok, why = cls.member(smooth)
+    assert not ok.all() and "diagonal Hessian bound" in next(w for w in why if w)

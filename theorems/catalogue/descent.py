@@ -7,6 +7,8 @@ and ``D = ||w_{t+1} - w_t||^2``; a GD step fixes ``ip = -eta G`` and ``D = eta^2
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy
 
 from theorems.spec import (
@@ -88,7 +90,7 @@ lemma_2_1_4 = Theorem(
     title="Descent lemma",
     citation=Citation(BOOK, "Lemma 2.1.4", "seed 004, paragraph 336"),
     symbols=STEP_SYMBOLS,
-    structure=(SMOOTH,),
+    structure=(replace(SMOOTH, relax=("diagonal_bound",)),),
     dynamics=Dynamics.GD,
     assumptions=(
         Assumption("step_size", eta <= 1 / L,

@@ -412,7 +412,7 @@ escape_time_scaling = Theorem(
               "(fit log y = a + p log log d over d = 2..1024)",
               kind=SCALE, scaling=Scaling(observable="hit_time", model="polylog", statistic="median", sizes=SIZES,
                                           instances=2, trials=32), confidence=0.95),
-        Claim("not_polynomial_in_d", pf >= HALF,
+        Claim("at_least_sqrt_d", pf >= HALF,
               "false statement (expected fail): the median hitting time grows at least like d^(1/2) (power-law fit "
               "log y = a + p log d); its rejection shows that a poly(d) law does not describe the escape time",
               kind=SCALE, scaling=Scaling(observable="hit_time", model="power", statistic="median", sizes=SIZES,

@@ -62,7 +62,7 @@ pl_rate = Theorem(
     title="PL + L-smooth: gradient descent with eta <= 1/L converges geometrically, f(w_t) - f* <= (1 - eta mu/2)^t (f(w_0) - f*)",
     citation=CITE_622,
     symbols=(L_, MU_, FS_, ETA_, F0_, F1_, G_, FF_, T_),
-    structure=(PL,),
+    structure=(replace(PL, relax=("pl_mu_overstated",)),),
     dynamics="gd_pl",
     assumptions=(
         Assumption("step_size", eta <= 1 / L, "descent-lemma step size",
