@@ -347,9 +347,13 @@ def _probability_plot(rec: ClaimRecord, prob: dict[str, Any]) -> str:
         xs, est, lo, hi, bnd = [1], [num(w.get("estimate"))], [num(w.get("lower"))], [num(w.get("upper"))], [num(w.get("bound"))]
         xlabel, log_x = "worst instance", False
     intervals = [(a, b, c, COLORS["observed"]) for a, b, c in zip(xs, lo, hi)]
-    ticks = [(a, b, COLORS["bound"]) for a, b in zip(xs, bnd)]
+    # A bound above 1 says nothing about a probability; drawn at its true height it would flatten
+    # the estimates, so it is drawn just above 1 and counted in the title.
+    vacuous = sum(1 for b in bnd if b > 1.0)
+    ticks = [(a, min(b, 1.05), COLORS["bound"]) for a, b in zip(xs, bnd)]
+    note = f"; {vacuous} bound(s) above 1 drawn at 1.05" if vacuous else ""
     return xy_plot(
-        title=f"P(event) with its interval vs {xlabel} ({len(xs)} instances)", xlabel=xlabel, width=560,
+        title=f"P(event) with its interval vs {xlabel} ({len(xs)} instances{note})", xlabel=xlabel, width=560,
         ylabel="P(event)", points=[("estimate and interval", xs, est, COLORS["observed"])],
         intervals=intervals, ticks=ticks, legend_extra=[("bound", COLORS["bound"])], log_x=log_x, log_y=False,
         css_class="plot probability",
