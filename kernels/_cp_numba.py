@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._numba import normal, randint
+from ._numba import _block, normal, randint
 
 
 @njit(cache=True)
@@ -198,3 +198,73 @@ def _gram_rows(t):  # pragma: no cover - compiled
 def gram_square_sum(t: np.ndarray) -> int:
     """sum_{i,j} (sum_x t_i(x) t_j(x))^2 in exact int64 arithmetic (|value| < 2**62 for N, M <= 2**14)."""
     return int(sum(int(v) for v in _gram_rows(t)))
+
+
+@njit(cache=True)
+def _unrank(kind, n, k, point, r, C):  # pragma: no cover - compiled
+    if kind == 0:
+        return r
+    if kind == 2:
+        return np.int64(1) << r
+    if kind == 3:
+        return point
+    mask = np.int64(0)
+    c = n - 1
+    for i in range(k, 0, -1):
+        # the combinatorial number system: the largest c with C(c, i) <= r
+        while C[c, i] > r:
+            c -= 1
+        mask |= np.int64(1) << c
+        r -= C[c, i]
+        c -= 1
+    return mask
+
+
+@njit(cache=True)
+def _parity_bit(v):  # pragma: no cover - compiled
+    v ^= v >> 16
+    v ^= v >> 8
+    v ^= v >> 4
+    v ^= v >> 2
+    v ^= v >> 1
+    return v & 1
+
+
+@njit(parallel=True, cache=True)
+def _cp_sample(kind_, n, k_, point_, pairs, inputs, seed, ids, C, N_, pdraw, xdraw, s1, s2):  # pragma: no cover
+    low = np.int64((1 << n) - 1)
+    for b in prange(ids.shape[0]):
+        kind = kind_[b]
+        k = k_[b]
+        point = point_[b]
+        nn = np.uint64(N_[b])
+        inst = ids[b]
+        acc1 = np.int64(0)
+        acc2 = np.int64(0)
+        for j in range(pairs):
+            step = np.uint64(j)
+            y0, y1, y2, y3 = _block(seed, inst, step, np.uint64(pdraw))
+            a = _unrank(kind, n, k, point, np.int64((y0 * nn + ((y1 * nn) >> np.uint64(32))) >> np.uint64(32)), C)
+            bb = _unrank(kind, n, k, point, np.int64((y2 * nn + ((y3 * nn) >> np.uint64(32))) >> np.uint64(32)), C)
+            s = a ^ bb
+            T = np.int64(0)
+            for q in range(inputs // 4):
+                x0, x1, x2, x3 = _block(seed, inst, step, np.uint64(xdraw + q))
+                T += 1 - 2 * _parity_bit(s & (np.int64(x0) & low))
+                T += 1 - 2 * _parity_bit(s & (np.int64(x1) & low))
+                T += 1 - 2 * _parity_bit(s & (np.int64(x2) & low))
+                T += 1 - 2 * _parity_bit(s & (np.int64(x3) & low))
+            u = T * T - inputs
+            acc1 += u
+            acc2 += u * u
+        s1[b] = acc1
+        s2[b] = acc2
+
+
+def cp_sample(kind, n, k, point, pairs, inputs, seed, ids, C, N, pdraw, xdraw):
+    """Per-instance int64 arrays kind, k, point, N (class size); see :func:`kernels.cp.cp_sample`."""
+    B = ids.shape[0]
+    s1 = np.zeros(B, dtype=np.int64)
+    s2 = np.zeros(B, dtype=np.int64)
+    _cp_sample(kind, int(n), k, point, int(pairs), int(inputs), seed, ids, C, N, int(pdraw), int(xdraw), s1, s2)
+    return s1, s2

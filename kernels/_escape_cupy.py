@@ -1,5 +1,6 @@
-"""CuPy backend of :func:`kernels.escape.pgd`: one CUDA thread per trajectory, arrays laid out (d, B) so
-that neighbouring threads read neighbouring addresses.  The noise is the Philox stream of
+"""CuPy backends of :func:`kernels.escape.gd_saddle`, :func:`kernels.escape.pgd` and
+:func:`kernels.escape.coupled_gd`: one CUDA thread per trajectory (per pair for ``coupled_gd``), arrays
+laid out (d, B) and per-step outputs (T+1, B) so that neighbouring threads touch neighbouring addresses.  The noise is the Philox stream of
 :data:`kernels.rng.CUDA_SOURCE` (same bits as the NumPy and numba generators); sin/cos/log1p/exp are the
 device's libm, so results agree with the CPU backends to rounding, not bit for bit.  CuPy is imported
 only when this backend runs."""
@@ -13,7 +14,7 @@ import numpy as np
 
 from .rng import CUDA_SOURCE as _RNG_SOURCE
 
-__all__ = ["SOURCE", "pgd"]
+__all__ = ["SOURCE", "gd", "pgd", "coupled"]
 
 THREADS_PER_BLOCK = 128
 NVRTC_OPTIONS = ("--fmad=false",)
@@ -131,6 +132,148 @@ extern "C" __global__ void esc_pgd(const double* __restrict__ h, const double* _
     xmax[n] = mx;
     nper[n] = npn;
 }
+
+__device__ double esc_value_abs(const double* h, const double* c, const double* q, double sn, double f0n,
+                                const double* x, long long n, long long B, int d, double* fabsout) {
+    double acc = 0.0, absacc = 0.0, n2 = 0.0;
+    for (int i = 0; i < d; ++i) {
+        double xi = x[EX(i)];
+        double x2 = xi * xi;
+        n2 += x2;
+        double si = sin(xi);
+        acc += h[EX(i)] * x2 / 2.0 + c[EX(i)] * (si - xi) + q[EX(i)] * x2 * x2 / 4.0;
+        absacc += fabs(h[EX(i)]) * x2 / 2.0 + fabs(c[EX(i)]) * (fabs(si) + fabs(xi)) + fabs(q[EX(i)]) * x2 * x2 / 4.0;
+    }
+    *fabsout = fabs(f0n) + absacc + fabs(sn) * n2 * n2 / 4.0;
+    return f0n + acc + sn * n2 * n2 / 4.0;
+}
+
+/* Outputs per step are laid out (T+1, B): OT(t) is trajectory n's entry at step t. */
+#define OT(t) ((long long)(t) * B + n)
+
+extern "C" __global__ void esc_gd(const double* __restrict__ h, const double* __restrict__ c,
+                                  const double* __restrict__ q, const double* __restrict__ s,
+                                  const double* __restrict__ f0, const double* __restrict__ x0,
+                                  double* x, double* g, const double* __restrict__ eta, long long T,
+                                  long long B, int d, double* f, double* fabsv, double* g2, double* d2,
+                                  double* xmax) {
+    long long n = (long long)blockIdx.x * (long long)blockDim.x + (long long)threadIdx.x;
+    if (n >= B) return;
+    for (int i = 0; i < d; ++i) x[EX(i)] = x0[EX(i)];
+    double sn = s[n], en = eta[n], mx = 0.0, n2, fa;
+    for (long long t = 0; t <= T; ++t) {
+        double gn2 = esc_grad(h, c, q, sn, x, g, n, B, d, &n2);
+        f[OT(t)] = esc_value_abs(h, c, q, sn, f0[n], x, n, B, d, &fa);
+        fabsv[OT(t)] = fa;
+        g2[OT(t)] = gn2;
+        double dd = 0.0;
+        for (int i = 0; i < d; ++i) { double dx = x[EX(i)] - x0[EX(i)]; dd += dx * dx; }
+        d2[OT(t)] = dd;
+        mx = fmax(mx, sqrt(n2));
+        if (t < T)
+            for (int i = 0; i < d; ++i) x[EX(i)] = x[EX(i)] - en * g[EX(i)];
+    }
+    xmax[n] = mx;
+}
+
+/* Coupled GD pair (kernels.escape.coupled_gd): x, xp start as copies of x0, x0p and are updated in place;
+   pv, qv, g, gp are work buffers.  H v = D v + 2 s xs (xs . v) with D_i = h_i - c_i sin xs_i + 3 q_i xs_i^2
+   + s ||xs||^2 is applied to xhat, p and q in one pass (same operations, in the same order, as the numba
+   kernel's three _hess_apply calls), and every norm accumulates its squares in index order. */
+extern "C" __global__ void esc_coupled(const double* __restrict__ h, const double* __restrict__ c,
+                                       const double* __restrict__ q, const double* __restrict__ s,
+                                       const double* __restrict__ f0, double* x, double* xp,
+                                       const double* __restrict__ xs, double* pv, double* qv, double* g,
+                                       double* gp, const double* __restrict__ eta,
+                                       const double* __restrict__ gamma, long long T, long long B, int d,
+                                       double* xh_o, double* p_o, double* q_o, double* err_o, double* sc_o,
+                                       double* dn_o, double* dist_o, double* f_o, double* fp_o) {
+    long long n = (long long)blockIdx.x * (long long)blockDim.x + (long long)threadIdx.x;
+    if (n >= B) return;
+    double sn = s[n], e = eta[n], n2;
+    double ns2 = 0.0, nx2 = 0.0, nxp2 = 0.0;
+    for (int i = 0; i < d; ++i) {
+        ns2 += xs[EX(i)] * xs[EX(i)];
+        pv[EX(i)] = x[EX(i)] - xp[EX(i)];
+        qv[EX(i)] = 0.0;
+        nx2 += x[EX(i)] * x[EX(i)];
+        nxp2 += xp[EX(i)] * xp[EX(i)];
+    }
+    double sc = sqrt(nx2) + sqrt(nxp2);
+    for (long long t = 0; t <= T; ++t) {
+        esc_grad(h, c, q, sn, x, g, n, B, d, &n2);
+        esc_grad(h, c, q, sn, xp, gp, n, B, d, &n2);
+        /* ||Delta_t|| bound (kernels.escape.delta_norm_bound) and the norms of this step */
+        double dmax = 0.0, D1 = 0.0, D2 = 0.0, Z1 = 0.0, Z2 = 0.0, axh = 0.0, ap = 0.0, aq = 0.0, aerr = 0.0;
+        for (int i = 0; i < d; ++i) {
+            double xi = x[EX(i)], xpi = xp[EX(i)], xsi = xs[EX(i)];
+            double xhi = xi - xpi;
+            double half = xhi / 2.0;
+            double sinc = half != 0 ? sin(half) / half : 1.0;
+            double m = (xi + xpi) / 2.0;
+            double di = -c[EX(i)] * (sin(m) * sinc - sin(xsi)) + q[EX(i)] * ((xi * xi + xi * xpi + xpi * xpi) - 3.0 * xsi * xsi);
+            dmax = fmax(dmax, fabs(di));
+            double a = xi - xsi, b = xpi - xsi;
+            D1 += a * a;
+            D2 += b * b;
+            Z1 += xi * xi;
+            Z2 += xpi * xpi;
+            double pi_ = pv[EX(i)], qi = qv[EX(i)];
+            double ri = xhi - (pi_ - qi);
+            axh += xhi * xhi;
+            ap += pi_ * pi_;
+            aq += qi * qi;
+            aerr += ri * ri;
+        }
+        double Dm = fmax(sqrt(D1), sqrt(D2));
+        double Z = fmax(sqrt(Z1), sqrt(Z2));
+        double dn = dmax + 3.0 * fabs(sn) * Dm * (Z + sqrt(ns2));
+        xh_o[OT(t)] = sqrt(axh);
+        p_o[OT(t)] = sqrt(ap);
+        q_o[OT(t)] = sqrt(aq);
+        err_o[OT(t)] = sqrt(aerr);
+        sc_o[OT(t)] = sc;
+        dn_o[OT(t)] = dn;
+        dist_o[OT(t)] = Dm;
+        f_o[OT(t)] = esc_value(h, c, q, sn, f0[n], x, n, B, d);
+        fp_o[OT(t)] = esc_value(h, c, q, sn, f0[n], xp, n, B, d);
+        if (t == T) break;
+        double xv = 0.0, pw = 0.0, qw = 0.0;
+        for (int i = 0; i < d; ++i) {
+            double xsi = xs[EX(i)];
+            xv += xsi * (x[EX(i)] - xp[EX(i)]);
+            pw += xsi * pv[EX(i)];
+            qw += xsi * qv[EX(i)];
+        }
+        double ax = 0.0, axp = 0.0, apv = 0.0, aqv = 0.0, ag = 0.0, agp = 0.0, ahx = 0.0;
+        for (int i = 0; i < d; ++i) {
+            double xsi = xs[EX(i)];
+            double Di = h[EX(i)] - c[EX(i)] * sin(xsi) + 3.0 * q[EX(i)] * xsi * xsi + sn * ns2;
+            double hx = Di * (x[EX(i)] - xp[EX(i)]) + 2.0 * sn * xsi * xv;
+            double hp = Di * pv[EX(i)] + 2.0 * sn * xsi * pw;
+            double hq = Di * qv[EX(i)] + 2.0 * sn * xsi * qw;
+            double gi = g[EX(i)], gpi = gp[EX(i)];
+            double dxh = gi - gpi - hx;
+            double pn = pv[EX(i)] - e * hp;
+            double qn = qv[EX(i)] - e * hq + e * dxh;
+            double xn = x[EX(i)] - e * gi;
+            double xpn = xp[EX(i)] - e * gpi;
+            pv[EX(i)] = pn;
+            qv[EX(i)] = qn;
+            x[EX(i)] = xn;
+            xp[EX(i)] = xpn;
+            ax += xn * xn;
+            axp += xpn * xpn;
+            apv += pn * pn;
+            aqv += qn * qn;
+            ag += gi * gi;
+            agp += gpi * gpi;
+            ahx += hx * hx;
+        }
+        sc = (1.0 + e * (gamma[n] + dn)) * sc + sqrt(ax) + sqrt(axp) + sqrt(apv) + sqrt(aqv)
+             + e * (sqrt(ag) + sqrt(agp) + sqrt(ahx));
+    }
+}
 """
 
 
@@ -156,11 +299,51 @@ def pgd(h, c, q, s, f0, x0, eta, T, mode, r, eps, tau, tcal, seed, ids, stop) ->
     hit = cp.empty(B, dtype=cp.int64)
     nper = cp.empty(B, dtype=cp.int64)
     ffirst, flast, maxd2, xmax = (cp.empty(B) for _ in range(4))
-    fn = _module().get_function("esc_pgd")
-    blocks = (B + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    fn((blocks,), (THREADS_PER_BLOCK,), (
+    _launch("esc_pgd", B, (
         dev_t[0], dev_t[1], dev_t[2], vec[0], vec[1], dev_t[3], x, g, z, vec[2], np.int64(T), np.int32(mode),
         vec[3], vec[4], vec[5], tc, np.uint64(seed), idv, np.int32(stop), np.int64(B), np.int32(d),
         hit, ffirst, flast, maxd2, xmax, nper,
     ))
     return tuple(a.get() for a in (hit, ffirst, flast, maxd2, xmax, nper))
+
+
+def _launch(name: str, B: int, args: tuple) -> None:
+    if B == 0:  # an empty grid is not a valid launch; there is nothing to compute
+        return
+    fn = _module().get_function(name)
+    blocks = (B + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+    fn((blocks,), (THREADS_PER_BLOCK,), args)
+
+
+def gd(h, c, q, s, f0, x0, eta, T) -> tuple[np.ndarray, ...]:
+    """:func:`kernels.escape.gd_saddle` on the GPU: (f, fabs, gnorm2, dist2) each (B, T+1), xnorm_max (B,)."""
+    import cupy as cp  # noqa: PLC0415 - lazy by design
+
+    B, d = x0.shape
+    dev_t = [cp.ascontiguousarray(cp.asarray(a).T) for a in (h, c, q, x0)]
+    x = cp.empty((d, B))
+    g = cp.empty((d, B))
+    vec = [cp.asarray(a) for a in (s, f0, eta)]
+    f, fabs, g2, d2 = (cp.empty((T + 1, B)) for _ in range(4))
+    xmax = cp.empty(B)
+    _launch("esc_gd", B, (
+        dev_t[0], dev_t[1], dev_t[2], vec[0], vec[1], dev_t[3], x, g, vec[2], np.int64(T), np.int64(B), np.int32(d),
+        f, fabs, g2, d2, xmax,
+    ))
+    return (*(np.ascontiguousarray(a.get().T) for a in (f, fabs, g2, d2)), xmax.get())
+
+
+def coupled(h, c, q, s, f0, x0, x0p, xs, eta, gamma, T) -> tuple[np.ndarray, ...]:
+    """:func:`kernels.escape.coupled_gd` on the GPU: the nine (B, T+1) outputs of :class:`CoupledRun`."""
+    import cupy as cp  # noqa: PLC0415 - lazy by design
+
+    B, d = x0.shape
+    dev_t = [cp.ascontiguousarray(cp.asarray(a).T) for a in (h, c, q, x0, x0p, xs)]
+    pv, qv, g, gp = (cp.empty((d, B)) for _ in range(4))
+    vec = [cp.asarray(a) for a in (s, f0, eta, gamma)]
+    outs = [cp.empty((T + 1, B)) for _ in range(9)]
+    _launch("esc_coupled", B, (
+        dev_t[0], dev_t[1], dev_t[2], vec[0], vec[1], dev_t[3], dev_t[4], dev_t[5], pv, qv, g, gp, vec[2], vec[3],
+        np.int64(T), np.int64(B), np.int32(d), *outs,
+    ))
+    return tuple(np.ascontiguousarray(a.get().T) for a in outs)

@@ -21,6 +21,10 @@ Entry points (one each; validated here, three implementations of the same arithm
   ``W_t = W_{t-1} - gamma E_D grad L(W_{t-1}) + sigma Z_t``, ``Z_t ~ N(0, I)`` from :mod:`kernels.rng`;
 * :func:`cp_enumerate` -- cross-predictability ``E_{F,F'} (E_X F F')^2`` and the printed variant
   ``E_F (E_X F)^4`` of a uniform distribution over given truth tables, in exact integer arithmetic.
+* :func:`cp_sample` -- Monte Carlo sums for CP of a class of parities for n up to
+  ``MAX_SAMPLED_INPUTS`` (beyond enumeration): pairs (F, F') from the class and uniform inputs, all
+  from :mod:`kernels.rng` keyed by ``(seed, instance id, pair, draw)``; exact integer sums, identical
+  on the NumPy and numba backends (CuPy falls back to the NumPy reference on the host).
 
 Losses (``loss`` codes): 0 square ``L(f, y) = (f - y)^2 / 2`` (``dL/df = f - y``); 1 correlation
 ``L(f, y) = -y f`` (``dL/df = -y``).  Activations (``act`` codes): 0 identity, 1 tanh.
@@ -472,3 +476,132 @@ def _cupy_noisy_gd(net, W0, masks, loss, gamma, sigma, T, seed, ids):
     out = _ref_noisy_gd(net, cp.asarray(W0), cp.asarray(masks), cp.asarray(loss), cp.asarray(gamma),
                         cp.asarray(sigma), T, seed, ids, xp=cp, noise=noise)
     return {k: (cp.asnumpy(v) if hasattr(v, "get") else v) for k, v in out.items()}
+
+
+# --------------------------------------------------------------------------------------------------
+# Sampled cross-predictability (n beyond exact enumeration)
+# --------------------------------------------------------------------------------------------------
+
+#: Largest n of the sampled CP estimator (inputs are the low n bits of a 32-bit Philox word).
+MAX_SAMPLED_INPUTS = 30
+#: Draw indices (per pair j = step) of the sampler: the block of the F, F' indices, then the input blocks.
+PAIR_DRAW, X_DRAW = 0, 1
+
+
+@cache
+def _binomials(nmax: int = MAX_SAMPLED_INPUTS) -> np.ndarray:
+    from math import comb  # noqa: PLC0415
+
+    return np.asarray([[comb(a, b) for b in range(nmax + 1)] for a in range(nmax + 1)], dtype=np.int64)
+
+
+def _class_count(kind: int, n: int, k: int) -> int:
+    from math import comb  # noqa: PLC0415
+
+    return {0: 1 << n, 1: comb(n, k), 2: n, 3: 1}[int(kind)]
+
+
+def unrank_mask(kind: int, n: int, k: int, point: int, index: Any) -> np.ndarray:
+    """Bit mask of function number ``index`` of the class (a bijection of ``[0, N)`` onto the class):
+    parities: ``S = index``; dictators: ``S = {index}``; point mass: ``S = point``; degree-k parities:
+    the combinatorial number system, ``index = sum_{i=1..k} C(c_i, i)`` with ``c_k > ... > c_1 >= 0``,
+    ``S = {c_1, ..., c_k}``."""
+    r = np.asarray(index, dtype=np.int64).copy()
+    if kind == 0:
+        return r
+    if kind == 2:
+        return np.left_shift(np.int64(1), r)
+    if kind == 3:
+        return np.full_like(r, point)
+    C = _binomials()
+    mask = np.zeros_like(r)
+    c = np.full_like(r, n - 1)
+    for i in range(k, 0, -1):
+        # the largest c with C(c, i) <= r (c from n - 1 down; C(c, i) = 0 for c < i)
+        while True:
+            too_big = C[c, i] > r
+            if not np.any(too_big):
+                break
+            c = np.where(too_big, c - 1, c)
+        mask |= np.left_shift(np.int64(1), c)
+        r = r - C[c, i]
+        c = c - 1
+    return mask
+
+
+def _parity_bits(v: np.ndarray) -> np.ndarray:
+    v = v.copy()
+    for s in (16, 8, 4, 2, 1):
+        v ^= v >> s
+    return v & 1
+
+
+def _ref_cp_sample(kind, n, k, point, pairs, inputs, seed, ids):
+    B = ids.shape[0]
+    N = _class_count(kind, n, k)
+    j = np.arange(pairs, dtype=np.uint64)[None, :]
+    inst = ids.astype(np.uint64)[:, None]
+    x0, x1, x2, x3 = _rng._block(seed, inst, j, PAIR_DRAW)
+    nn = np.uint64(N)
+    s32 = np.uint64(32)
+    # floor((hi 2**32 + lo) N / 2**64), as kernels.rng.randint, on words (x0, x1) and (x2, x3)
+    a = unrank_mask(kind, n, k, point, ((x0 * nn + ((x1 * nn) >> s32)) >> s32).astype(np.int64))
+    b = unrank_mask(kind, n, k, point, ((x2 * nn + ((x3 * nn) >> s32)) >> s32).astype(np.int64))
+    s = (a ^ b).astype(np.int64)
+    T = np.zeros((B, pairs), dtype=np.int64)
+    low = np.int64((1 << n) - 1)
+    for q in range(inputs // 4):
+        words = _rng._block(seed, inst, j, X_DRAW + q)
+        for w in words:
+            x = w.astype(np.int64) & low
+            T += 1 - 2 * _parity_bits(s & x)
+    u = T * T - inputs
+    return u.sum(axis=1), (u * u).sum(axis=1)
+
+
+def cp_sample(kind: Any, n: int, k: Any, point: Any, pairs: int, inputs: int, *, seed: int, instance_ids: Any,
+              backend: str = "numpy") -> tuple[np.ndarray, np.ndarray]:
+    """Monte Carlo sums for the cross-predictability of a class of parities on {+-1}^n (P_F uniform).
+
+    ``kind`` (0 parities, 1 degree-k parities, 2 dictators, 3 point mass), ``k`` and ``point`` are
+    scalars or one per instance id.  Per instance id and pair ``j = 0..pairs-1``: ``F``, ``F'`` drawn
+    independently and uniformly from the class (indices ``floor(X N / 2**64)`` with the 64-bit ``X``
+    from words (x0, x1), resp. (x2, x3), of Philox block ``(seed, id, j, PAIR_DRAW)`` --
+    :func:`kernels.rng.randint`'s map, each index has probability within ``2**-64`` of ``1/N`` -- then
+    :func:`unrank_mask`), ``inputs`` inputs ``X_1..X_L`` uniform on {+-1}^n (the low n bits of the
+    words of Philox blocks ``(seed, id, j, X_DRAW + q)``, four inputs per block: exactly uniform),
+    ``T = sum_l F(X_l) F'(X_l)`` and ``u_j = T^2 - L``.  ``u_j / (L (L - 1))`` is the unbiased
+    U-statistic of ``(E_X F F')^2`` given the pair, so ``E u_j / (L (L - 1)) = CP``; it lies in
+    ``[-1/(L-1), 1]``.
+
+    Returns ``(sum_j u_j, sum_j u_j^2)`` per instance, exact int64 (identical on every backend)."""
+    ids = np.ascontiguousarray(np.asarray(instance_ids, dtype=np.int64).reshape(-1))
+    B = ids.shape[0]
+    n, pairs, inputs = int(n), int(pairs), int(inputs)
+    kind, k, point = (np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.int64), (B,))) for v in (kind, k, point))
+    if np.any(ids < 0):
+        raise ValueError("instance ids must be non-negative")
+    if not 1 <= n <= MAX_SAMPLED_INPUTS:
+        raise ValueError(f"n must be in [1, {MAX_SAMPLED_INPUTS}], got {n}")
+    if np.any((kind < 0) | (kind > 3)):
+        raise ValueError("kind must be 0 (parities), 1 (k-parities), 2 (dictators) or 3 (point mass)")
+    if np.any((kind == 1) & ((k < 1) | (k > n))):
+        raise ValueError("degree k outside [1, n]")
+    if np.any((kind == 3) & ((point < 0) | (point >= 1 << n))):
+        raise ValueError("point-mass mask out of range")
+    if pairs < 2 or inputs < 4 or inputs % 4:
+        raise ValueError("need pairs >= 2 and inputs a positive multiple of 4")
+    N = np.asarray([_class_count(c, n, kk) for c, kk in zip(kind.tolist(), k.tolist())], dtype=np.int64)
+    name = _check_backend(backend, np.float64)[0]
+    if name == "numba":
+        from . import _cp_numba  # noqa: PLC0415
+
+        return _cp_numba.cp_sample(kind, n, k, point, pairs, inputs, np.uint64(int(seed)), ids.astype(np.uint64),
+                                   _binomials(), N, PAIR_DRAW, X_DRAW)
+    # NumPy (CuPy too: the sums are integers from the same bits, computed on the host), per class.
+    s1 = np.zeros(B, dtype=np.int64)
+    s2 = np.zeros(B, dtype=np.int64)
+    for key in sorted(set(zip(kind.tolist(), k.tolist(), point.tolist()))):
+        rows = np.flatnonzero((kind == key[0]) & (k == key[1]) & (point == key[2]))
+        s1[rows], s2[rows] = _ref_cp_sample(key[0], n, key[1], key[2], pairs, inputs, int(seed), ids[rows])
+    return s1, s2

@@ -28,8 +28,9 @@ Public entry points (each validated here, at the boundary):
   bound on ``||Delta_t||`` (exact when ``s = 0``, where Delta_t is diagonal).
 
 Backends: ``"numpy"`` (:func:`_reference_*` below; the oracle, runs in ``np.longdouble`` for replay),
-``"numba"`` (:mod:`kernels._escape_numba`, float64) and, for :func:`pgd`, ``"cupy"`` (one CUDA thread
-per trajectory; CuPy imported only when asked for).  All noise comes from :mod:`kernels.rng`
+``"numba"`` (:mod:`kernels._escape_numba`, float64) and ``"cupy"`` (:mod:`kernels._escape_cupy`, float64,
+one CUDA thread per trajectory or pair; CuPy imported only when asked for, :class:`kernels.BackendUnavailable`
+where CuPy or a device is missing).  All noise comes from :mod:`kernels.rng`
 (Philox keyed by ``(seed, instance id, step, draw)``): the Gaussian of coordinate i at step t is
 ``normal(seed, id, t, i)``, the radius of a ball perturbation uses ``uniform(seed, id, t, BALL_DRAW)``.
 So every backend sees the same noise and a trajectory replays alone from its id.
@@ -243,6 +244,10 @@ def _backend(backend: str, allowed: tuple[str, ...]) -> str:
         from . import BackendUnavailable  # noqa: PLC0415
 
         raise BackendUnavailable("backend 'numba' asked for, but numba is not installed")
+    if backend == "cupy":
+        from . import resolve_backend  # noqa: PLC0415 - raises BackendUnavailable with the reason
+
+        resolve_backend("cupy")
     return backend
 
 
@@ -286,12 +291,16 @@ def _steps(T: Any) -> int:
 def gd_saddle(problem: SaddleProblem, x0: Any, eta: Any, T: int, *, backend: str = "numpy",
               dtype: Any = np.float64) -> SaddleGDRun:
     """Gradient descent ``x_{t+1} = x_t - eta grad f(x_t)`` for T steps (eta (B,) or scalar)."""
-    backend = _backend(backend, ("numpy", "numba"))
+    backend = _backend(backend, ("numpy", "numba", "cupy"))
     p, x0 = _prepare(problem, x0, dtype, backend)
     eta = _per(eta, p.batch, x0.dtype, "eta")
     T = _steps(T)
     if backend == "numpy":
         return SaddleGDRun(*_reference_gd(p, x0, eta, T), backend="numpy")
+    if backend == "cupy":
+        from . import _escape_cupy  # noqa: PLC0415 - imports CuPy lazily
+
+        return SaddleGDRun(*_escape_cupy.gd(p.h, p.c, p.q, p.s, p.f0, x0, eta, T), backend="cupy")
     from . import _escape_numba  # noqa: PLC0415 - lazy: numba compiles on first use
 
     return SaddleGDRun(*_escape_numba.gd(p.h, p.c, p.q, p.s, p.f0, x0, eta, T), backend="numba")
@@ -436,7 +445,7 @@ def coupled_gd(problem: SaddleProblem, x0: Any, x0p: Any, xs: Any, eta: Any, gam
 
     ``gamma`` (B,) is ``-lambda_min(H)``; it only enters the rounding-error scale ``errscale``
     (errors of the difference grow by at most ``1 + eta (gamma + ||Delta_t||)`` per step)."""
-    backend = _backend(backend, ("numpy", "numba"))
+    backend = _backend(backend, ("numpy", "numba", "cupy"))
     p, x0 = _prepare(problem, x0, dtype, backend)
     _, x0p = _prepare(problem, x0p, dtype, backend)
     _, xs = _prepare(problem, xs, dtype, backend)
@@ -445,6 +454,11 @@ def coupled_gd(problem: SaddleProblem, x0: Any, x0p: Any, xs: Any, eta: Any, gam
     T = _steps(T)
     if backend == "numpy":
         return CoupledRun(*_reference_coupled(p, x0, x0p, xs, eta, gamma, T), backend="numpy")
+    if backend == "cupy":
+        from . import _escape_cupy  # noqa: PLC0415 - imports CuPy lazily
+
+        return CoupledRun(*_escape_cupy.coupled(p.h, p.c, p.q, p.s, p.f0, x0, x0p, xs, eta, gamma, T),
+                          backend="cupy")
     from . import _escape_numba  # noqa: PLC0415
 
     return CoupledRun(*_escape_numba.coupled(p.h, p.c, p.q, p.s, p.f0, x0, x0p, xs, eta, gamma, T), backend="numba")

@@ -23,6 +23,10 @@ Instance classes (constructive generators, membership checks computed independen
 * ``cube_networks_k_parities`` -- the same with P_F uniform over the degree-k parities (k = 1..n);
 * ``gaussian_pairs`` -- two means a, b in R^d and a noise level sigma (the Pinsker step).
 
+* ``cp_sampled_parities``, ``cp_sampled_k_parities``, ``cp_sampled_dictators`` -- the same classes for
+  n = 13..24 (beyond exact enumeration; N from its definition, the sampler's index-to-function map is
+  a bijection onto the class, tested for small n).
+
 The problem types are batched on axis 0 and have ``take(index)`` (the probabilistic claims
 replicate instances with it) and ``astype``.
 
@@ -30,6 +34,10 @@ Adapters (dynamics):
 
 * ``cross_predictability`` -- exact CP and the printed ``E_F (E_X F)^4`` by enumeration of all
   functions and inputs (integer arithmetic, see :func:`kernels.cp.cp_enumerate`);
+* ``cross_predictability_sampled`` -- Monte Carlo CP for n beyond enumeration (:func:`sampled_cp`):
+  ``cp_hat`` (mean over SAMPLED_PAIRS pairs of the U-statistic of ``(E_X F F')^2`` from SAMPLED_INPUTS
+  inputs, :func:`kernels.cp.cp_sample`) and ``cp_half`` (empirical Bernstein half-width at confidence
+  ``1 - SAMPLED_DELTA`` per instance, :func:`sampled_interval`);
 * ``junk_gradients`` -- exact population gradients at the weights ``w0`` over all 2^n inputs and all
   functions of the class: ``cs_lhs = E_F ||E_{D_F} grad L - E_{D_*} grad L||^2``,
   ``grad2_junk = E_{D_*} ||grad L||^2``, ``cp``, and ``rn_gap = max_{F,e} |(E_{D_F} - E_{D_*}) grad_e L
@@ -793,4 +801,118 @@ register(DynamicsSpec(
     ("gamma", "sigma"), _noisy_snippet,
     "noisy population GD W_t = W_{t-1} - gamma E_D grad L(W_{t-1}) + sigma Z_t on true data D_F (F drawn "
     "from the class per trial) and on junk data, exact gradients over {+-1}^n",
+))
+
+
+# ------------------------------------------------------------------------------------------------
+# Sampled CP for n beyond exact enumeration
+# ------------------------------------------------------------------------------------------------
+
+#: Range of n of the sampled classes (below: exact enumeration; above: see kernels.cp.MAX_SAMPLED_INPUTS).
+SAMPLED_MIN_N, SAMPLED_MAX_N = 13, 24
+#: Pairs (F, F') per instance, inputs X per pair, and the per-instance error probability of the interval.
+SAMPLED_PAIRS, SAMPLED_INPUTS, SAMPLED_DELTA = 4096, 8, 1e-9
+
+
+def sampled_interval(s1: Any, s2: Any, pairs: int, inputs: int, N: Any, delta: float = SAMPLED_DELTA,
+                     dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """``(estimate, half_width)`` of CP from the sums of :func:`kernels.cp.cp_sample`.
+
+    ``U_j = u_j / (L (L - 1))`` are i.i.d., unbiased for ``CP`` (up to the index bias below), in
+    ``[-1/(L-1), 1]`` (range ``R = L/(L-1)``).  The empirical Bernstein bound (Maurer and Pontil 2009,
+    Theorem 4, applied to ``(U + 1/(L-1))/R`` in [0, 1], each side at ``delta/2``) gives, with probability
+    at least ``1 - delta``, ``|mean(U) - E U| <= sqrt(2 V ln(4/delta) / m) + 7 R ln(4/delta) / (3 (m - 1))``
+    with ``V`` the unbiased sample variance of the ``U_j`` and ``m`` = ``pairs``.  The indices of F and
+    F' have probabilities within ``2**-64`` of ``1/N``, which moves ``E U`` from CP by at most
+    ``2 N 2**-64``; that is added to the half-width."""
+    dt = np.dtype(dtype)
+    m, L = dt.type(pairs), dt.type(inputs)
+    c = L * (L - 1)
+    s1 = np.asarray(s1, dtype=np.int64).astype(dt)
+    s2 = np.asarray(s2, dtype=np.int64).astype(dt)
+    mean = s1 / m / c
+    var = np.maximum(s2 - s1 * s1 / m, 0) / (m - 1) / (c * c)
+    lg = np.log(dt.type(4) / dt.type(delta))
+    R = L / (L - 1)
+    half = np.sqrt(2 * var * lg / m) + 7 * R * lg / (3 * (m - 1)) + 2 * np.asarray(N, dtype=dt) * dt.type(2.0) ** -64
+    return mean, half
+
+
+def sampled_cp(kind: Any, n: int, k: Any, point: Any, seed: int, instance_ids: Any, *, backend: str = "numpy",
+               dtype: Any = np.float64) -> dict[str, np.ndarray]:
+    """``cp_hat`` and ``cp_half`` (see :func:`sampled_interval`) per instance id (``kind``, ``k``,
+    ``point`` scalars or one per id); ``cp_lower`` / ``cp_upper`` = ``cp_hat -/+ cp_half``: with
+    probability >= 1 - SAMPLED_DELTA each, CP lies between."""
+    ids = np.asarray(instance_ids, dtype=np.int64).reshape(-1)
+    kind, k = (np.broadcast_to(np.asarray(v, dtype=np.int64), ids.shape) for v in (kind, k))
+    s1, s2 = kcp.cp_sample(kind, n, k, point, SAMPLED_PAIRS, SAMPLED_INPUTS, seed=seed, instance_ids=ids,
+                           backend=backend)
+    N = np.asarray([class_size(c, n, kk) for c, kk in zip(kind.tolist(), k.tolist())], dtype=np.float64)
+    est, half = sampled_interval(s1, s2, SAMPLED_PAIRS, SAMPLED_INPUTS, N, dtype=dtype)
+    return {"cp_hat": est, "cp_half": half, "cp_lower": est - half, "cp_upper": est + half}
+
+
+def _gen_sampled(kind: int):
+    def gen(rng: np.random.Generator, N: int, kn: Knobs) -> InstanceBatch:
+        n = int(min(max(kn.dim, SAMPLED_MIN_N), SAMPLED_MAX_N))
+        k = _draw_k(rng, N, n, kn.pattern) if KINDS[kind] == "k_parities" else np.zeros(N, dtype=np.int64)
+        prob = FunctionClasses(n, np.full(N, kind, dtype=np.int64), k.astype(np.int64), np.zeros(N, dtype=np.int64))
+        attrs = {"n": np.full(N, float(n)), "k": prob.k.astype(np.float64),
+                 "N": np.asarray([float(class_size(kind, n, int(kk))) for kk in prob.k])}
+        return InstanceBatch(KINDS[kind], prob, np.zeros((N, 0)), attrs)
+
+    return gen
+
+
+def _member_sampled(kind: int):
+    def member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+        P: FunctionClasses = batch.problem
+        why = [""] * P.size
+        for i in range(P.size):
+            n, k, c = P.n, int(P.k[i]), int(P.kind[i])
+            if c != kind:
+                why[i] = f"class kind {KINDS[c]} is not {KINDS[kind]}"
+            elif not 1 <= n <= kcp.MAX_SAMPLED_INPUTS:
+                why[i] = f"n = {n} outside [1, {kcp.MAX_SAMPLED_INPUTS}]"
+            elif KINDS[kind] == "k_parities" and not 1 <= k <= n:
+                why[i] = f"degree k = {k} outside [1, n]"
+            elif batch.attrs["N"][i] != class_size(c, n, k) or batch.attrs["n"][i] != n:
+                why[i] = f"attributes n, N = {batch.attrs['n'][i]}, {batch.attrs['N'][i]} disagree with n = {n}, " \
+                         f"N = {class_size(c, n, k)}"
+        return np.asarray([w == "" for w in why], dtype=bool), why
+
+    return member
+
+
+for _kind in range(3):
+    register_class(InstanceClass(
+        f"cp_sampled_{KINDS[_kind]}", _CLASS_TEXT[_kind] + f" (n from {SAMPLED_MIN_N} to {SAMPLED_MAX_N}, CP sampled)",
+        (Family(f"sampled_{KINDS[_kind]}", _gen_sampled(_kind), False, _CLASS_TEXT[_kind]),), ("n", "k", "N"),
+        _member_sampled(_kind), _encode_classes, _decode_classes,
+    ))
+
+
+def _run_cp_sampled(exp: Any, problem: FunctionClasses, w0, env, *, backend: str, seed: int, instance_ids, dtype: Any):
+    b = "numba" if _backend(backend, dtype) == "numba" else "numpy"
+    return sampled_cp(problem.kind, problem.n, problem.k, problem.point, seed, instance_ids, backend=b, dtype=dtype)
+
+
+def _cp_sampled_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
+    lines = [
+        "import numpy as np",
+        "from numeric.cp import sampled_cp",
+        "ld = np.longdouble",
+        f"o = sampled_cp({d['kind']}, {d['n']}, {d['k']}, {d['point']}, {d['seed']}, np.array([{d['instance_id']}]), "
+        "dtype=ld)  # Monte Carlo sums are exact integers",
+    ]
+    return lines, {**{key: f"o[{key!r}][0]" for key in ("cp_hat", "cp_half", "cp_lower", "cp_upper")},
+                   "n": f"ld({d['n']})", "k": f"ld({d['k']})", "N": f"ld({class_size(d['kind'], d['n'], d['k'])})"}
+
+
+register(DynamicsSpec(
+    "cross_predictability_sampled", _run_cp_sampled, {}, _obs("cp_hat", "cp_half", "cp_lower", "cp_upper"), {}, (),
+    _cp_sampled_snippet,
+    f"Monte Carlo CP of a class of parities: {SAMPLED_PAIRS} pairs (F, F') per instance, {SAMPLED_INPUTS} uniform "
+    f"inputs per pair (U-statistic of (E_X F F')^2), empirical Bernstein interval at 1 - {SAMPLED_DELTA:g} "
+    "(no time steps)",
 ))

@@ -327,7 +327,8 @@ def test_gaussian_tv_quadrature_matches_erf_and_monte_carlo() -> None:
 # ------------------------------------------------------------------------------------------------
 
 CLASS_NAMES = ("cp_parities", "cp_k_parities", "cp_dictators", "cp_point_mass", "cube_networks",
-               "cube_networks_all", "cube_networks_k_parities", "gaussian_pairs")
+               "cube_networks_all", "cube_networks_k_parities", "gaussian_pairs", "cp_sampled_parities",
+               "cp_sampled_k_parities", "cp_sampled_dictators")
 
 
 @pytest.mark.parametrize("name", CLASS_NAMES)
@@ -378,3 +379,99 @@ def test_noisy_adapter_draws_the_function_per_trial() -> None:
     if len(cls) > 1:
         assert len(set(masks.tolist())) > 1
     assert "success" in DYNAMICS["noisy_population_gd"].trajectory
+
+
+# ------------------------------------------------------------------------------------------------
+# Sampled CP (n beyond enumeration)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_unrank_is_a_bijection_onto_each_class() -> None:
+    for n in range(1, 10):
+        assert kcp.unrank_mask(0, n, 0, 0, np.arange(1 << n)).tolist() == list(range(1 << n))
+        assert sorted(kcp.unrank_mask(2, n, 0, 0, np.arange(n)).tolist()) == [1 << i for i in range(n)]
+        for k in range(1, n + 1):
+            m = kcp.unrank_mask(1, n, k, 0, np.arange(math.comb(n, k))).tolist()
+            assert sorted(m) == ncp.class_masks(1, n, k).tolist()
+
+
+def _explicit_u(kind: int, n: int, k: int, point: int, pairs: int, L: int, seed: int, ident: int) -> np.ndarray:
+    """The per-pair statistic written out from its definition, one pair at a time (Python ints)."""
+    N = ncp.class_size(kind, n, k)
+    out = []
+    for j in range(pairs):
+        x0, x1, x2, x3 = (int(w) for w in rng.philox_block(seed, ident, j, kcp.PAIR_DRAW))
+        f = int(kcp.unrank_mask(kind, n, k, point, np.array([(((x0 << 32) | x1) * N) >> 64]))[0])
+        g = int(kcp.unrank_mask(kind, n, k, point, np.array([(((x2 << 32) | x3) * N) >> 64]))[0])
+        xs = [int(w) & ((1 << n) - 1) for q in range(L // 4) for w in rng.philox_block(seed, ident, j, kcp.X_DRAW + q)]
+        T = sum((-1) ** (bin(f & x).count("1") + bin(g & x).count("1")) for x in xs)
+        out.append(T * T - L)
+    return np.asarray(out)
+
+
+def test_cp_sample_matches_its_definition_and_backends_agree() -> None:
+    for kind, n, k, point in ((0, 13, 0, 0), (1, 20, 3, 0), (2, 24, 0, 0), (3, 6, 0, 5), (1, 7, 7, 0)):
+        u = _explicit_u(kind, n, k, point, 40, 8, 3, 11)
+        s1, s2 = kcp.cp_sample(kind, n, k, point, 40, 8, seed=3, instance_ids=[11])
+        assert (int(s1[0]), int(s2[0])) == (int(u.sum()), int((u * u).sum()))
+        ids = np.arange(7)
+        kinds, ks = np.array([0, 1, 1, 2, 1, 0, 2]), np.array([0, 2, 5, 0, 9, 0, 0])
+        a = kcp.cp_sample(kinds, 9, ks, 0, 300, 8, seed=1, instance_ids=ids)
+        b = kcp.cp_sample(kinds, 9, ks, 0, 300, 8, seed=1, instance_ids=ids, backend="numba" if NUMBA else "numpy")
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+        one = kcp.cp_sample(kinds[4:5], 9, ks[4:5], 0, 300, 8, seed=1, instance_ids=ids[4:5])
+        assert one[0][0] == a[0][4] and one[1][0] == a[1][4]  # an instance replays alone
+
+
+def test_cp_sample_validates_arguments() -> None:
+    for bad in (dict(n=31), dict(kind=4), dict(k=0, kind=1), dict(inputs=6), dict(pairs=1)):
+        args = dict(kind=0, n=10, k=0, point=0, pairs=8, inputs=8) | bad
+        with pytest.raises(ValueError):
+            kcp.cp_sample(**args, seed=0, instance_ids=[0])
+
+
+def test_sampled_interval_is_the_empirical_bernstein_bound() -> None:
+    u = _explicit_u(2, 15, 0, 0, 64, 8, 0, 4) / 56.0
+    est, half = ncp.sampled_interval([int(round(u.sum() * 56))], [int(round((u * u).sum() * 56 * 56))], 64, 8, 15)
+    lg = math.log(4 / ncp.SAMPLED_DELTA)
+    want = math.sqrt(2 * u.var(ddof=1) * lg / 64) + 7 * (8 / 7) * lg / (3 * 63) + 2 * 15 * 2.0**-64
+    assert est[0] == pytest.approx(u.mean(), rel=1e-12, abs=1e-15) and half[0] == pytest.approx(want, rel=1e-12)
+    ld = ncp.sampled_interval([123], [4567], 4096, 8, 15, dtype=np.longdouble)
+    f64 = ncp.sampled_interval([123], [4567], 4096, 8, 15)
+    assert ld[1].dtype == np.longdouble and float(ld[1][0]) == pytest.approx(float(f64[1][0]), rel=1e-14)
+
+
+@pytest.mark.parametrize("kind, n, k", [(0, 8, 0), (1, 9, 2), (1, 10, 5), (2, 12, 0), (2, 5, 0), (3, 6, 0)])
+def test_sampled_cp_covers_the_exact_enumeration(kind: int, n: int, k: int) -> None:
+    """Where CP is known by exact enumeration, every interval covers it, and the mean of many
+    independent estimates agrees with it to its own (much smaller) standard error."""
+    exact = float(ncp.class_cp(kind, n, k, 3)[0])
+    o = ncp.sampled_cp(kind, n, k, 3, 7, np.arange(64), backend="numba" if NUMBA else "numpy")
+    assert np.all(o["cp_lower"] <= exact) and np.all(exact <= o["cp_upper"])
+    se = o["cp_hat"].std(ddof=1) / 8
+    assert abs(o["cp_hat"].mean() - exact) <= 5 * se + 1e-12
+
+
+def test_sampled_cp_of_dictators_covers_1_over_n_and_excludes_0_at_n_13() -> None:
+    """Seeds 0..9: every interval covers 1/n at n = 13 and n = 24 with half-width below 0.06; at n = 13
+    every interval excludes the printed formula's value 0 (at n = 24, CP = 0.042 is about one half-width)."""
+    for seed in range(10):
+        for n in (13, 24):
+            o = ncp.sampled_cp(2, n, 0, 0, seed, np.arange(32), backend="numba" if NUMBA else "numpy")
+            assert np.all(np.abs(o["cp_hat"] - 1 / n) <= o["cp_half"]) and np.all(o["cp_half"] < 0.06)
+            if n == 13:
+                assert np.all(o["cp_lower"] > 0)
+
+
+def test_sampled_adapter_replays_in_extended_precision() -> None:
+    batch = CLASSES["cp_sampled_k_parities"].families[0].generate(np.random.default_rng(2), 5, Knobs(0, 16, 0, 0, 0, (), 0))
+    spec = DYNAMICS["cross_predictability_sampled"]
+    ids = np.arange(100, 105)
+    run = spec.run(None, batch.problem, batch.w0, {}, backend="numba" if NUMBA else "numpy", seed=4, instance_ids=ids,
+                   dtype=np.float64)
+    data = {**CLASSES["cp_sampled_k_parities"].encode(batch.problem, 3), "seed": 4, "instance_id": 103}
+    lines, obs = spec.snippet(data, {}, None)
+    env: dict = {}
+    exec("\n".join(lines), env)
+    assert float(eval(obs["cp_hat"], env)) == pytest.approx(run["cp_hat"][3], rel=1e-15)
+    assert float(eval(obs["cp_half"], env)) == pytest.approx(run["cp_half"][3], rel=1e-14)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 import shutil
 import subprocess
+import sys
+import types
 from fractions import Fraction
 
 import numpy as np
@@ -353,7 +356,195 @@ def test_cuda_source_compiles(tmp_path):
     res = subprocess.run(["nvcc", "-ptx", "-arch=compute_80", *_escape_cupy.NVRTC_OPTIONS, str(src), "-o",
                           str(tmp_path / "esc.ptx")], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    assert ".entry esc_pgd(" in (tmp_path / "esc.ptx").read_text()
+    ptx = (tmp_path / "esc.ptx").read_text()
+    for kernel in ("esc_pgd", "esc_gd", "esc_coupled"):
+        assert f".entry {kernel}(" in ptx, kernel
+
+
+def test_cupy_backend_is_unavailable_without_cupy_or_a_device():
+    import importlib.util
+
+    import kernels
+
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed here; the gpu tests cover it")
+    p = sine_problem(B=2, d=3)
+    x0 = np.zeros((2, 3))
+    with pytest.raises(kernels.BackendUnavailable):
+        gd_saddle(p, x0, 0.1, 3, backend="cupy")
+    with pytest.raises(kernels.BackendUnavailable):
+        coupled_gd(p, x0, x0, p.xs, 0.1, 1.0, 3, backend="cupy")
+    with pytest.raises(kernels.BackendUnavailable):
+        pgd(p, x0, 0.1, 3, perturbation="ball", r=1, eps=1, tau=1, seed=0, instance_ids=[0, 1], backend="cupy")
+
+
+# CPU emulation of the CUDA source: compiled as C++ with the thread indices as host globals, each launch run
+# as a sequential loop over (block, thread), behind a NumPy stand-in for the part of CuPy that
+# kernels._escape_cupy uses -- so the Python glue (layouts, transposes, argument types) runs too.
+
+_EMU_PRELUDE = """
+#include <math.h>
+#define __global__
+#define __device__
+#define __forceinline__ inline
+struct tc_emu_dim3 { unsigned int x; };
+static tc_emu_dim3 blockIdx, blockDim, threadIdx;
+extern "C" void tc_emu_thread(unsigned int b, unsigned int bd, unsigned int t) {
+    blockIdx.x = b; blockDim.x = bd; threadIdx.x = t;
+}
+"""
+
+
+class _HostArray(np.ndarray):
+    """A NumPy array with CuPy's ``.get()``."""
+
+    def get(self) -> np.ndarray:
+        return np.array(self)
+
+
+def _h(a) -> _HostArray:
+    return np.asarray(a).view(_HostArray)
+
+
+def _fake_cupy() -> types.ModuleType:
+    m = types.ModuleType("cupy")
+    m.int64 = np.int64
+    m.uint64 = np.uint64
+    m.asarray = lambda x, dtype=None: _h(np.array(x, dtype=dtype))
+    m.ascontiguousarray = lambda x: _h(np.ascontiguousarray(x))
+
+    def empty(shape, dtype=np.float64):  # poisoned, so that an output the kernel forgets shows up
+        dt = np.dtype(dtype)
+        return _h(np.full(shape, np.nan if dt.kind == "f" else -123456789, dtype=dt))
+
+    m.empty = empty
+    return m
+
+
+_SCALARS = {np.int32: ctypes.c_int, np.int64: ctypes.c_longlong, np.uint64: ctypes.c_ulonglong}
+
+
+class _EmulatedModule:
+    def __init__(self, lib: ctypes.CDLL):
+        self.lib = lib
+
+    def get_function(self, name: str):
+        fn = getattr(self.lib, name)
+
+        def launch(grid, block, args):
+            cargs = []
+            for a in args:
+                if isinstance(a, np.ndarray):
+                    assert a.flags.c_contiguous and a.dtype in (np.float64, np.int64, np.uint64), (name, a.dtype)
+                    cargs.append(ctypes.c_void_p(a.ctypes.data))
+                else:
+                    cargs.append(_SCALARS[type(a)](int(a)))
+            for b in range(grid[0]):
+                for t in range(block[0]):
+                    self.lib.tc_emu_thread(ctypes.c_uint(b), ctypes.c_uint(block[0]), ctypes.c_uint(t))
+                    fn(*cargs)
+
+        return launch
+
+
+@pytest.fixture(scope="module")
+def _emulated_lib(tmp_path_factory):
+    from kernels import _escape_cupy
+
+    cxx = shutil.which("g++") or shutil.which("c++")
+    if cxx is None:
+        pytest.skip("no C++ compiler for the CPU emulation of the CUDA kernels")
+    tmp = tmp_path_factory.mktemp("esc_emu")
+    src = tmp / "emu.cpp"
+    src.write_text(_EMU_PRELUDE + _escape_cupy.SOURCE)
+    lib_path = tmp / "emu.so"
+    res = subprocess.run([cxx, "-O2", "-ffp-contract=off", "-shared", "-fPIC", str(src), "-o", str(lib_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    return ctypes.CDLL(str(lib_path))
+
+
+@pytest.fixture
+def emulated(_emulated_lib, monkeypatch):
+    """kernels._escape_cupy with CuPy replaced by a NumPy stand-in and launches run by the emulation."""
+    from kernels import _escape_cupy
+
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
+    monkeypatch.setattr(_escape_cupy, "_module", lambda: _EmulatedModule(_emulated_lib))
+    return _escape_cupy
+
+
+def _flat(p: SaddleProblem):
+    return p.h, p.c, p.q, p.s, p.f0
+
+
+@pytest.mark.parametrize("kind", sorted(PROBLEMS))
+def test_emulated_cuda_gd_matches_numba(emulated, kind):
+    """B = 150 spans two blocks of 128 threads (the second one partly idle)."""
+    p = PROBLEMS[kind](B=150, d=5)
+    x0 = np.random.default_rng(5).standard_normal((p.batch, p.dim)) * 0.1
+    eta = np.full(p.batch, 0.05)
+    got = emulated.gd(*_flat(p), x0, eta, 30)
+    want = gd_saddle(p, x0, eta, 30, backend="numba")
+    for k, g in zip(("f", "fabs", "gnorm2", "dist2", "xnorm_max"), got, strict=True):
+        w = getattr(want, k)
+        assert g.shape == w.shape and g.flags.c_contiguous, k
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=0, err_msg=k)
+
+
+@pytest.mark.parametrize("kind", sorted(PROBLEMS))
+def test_emulated_cuda_coupled_matches_numba(emulated, kind):
+    p = PROBLEMS[kind](B=150, d=5)
+    g = np.random.default_rng(6)
+    x0 = p.xs + 1e-2 * g.standard_normal((p.batch, p.dim))
+    x0p = x0 - 1e-3 * g.standard_normal((p.batch, p.dim))  # off the bottom direction: q and Delta do work
+    gam = saddle_gamma(p)
+    eta = np.full(p.batch, 0.05)
+    got = emulated.coupled(*_flat(p), x0, x0p, p.xs, eta, gam, 60)
+    want = coupled_gd(p, x0, x0p, p.xs, eta, gam, 60, backend="numba")
+    assert np.all(want.q[:, -1] > 0) and np.all(want.dnorm[:, -1] > 0)
+    for k, a in zip(("xhat", "p", "q", "err", "errscale", "dnorm", "dist", "f", "fp"), got, strict=True):
+        w = getattr(want, k)
+        assert a.shape == w.shape and a.flags.c_contiguous, k
+        np.testing.assert_allclose(a, w, rtol=1e-12, atol=1e-14 * np.abs(w).max(), err_msg=k)
+
+
+@pytest.mark.parametrize("mode", ["gaussian", "ball"])
+@pytest.mark.parametrize("stop", [False, True])
+def test_emulated_cuda_pgd_matches_numba(emulated, mode, stop):
+    p = quartic_problem(B=32, d=4)
+    kw = dict(r=0.05, eps=0.05, tau=np.sqrt(0.05), tcal=15, seed=7, instance_ids=np.arange(32), stop_at_hit=stop)
+    want = pgd(p, np.zeros((32, 4)), 0.1, 200, perturbation=mode, backend="numba", **kw)
+    B = 32
+    vec = lambda v, dt=np.float64: np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=dt), (B,)))  # noqa: E731
+    hit, ffirst, flast, maxd2, xmax, nper = emulated.pgd(
+        *_flat(p), np.zeros((B, 4)), vec(0.1), 200, ("gaussian", "ball").index(mode), vec(0.05), vec(0.05),
+        vec(np.sqrt(0.05)), vec(15, np.int64), 7, np.arange(B, dtype=np.int64), stop)
+    assert np.array_equal(hit, want.hit) and np.array_equal(nper, want.perturbations)
+    assert (hit >= 0).mean() > 0.5
+    for k, a in (("f_first", ffirst), ("f_last", flast), ("maxdist2", maxd2), ("xnorm_max", xmax)):
+        np.testing.assert_allclose(a, getattr(want, k), rtol=1e-12, atol=1e-15, err_msg=k)
+
+
+def test_emulated_cuda_through_the_public_api(emulated, monkeypatch):
+    """gd_saddle / coupled_gd / pgd(backend='cupy') end to end, the device replaced by the emulation."""
+    import kernels
+
+    monkeypatch.setattr(kernels, "resolve_backend", lambda name: name)
+    p = matrix_problem(B=7, d=3)
+    x0 = np.random.default_rng(2).standard_normal((7, 3)) * 0.1
+    a = gd_saddle(p, x0, 0.05, 12, backend="cupy")
+    b = gd_saddle(p, x0, 0.05, 12, backend="numpy")
+    assert a.backend == "cupy"
+    for k in ("f", "fabs", "gnorm2", "dist2", "xnorm_max"):
+        assert np.allclose(getattr(a, k), getattr(b, k), rtol=1e-12, atol=1e-14), k
+    c = coupled_gd(p, x0, x0 * 0.9, p.xs, 0.05, saddle_gamma(p), 12, backend="cupy")
+    r = coupled_gd(p, x0, x0 * 0.9, p.xs, 0.05, saddle_gamma(p), 12, backend="numpy")
+    assert c.backend == "cupy"
+    for k in ("xhat", "p", "q", "dnorm", "dist", "errscale", "f", "fp"):
+        assert np.allclose(getattr(c, k), getattr(r, k), rtol=1e-10, atol=1e-14), k
+    e = gd_saddle(p.take(np.arange(0)), np.zeros((0, 3)), 0.05, 4, backend="cupy")
+    assert e.f.shape == (0, 5)
 
 
 @pytest.mark.gpu
@@ -373,3 +564,43 @@ def test_pgd_cupy_matches_reference(mode):
     assert (a.hit == b.hit).mean() >= 0.95
     same = a.hit == b.hit
     assert np.allclose(a.f_last[same], b.f_last[same], rtol=1e-8, atol=1e-12)
+
+
+def _need_device():
+    cp = pytest.importorskip("cupy")
+    try:
+        if cp.cuda.runtime.getDeviceCount() < 1:
+            pytest.skip("no CUDA device")
+    except Exception as exc:  # noqa: BLE001 - no driver / no device
+        pytest.skip(f"no CUDA device ({exc})")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("kind", sorted(PROBLEMS))
+def test_gd_cupy_matches_reference(kind):
+    _need_device()
+    p = PROBLEMS[kind](B=200, d=6)
+    x0 = np.random.default_rng(5).standard_normal((p.batch, p.dim)) * 0.1
+    a = gd_saddle(p, x0, 0.05, 60, backend="numpy")
+    b = gd_saddle(p, x0, 0.05, 60, backend="cupy")
+    assert b.backend == "cupy"
+    for k in ("f", "fabs", "gnorm2", "dist2", "xnorm_max"):
+        assert np.allclose(getattr(a, k), getattr(b, k), rtol=1e-10, atol=1e-13), k
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("kind", sorted(PROBLEMS))
+def test_coupled_cupy_matches_reference(kind):
+    _need_device()
+    p = PROBLEMS[kind](B=200, d=6)
+    g = np.random.default_rng(6)
+    x0 = p.xs + 1e-3 * g.standard_normal((p.batch, p.dim))
+    x0p = x0.copy()
+    x0p[np.arange(p.batch), bottom_index(p)] -= 1e-4
+    gam = saddle_gamma(p)
+    a = coupled_gd(p, x0, x0p, p.xs, 0.05, gam, 120, backend="numpy")
+    b = coupled_gd(p, x0, x0p, p.xs, 0.05, gam, 120, backend="cupy")
+    assert b.backend == "cupy"
+    for k in ("xhat", "p", "q", "dnorm", "dist", "errscale", "f", "fp"):
+        assert np.allclose(getattr(a, k), getattr(b, k), rtol=1e-9, atol=1e-15), k
+    assert np.all(b.err <= 64 * np.finfo(float).eps * b.errscale)
