@@ -11,6 +11,25 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(fastmath=False, cache=True)
+def _protocol_gap(w, v, wn, s, de, ne, b, t):  # pragma: no cover - compiled
+    """Where the exponential-LR run v stands against the weight-decay run w at step t: the distance of
+    their directions and the relative error of ||v|| s against ||w|| (written to de, ne).  Returns
+    ||v||^2 and ||v||, which the next step needs."""
+    d = w.shape[0]
+    vn2 = 0.0
+    for i in range(d):
+        vn2 += v[i] * v[i]
+    vn = np.sqrt(vn2)
+    dd = 0.0
+    for i in range(d):
+        x = w[i] / wn - v[i] / vn
+        dd += x * x
+    de[b, t] = np.sqrt(dd)
+    ne[b, t] = abs(vn * s / wn - 1.0)
+    return vn2, vn
+
+
 @njit(parallel=True, fastmath=False, cache=True)
 def gd_wd(A, w0, eta, lam, c, T, exp, f, g2, n2, fa, ga, de, ne, es):  # pragma: no cover - compiled
     B, d = w0.shape
@@ -64,16 +83,7 @@ def gd_wd(A, w0, eta, lam, c, T, exp, f, g2, n2, fa, ga, de, ne, es):  # pragma:
             fa[b, t] = fat
             ga[b, t] = 2.0 * (np.sqrt(awn) + fat) / wn
             if exp:
-                vn2 = 0.0
-                for i in range(d):
-                    vn2 += v[i] * v[i]
-                vn = np.sqrt(vn2)
-                dd = 0.0
-                for i in range(d):
-                    x = w[i] / wn - v[i] / vn
-                    dd += x * x
-                de[b, t] = np.sqrt(dd)
-                ne[b, t] = abs(vn * s / wn - 1.0)
+                vn2, vn = _protocol_gap(w, v, wn, s, de, ne, b, t)
                 es[b, t] = 2.0 * (ew + ev) + 2.0 * (d + 2)
             if t == T:
                 break
@@ -225,17 +235,7 @@ def gd_wd_softplus(a, w0, eta, lam, c, T, exp, mb, idx, K, Fr, f, g2, n2, fa, ga
             fa[b, t] = fat
             ga[b, t] = gat
             if exp:
-                vn2 = 0.0
-                for i in range(d):
-                    vn2 += v[i] * v[i]
-                vn = np.sqrt(vn2)
-                wn = np.sqrt(wn2)
-                dd = 0.0
-                for i in range(d):
-                    x = w[i] / wn - v[i] / vn
-                    dd += x * x
-                de[b, t] = np.sqrt(dd)
-                ne[b, t] = abs(vn * s / wn - 1.0)
+                vn2, vn = _protocol_gap(w, v, np.sqrt(wn2), s, de, ne, b, t)
                 es[b, t] = 2.0 * (ew + ev) + 2.0 * (d + 2)
             if t == T:
                 break

@@ -34,6 +34,7 @@ from .search import (
     _Search,
     batch_environment,
     complete_arguments,
+    rebuild,
     run_dynamics,
 )
 from .stats import clopper_pearson, decide_interval, fit_growth
@@ -104,15 +105,15 @@ class _Trials:
 
 
 def run_trials(exp: Experiment, batch: InstanceBatch, env: dict[str, np.ndarray], trials: int, *, id_start: int,
-               seed: int, backend: str, dtype: Any = np.float64) -> _Trials:
+               seed: int, backend: str) -> _Trials:
     """Run each instance of ``batch`` ``trials`` times; trial ``j`` of instance ``i`` has trajectory id
     ``id_start + i * trials + j``."""
     m = batch.size
     problem, w0, env_rep = _repeat(batch, env, trials)
     ids = id_start + np.arange(m * trials, dtype=np.int64)
-    env_rep = {k: np.asarray(v, dtype=dtype) for k, v in env_rep.items()}
-    run = run_dynamics(exp, problem.astype(dtype) if dtype is not np.float64 else problem, np.asarray(w0, dtype=dtype),
-                       env_rep, backend=backend, seed=seed, instance_ids=ids, dtype=dtype)
+    env_rep = {k: np.asarray(v, dtype=np.float64) for k, v in env_rep.items()}
+    run = run_dynamics(exp, problem, np.asarray(w0, dtype=np.float64), env_rep, backend=backend, seed=seed,
+                       instance_ids=ids)
     args = complete_arguments(exp, env_rep, run)["trajectory"]
     outside = _assumption_failures(exp, {"trajectory": args}, m * trials)
     member, why = CLASSES[exp.instance_class].member(batch)
@@ -270,11 +271,7 @@ def _rerun(exp: Experiment, claim: StatisticalClaim, row: dict[str, Any], *, see
     claim's own confidence (a single pre-selected instance needs no multiplicity correction)."""
     data = row["data"]
     cls = CLASSES[exp.instance_class]
-    sub = replace(exp, horizon=int(data["T"]), settings=dict(data.get("settings", {})))
-    problem = cls.decode(data)
-    w0 = np.asarray(data["w0"], dtype=np.float64)[None]
-    keep = set(cls.attributes) | {p.name for p in exp.parameters if not p.after_run}
-    env = {k: np.asarray([row["params"][k]], dtype=np.float64) for k in sorted(keep) if k in row["params"]}
+    sub, problem, w0, env = rebuild(exp, data, row["params"])
     batch = InstanceBatch(family=row.get("family", ""), problem=problem, w0=w0,
                           attrs={k: env[k] for k in cls.attributes if k in env})
     tr = run_trials(sub, batch, env, claim.trials, id_start=start, seed=int(data["seed"]), backend=backend)

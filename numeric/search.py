@@ -36,6 +36,7 @@ __all__ = [
     "batch_environment",
     "run_dynamics",
     "replay",
+    "rebuild",
     "complete_arguments",
 ]
 
@@ -435,7 +436,6 @@ class _Search:
             out.samples.append(row)
 
     def bulk(self) -> None:
-        self.rows_per_batch = 16
         rng = np.random.default_rng([self.seed, zlib.crc32(self.exp.key.encode()), 0xB01C])
         nf = len(self.cls.families)
         k = len(self.exp.range_parameters)
@@ -515,6 +515,19 @@ class _Search:
         return self.outcomes
 
 
+def rebuild(exp: Experiment, data: dict[str, Any], params: dict[str, float],
+            dtype: Any = np.float64) -> tuple[Experiment, Any, np.ndarray, dict[str, np.ndarray]]:
+    """One recorded instance, ready to run again: the experiment at the recorded horizon and
+    settings, the decoded problem, the initial point (a batch of one) and the pre-run environment
+    (instance constants and drawn parameters; after-run parameters are recomputed by the run)."""
+    cls = CLASSES[exp.instance_class]
+    sub = replace(exp, horizon=int(data["T"]), settings=dict(data.get("settings", {})))
+    keep = set(cls.attributes) | {p.name for p in exp.parameters if not p.after_run}
+    env = {k: np.asarray([params[k]], dtype=dtype) for k in sorted(keep) if k in params}
+    problem = cls.decode(data).astype(dtype)
+    return sub, problem, np.asarray(data["w0"], dtype=dtype)[None], env
+
+
 def replay(exp: Experiment, claim: CompiledClaim, found: Found, *, dtype: Any = CONFIRM_DTYPE) -> tuple[float, float]:
     """Re-run one instance with the NumPy reference in ``dtype`` and return (margin, tolerance) of
     ``claim`` at the recorded step (the whole trajectory for trajectory claims).  Used to confirm
@@ -525,11 +538,7 @@ def replay(exp: Experiment, claim: CompiledClaim, found: Found, *, dtype: Any = 
 
         return replay_statistical(exp, claim, found)
     data = found.data
-    sub = replace(exp, horizon=int(data["T"]), settings=dict(data.get("settings", {})))
-    keep = set(CLASSES[exp.instance_class].attributes) | {p.name for p in exp.parameters if not p.after_run}
-    env = {k: np.asarray([found.params[k]], dtype=dtype) for k in sorted(keep) if k in found.params}
-    problem = CLASSES[exp.instance_class].decode(data).astype(dtype)
-    w0 = np.asarray(data["w0"], dtype=dtype)[None]
+    sub, problem, w0, env = rebuild(exp, data, found.params, dtype)
     run = run_dynamics(sub, problem, w0, env, backend="numpy", seed=int(data["seed"]),
                        instance_ids=np.asarray([data["instance_id"]], dtype=np.int64), dtype=dtype)
     args_by_kind = complete_arguments(sub, env, run)

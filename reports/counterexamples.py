@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import MISSING, asdict, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from .records import (SCHEMA_VERSION, VERDICTS, ClaimRecord, CounterexampleRecord, InstanceRecord, RecordError, RunRecord,
-                      json_safe)
+from .records import (SCHEMA_VERSION, VERDICTS, ClaimRecord, CounterexampleRecord, RecordError, RunRecord, build_record,
+                      json_safe, read_json_object)
 
 __all__ = ["FORMAT", "counterexample_document", "counterexample_path", "write_counterexamples",
            "is_counterexample_file", "load_counterexample"]
@@ -26,7 +26,7 @@ __all__ = ["FORMAT", "counterexample_document", "counterexample_path", "write_co
 FORMAT = "thmcheck-counterexample"
 _CLAIM_KEYS = ("theorem", "claim", "kind", "statement", "latex", "verdict", "expected", "printed",
                "corrected_by", "seed", "budget", "backend")
-_NUMBERS = ("observed", "bound", "ratio", "slack", "violation", "tolerance", "confirmed_violation")
+_CX_KEYS = frozenset(f.name for f in fields(CounterexampleRecord))
 
 
 def counterexample_document(rec: ClaimRecord) -> dict[str, Any]:
@@ -75,67 +75,26 @@ def is_counterexample_file(path: str | Path) -> bool:
     return isinstance(data, dict) and data.get("format") == FORMAT
 
 
-def _number(value: Any, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, str) and value in ("nan", "inf", "-inf"):
-        return float(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RecordError(f"{where}: expected a number, got {value!r}")
-    return value
-
-
-def _required(cls: type) -> set[str]:
-    return {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
-
-
 def load_counterexample(path: str | Path) -> ClaimRecord:
     """Read a counterexample file into a :class:`ClaimRecord` carrying just that counterexample;
     a malformed file raises :class:`RecordError` naming the file and the field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RecordError(f"{path}: cannot read counterexample file: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    data = read_json_object(path, "counterexample file")
+    if data.get("format") != FORMAT:
         raise RecordError(f"{path}: not a thmcheck counterexample file (no \"format\": \"{FORMAT}\")")
     if data.get("schema_version") != SCHEMA_VERSION:
         raise RecordError(f"{path}: schema_version {data.get('schema_version')!r} is not supported "
                           f"(this thmcheck reads {SCHEMA_VERSION})")
-    need = {"theorem", "claim", "instance", "violation", "tolerance", "confirmed_precision",
-            "confirmed_violation", "replay"}
-    missing = sorted(need - data.keys())
-    if missing:
-        raise RecordError(f"{path}: missing field(s) {', '.join(missing)}")
-    inst = data["instance"]
-    if not isinstance(inst, dict):
-        raise RecordError(f"{path}: instance: expected an object, got {type(inst).__name__}")
-    missing = sorted(_required(InstanceRecord) - inst.keys())
-    if missing:
-        raise RecordError(f"{path}: instance: missing field(s) {', '.join(missing)}")
-    for key, kind in (("data", dict), ("params", dict), ("family", str), ("dynamics", str)):
-        if not isinstance(inst[key], kind):
-            raise RecordError(f"{path}: instance.{key}: expected {'an object' if kind is dict else 'a string'}")
-    if inst["step"] is not None and (isinstance(inst["step"], bool) or not isinstance(inst["step"], int)):
-        raise RecordError(f"{path}: instance.step: expected an integer or null, got {inst['step']!r}")
-    names = {f.name for f in fields(InstanceRecord)}
-    instance = InstanceRecord(**{k: (_number(v, f"{path}: instance.{k}") if k in _NUMBERS else v)
-                                 for k, v in inst.items() if k in names})
-    cx = CounterexampleRecord(
-        instance=instance,
-        violation=_number(data["violation"], f"{path}: violation"),
-        tolerance=_number(data["tolerance"], f"{path}: tolerance"),
-        confirmed_precision=str(data["confirmed_precision"]),
-        confirmed_violation=_number(data["confirmed_violation"], f"{path}: confirmed_violation"),
-        replay=str(data["replay"]),
-    )
     for key in ("theorem", "claim"):
-        if not isinstance(data[key], str) or not data[key]:
+        if not isinstance(data.get(key), str) or not data[key]:
             raise RecordError(f"{path}: {key}: expected a non-empty string")
+    cx = build_record(CounterexampleRecord, {k: v for k, v in data.items() if k in _CX_KEYS}, str(path))
+    inst = cx.instance
+    for key, kind in (("data", dict), ("params", dict), ("family", str), ("dynamics", str)):
+        if not isinstance(getattr(inst, key), kind):
+            raise RecordError(f"{path}: instance.{key}: expected {'an object' if kind is dict else 'a string'}")
+    if inst.step is not None and (isinstance(inst.step, bool) or not isinstance(inst.step, int)):
+        raise RecordError(f"{path}: instance.step: expected an integer or null, got {inst.step!r}")
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise RecordError(f"{path}: seed: expected an integer, got {seed!r}")
@@ -144,6 +103,6 @@ def load_counterexample(path: str | Path) -> ClaimRecord:
         statement=str(data.get("statement", "")), latex=str(data.get("latex", "")), verdict="fail",
         expected=data["expected"] if data.get("expected") in VERDICTS else "pass",
         printed=bool(data.get("printed", False)), corrected_by=data.get("corrected_by"),
-        counterexample=cx, worst_instance=instance, worst_ratio=instance.ratio, seed=seed,
+        counterexample=cx, worst_instance=inst, worst_ratio=inst.ratio, seed=seed,
         budget=str(data.get("budget", "")), backend=str(data.get("backend", "")),
     )

@@ -27,6 +27,8 @@ __all__ = [
     "load_run",
     "canonical_json",
     "json_safe",
+    "build_record",
+    "read_json_object",
 ]
 
 SCHEMA_VERSION = 1
@@ -223,7 +225,9 @@ def _float(v: Any) -> Any:
     return v
 
 
-def _build(cls: type, data: Any, where: str) -> Any:
+def build_record(cls: type, data: Any, where: str) -> Any:
+    """A record of type ``cls`` from its JSON object (nested records included); a missing or
+    malformed field raises :class:`RecordError` naming ``where`` and the field."""
     if not isinstance(data, dict):
         raise RecordError(f"{where}: expected an object, got {type(data).__name__}")
     names = {f.name for f in fields(cls)}
@@ -265,8 +269,8 @@ def _convert(cls: type, key: str, value: Any, where: str) -> Any:
         if many:
             if not isinstance(value, list):
                 raise RecordError(f"{where}: expected a list")
-            return tuple(_build(sub, v, f"{where}[{i}]") for i, v in enumerate(value))
-        return _build(sub, value, where)
+            return tuple(build_record(sub, v, f"{where}[{i}]") for i, v in enumerate(value))
+        return build_record(sub, value, where)
     if key in ("worst_ratio", "observed", "bound", "ratio", "slack", "violation", "tolerance",
                "confirmed_violation"):
         value = _float(value)
@@ -283,21 +287,28 @@ def _convert(cls: type, key: str, value: Any, where: str) -> Any:
     return value
 
 
-def load_run(path: str | Path) -> RunRecord:
-    """Read a results file written by :func:`dump_run`; a malformed file raises
-    :class:`RecordError` naming the file and the field."""
-    path = Path(path)
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object stored in ``path``; an unreadable file, invalid JSON or another top-level
+    value raises :class:`RecordError` naming the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise RecordError(f"{path}: cannot read results file: {exc.strerror or exc}") from None
+        raise RecordError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(data, dict):
         raise RecordError(f"{path}: expected a JSON object at the top level")
+    return data
+
+
+def load_run(path: str | Path) -> RunRecord:
+    """Read a results file written by :func:`dump_run`; a malformed file raises
+    :class:`RecordError` naming the file and the field."""
+    path = Path(path)
+    data = read_json_object(path, "results file")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise RecordError(f"{path}: schema_version {version!r} is not supported (this thmcheck reads {SCHEMA_VERSION})")
-    return _build(RunRecord, data, str(path))
+    return build_record(RunRecord, data, str(path))

@@ -8,7 +8,7 @@ verdicts -> records.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -332,18 +332,14 @@ def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
     counterexample's trajectory, each re-run once in float64 with the NumPy reference (rebuilt as
     :func:`numeric.search.replay` does).  Per-step claims get one value per step; trajectory claims
     one value plus per-step context traces.  A failure here costs the plot, never the verdict."""
-    from numeric.search import complete_arguments, run_dynamics
+    from numeric.search import complete_arguments, rebuild, run_dynamics
 
     exp, claim = compiled.experiment_for(name)
-    cls = numeric.CLASSES[exp.instance_class]
 
     def one(found: numeric.Found) -> dict[str, Any]:
         data = found.data
-        sub = replace(exp, horizon=int(data["T"]), settings=dict(data.get("settings", {})))
-        keep = set(cls.attributes) | {p.name for p in exp.parameters if not p.after_run}
-        env = {k: np.asarray([found.params[k]], dtype=np.float64) for k in sorted(keep) if k in found.params}
-        run = run_dynamics(sub, cls.decode(data).astype(np.float64), np.asarray(data["w0"], dtype=np.float64)[None],
-                           env, backend="numpy", seed=int(data["seed"]),
+        sub, problem, w0, env = rebuild(exp, data, found.params)
+        run = run_dynamics(sub, problem, w0, env, backend="numpy", seed=int(data["seed"]),
                            instance_ids=np.asarray([data["instance_id"]], dtype=np.int64))
         args = complete_arguments(sub, env, run)[claim.kind]
         call = [args[a] for a in claim.args]
