@@ -32,7 +32,7 @@ import sympy
 
 
 def _ablate_alternating() -> None:
-    import numeric.pwq as W
+    import numeric.families.pwq as W
 
     orig = W.PWQParametrisation.sample
 
@@ -59,7 +59,7 @@ def main() -> int:
     if args.no_alternating:
         _ablate_alternating()
     if args.no_polish:
-        import numeric.polish as Pm
+        import numeric.engine.polish as Pm
 
         Pm.PARAMETRISATIONS.clear()
 

@@ -1,35 +1,60 @@
-"""Numeric stage: instance families, observables, claim evaluation and counterexample search.
+"""Numeric stage: instance classes, dynamics, claim evaluation and the counterexample search.
 
 Receives compiled callables from ``symbolic`` (never imports SymPy) and runs dynamics through
-``kernels``.
+``kernels``.  The public surface:
+
+* the extension contracts (:mod:`numeric.api`): :class:`InstanceClass`, :class:`Family`,
+  :class:`Dynamics`, :class:`Observable`, :class:`RunRequest`, :class:`Run`, ...;
+* the registries (:mod:`numeric.registry`): :data:`CLASSES`, :data:`DYNAMICS`,
+  :func:`register_class`, :func:`register_dynamics`, :func:`load_plugins`;
+* the engine (:mod:`numeric.engine`): budgets, claim evaluation, search, confirmation, replay.
+
+The built-in families live in :mod:`numeric.families` and register through the same entry points
+as any plugin.
 """
 
-from .budget import BUDGETS, Budget, budget
-from .evaluate import CompiledClaim, Evaluation, evaluate
-from .families import CLASSES, PATTERNS, InstanceBatch, InstanceClass, Knobs, smoothness_certificate
-from .dynamics import DYNAMICS, DynamicsSpec, register
-from . import schur as _schur  # noqa: F401 - registers the Schur family classes and adapters
-from . import scale_invariant as _scale_invariant  # noqa: F401 - family 6: Rayleigh-quotient class, GD+WD adapters
-from . import scale_invariant_nets as _scale_invariant_nets  # noqa: F401 - family 6: LayerNorm networks (Lemma 13.2.2)
-from . import pl as _pl  # noqa: F401 - registers the PL family classes and the gd_pl adapter
-from . import cp as _cp  # noqa: F401 - CP family: function classes, cube networks, noisy population GD
-from . import pl_networks as _pl_networks  # noqa: F401 - PL family on networks: os_network, rsi_leaky_glm, gd_net
-from . import pwq as _pwq  # noqa: F401 - worst-case class: 1-D piecewise-quadratic C^{1,1}, gd_pwq adapter
-from . import escape as _escape  # noqa: F401 - family 5: strict-saddle classes, GD/coupled/PGD adapters
-from .observables import PER_STEP, SCALE_SUFFIX, TRAJECTORY, Run
-from .search import (
-    AssumptionCheck,
-    ClaimOutcome,
-    Experiment,
-    Found,
-    ParameterSpec,
-    replay,
-    run_experiment,
+from .api import (
+    PATTERNS,
+    SCALE_SUFFIX,
+    Dynamics,
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    Observable,
+    ParameterDomain,
+    Parametrisation,
+    Problem,
+    Run,
+    RunRequest,
+    Setting,
+    combine_checks,
+    haar_orthogonal,
+    observables,
+)
+from .engine.budget import BUDGETS, Budget, budget
+from .engine.evaluate import CompiledClaim, Evaluation, evaluate
+from .engine.experiment import AssumptionCheck, ClaimOutcome, Experiment, Found, ParameterSpec
+from .engine.run import replay, run_experiment
+from .engine.search import Replayed, replay_found
+from .registry import (
+    CLASSES,
+    DYNAMICS,
+    get_class,
+    get_dynamics,
+    load_plugins,
+    plugin_problems,
+    register_class,
+    register_dynamics,
 )
 
 __all__ = [
-    "BUDGETS", "Budget", "budget", "CompiledClaim", "Evaluation", "evaluate", "CLASSES", "PATTERNS",
-    "InstanceBatch", "InstanceClass", "Knobs", "smoothness_certificate", "PER_STEP", "TRAJECTORY",
-    "AssumptionCheck", "ClaimOutcome", "Experiment", "Found", "ParameterSpec",
-    "replay", "run_experiment", "DYNAMICS", "DynamicsSpec", "register", "SCALE_SUFFIX", "Run",
+    "PATTERNS", "SCALE_SUFFIX", "Dynamics", "Family", "InstanceBatch", "InstanceClass", "Knobs", "Observable",
+    "ParameterDomain", "Parametrisation", "Problem", "Run", "RunRequest", "Setting", "combine_checks",
+    "haar_orthogonal", "observables",
+    "BUDGETS", "Budget", "budget", "CompiledClaim", "Evaluation", "evaluate",
+    "AssumptionCheck", "ClaimOutcome", "Experiment", "Found", "ParameterSpec", "Replayed", "replay", "replay_found",
+    "run_experiment",
+    "CLASSES", "DYNAMICS", "get_class", "get_dynamics", "load_plugins", "plugin_problems", "register_class",
+    "register_dynamics",
 ]

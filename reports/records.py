@@ -119,7 +119,7 @@ class ClaimRecord:
     worst_ratio: float | None = None
     worst_instance: InstanceRecord | None = None
     counterexample: CounterexampleRecord | None = None
-    backend: str = ""
+    backend: str = ""  # the backend that actually ran the search (not the one asked for)
     seed: int = 0
     budget: str = ""
     tolerance: dict[str, float] = field(default_factory=dict)
@@ -143,6 +143,8 @@ class ClaimRecord:
     # Claims with a known exact worst case: {"exact_worst_ratio", "best_found_ratio", "fraction",
     # and, where the spec gives a normalisation, "bound", "exact_worst", "best_found", "unit"; "source"}.
     tightness: dict[str, Any] = field(default_factory=dict)
+    # Stage -> the backend (and dtype) that actually ran it: {"search": "numba", "confirm": "numpy/longdouble"}.
+    backends: dict[str, str] = field(default_factory=dict)
 
     @property
     def as_expected(self) -> bool:

@@ -19,7 +19,7 @@ from kernels import cp as kcp
 from kernels import rng
 from numeric import CLASSES, DYNAMICS
 from numeric import cp as ncp
-from numeric.families import Knobs
+from numeric import Knobs
 
 NUMBA = "numba" in kernels.available_backends()
 

@@ -16,7 +16,7 @@ import sympy
 
 from kernels import rng
 from kernels.escape import BALL_DRAW, SaddleProblem, coupled_gd, gd_saddle, pgd, psd_shift_test
-from numeric.escape import (
+from numeric.families.escape import (
     bottom_index,
     certificate,
     gamma_ratio,
@@ -24,7 +24,7 @@ from numeric.escape import (
     local_region,
     saddle_gamma,
 )
-from numeric.families import CLASSES, Knobs
+from numeric import CLASSES, Knobs
 
 
 def sine_problem(B: int = 24, d: int = 5, seed: int = 0) -> SaddleProblem:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from numeric import CLASSES, Knobs
-from numeric.pl import SINE_MU_OVER_L, MinimizerProblem, sine_profile
-from numeric.families import InstanceBatch
+from numeric.families.pl import SINE_MU_OVER_L, MinimizerProblem, sine_profile
+from numeric import InstanceBatch
 
 PL_CLS = CLASSES["pl_smooth"]
 RSI_CLS = CLASSES["rsi_smooth"]
@@ -124,7 +124,7 @@ def test_rsi_wrong_minimizer_is_rejected() -> None:
 
 
 def test_gd_pl_observables_match_a_direct_computation() -> None:
-    from numeric.dynamics import get
+    from numeric import get_dynamics as get
 
     b = _batch(PL_CLS, "least_squares", pattern=3, dim=4, n=4)
     dyn = get("gd_pl")
@@ -213,8 +213,8 @@ def test_quartic_outside_class_is_rejected() -> None:
 def test_printed_wqc_rate_fails_on_the_seed_instance() -> None:
     """The seed's own instance (a = s = 1, w0 = 1, eta = 1/12 = 1/L) refutes the printed geometric
     rate, replayed in extended precision; the corrected sublinear rate holds on it."""
-    from numeric.pl import QuarticProblem
-    from numeric.search import Found, replay
+    from numeric.families.pl import QuarticProblem
+    from numeric import Found, replay
     from theorems.pipeline import compile_theorem
     from theorems.registry import load_registry
 
@@ -236,7 +236,7 @@ def test_printed_wqc_rate_fails_on_the_seed_instance() -> None:
 def _os_seed_instance():
     """THEOREMS.md 2.3: f(theta) = 10 theta in R^3, y = 1: alpha = 5, beta = 10."""
     from kernels import RidgeQuadratic
-    from numeric.pl import MinimizerProblem
+    from numeric.families.pl import MinimizerProblem
 
     X = 10.0 * np.eye(3)
     y = np.ones(3)
@@ -258,7 +258,7 @@ def test_os_seed_instance_is_a_member_and_alpha_too_large_is_rejected() -> None:
 
 
 def test_os_printed_step_diverges_on_the_seed_instance_and_the_corrected_step_converges() -> None:
-    from numeric.search import Found, replay
+    from numeric import Found, replay
     from theorems.pipeline import compile_theorem
     from theorems.registry import load_registry
 

@@ -15,9 +15,9 @@ import pytest
 
 from kernels.pl_networks import activation, gd_net, net_forward, net_jacobian
 from numeric import CLASSES, Knobs
-from numeric.families import InstanceBatch
-from numeric.pl import MinimizerProblem
-from numeric.pl_networks import SUP_D2PHI, NetProblem
+from numeric import InstanceBatch
+from numeric.families.pl import MinimizerProblem
+from numeric.families.pl_networks import SUP_D2PHI, NetProblem
 
 NET = CLASSES["os_network"]
 GLM = CLASSES["rsi_leaky_glm"]
@@ -330,7 +330,7 @@ def test_new_claims_have_their_expected_verdicts_on_a_small_search() -> None:
     """A small search (the quick budget runs through ``pytest theorems/``): the pipeline runs the new
     dynamics end to end, and the KNS report carries the per-step contraction series."""
     from numeric import Budget
-    from numeric.search import Found
+    from numeric import Found
     from theorems.pipeline import run_theorem, snippet
     from theorems.registry import load_registry
 

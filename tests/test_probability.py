@@ -11,7 +11,7 @@ import sympy
 
 from kernels.rng import uniform
 from numeric import DynamicsSpec, register
-from numeric.stats import clopper_pearson, decide_interval, fit_growth
+from numeric.engine.stats import clopper_pearson, decide_interval, fit_growth
 from reports.records import RunRecord, canonical_json
 from theorems.pipeline import run_theorem
 from theorems.registry import build_registry

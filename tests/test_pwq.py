@@ -8,8 +8,8 @@ import pytest
 
 from kernels import PiecewiseQuadratic, gd_pwq
 from numeric import CLASSES, budget
-from numeric.polish import PARAMETRISATIONS, cma_maximise
-from numeric.pwq import PARAMETRISATION
+from numeric.engine.polish import PARAMETRISATIONS, cma_maximise
+from numeric.families.pwq import PARAMETRISATION
 
 
 def _worst_theta(n_steps: int) -> np.ndarray:
@@ -49,8 +49,8 @@ def test_membership_is_independent_and_exact() -> None:
     ok, _ = cls.member(batch)
     assert ok.all()
     bad = PiecewiseQuadratic(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0 + 1e-12]]), np.array([0.0]))
-    from numeric.families import InstanceBatch
-    from numeric.pwq import PWQProblem
+    from numeric import InstanceBatch
+    from numeric.families.pwq import PWQProblem
 
     ok, why = cls.member(InstanceBatch("x", PWQProblem(bad), np.zeros((1, 1)), {"L": np.ones(1), "d": np.ones(1)}))
     assert not ok[0] and "curvature" in why[0]

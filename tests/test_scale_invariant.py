@@ -8,8 +8,8 @@ import sympy
 
 import kernels
 from kernels.scale_invariant import Rayleigh, gd_wd, rayleigh_value_grad
-from numeric.families import CLASSES, Knobs
-from numeric.scale_invariant import (
+from numeric import CLASSES, Knobs
+from numeric.families.scale_invariant import (
     hessian_norm_estimate,
     hit_threshold,
     norm_threshold,
@@ -321,7 +321,7 @@ def _softplus_problem(seed: int, B: int = 12, m: int = 5, d: int = 4):
 
 def test_softplus_gradient_hessian_match_finite_differences_and_scale() -> None:
     from kernels.scale_invariant import softplus_value_grad
-    from numeric.scale_invariant import softplus_hessian
+    from numeric.families.scale_invariant import softplus_hessian
 
     P, w, _, _ = _softplus_problem(20)
     f, g, _, _ = softplus_value_grad(P.a, w)
@@ -343,7 +343,7 @@ def test_softplus_gradient_hessian_match_finite_differences_and_scale() -> None:
 
 
 def test_softplus_rho_certificate_bounds_the_hessian_on_the_sphere() -> None:
-    from numeric.scale_invariant import softplus_hessian, softplus_hessian_norm_estimate, softplus_rho_certificate
+    from numeric.families.scale_invariant import softplus_hessian, softplus_hessian_norm_estimate, softplus_rho_certificate
 
     P, _, _, _ = _softplus_problem(21, B=32, m=3, d=5)
     cert = softplus_rho_certificate(P.a)
@@ -388,7 +388,7 @@ def test_softplus_classes_members_and_outside_instances_rejected(family: str) ->
 
 @pytest.mark.parametrize("minibatch", [False, True])
 def test_softplus_numba_matches_reference_and_longdouble(minibatch: bool) -> None:
-    from numeric.scale_invariant import minibatches
+    from numeric.families.scale_invariant import minibatches
 
     P, w0, eta, lam = _softplus_problem(23, B=24, m=6, d=4)
     eta = np.minimum(eta, 0.25 * (w0**2).sum(1))  # benign: not chaotic
@@ -412,7 +412,7 @@ def test_softplus_numba_matches_reference_and_longdouble(minibatch: bool) -> Non
 
 
 def test_minibatches_are_keyed_by_instance_and_step() -> None:
-    from numeric.scale_invariant import minibatches
+    from numeric.families.scale_invariant import minibatches
 
     a = minibatches(3, np.array([5, 9]), 10, 7, 3)
     b = minibatches(3, np.array([9]), 10, 7, 3)
@@ -436,7 +436,7 @@ def test_softplus_ball_descent_backends_agree() -> None:
 
 
 def test_orthogonal_pairs_are_orthogonal_and_replayable() -> None:
-    from numeric.scale_invariant import orthogonal_pair
+    from numeric.families.scale_invariant import orthogonal_pair
 
     x = np.random.default_rng(26).standard_normal((64, 5)) * 10.0 ** np.arange(-3, 5, 0.125)[:, None]
     v = orthogonal_pair(1, np.arange(64), x)

@@ -11,8 +11,8 @@ import pytest
 
 import kernels
 from kernels.layernorm import AFFINE, LayerNormNet, layernorm_value_grad, node_counts
-from numeric.families import CLASSES, Knobs
-from numeric.scale_invariant_nets import chain_graph, compile_graph
+from numeric import CLASSES, Knobs
+from numeric.families.scale_invariant_nets import chain_graph, compile_graph
 
 
 def _net(seed: int, B: int = 6, n: int = 7, d_in: int = 3, widths=(5, 4)):

@@ -14,7 +14,7 @@ import kernels
 import numeric
 from kernels import matrices as mk
 from numeric import schur as ns
-from numeric.families import CLASSES, Knobs
+from numeric import CLASSES, Knobs
 from theorems.catalogue import schur as S
 from theorems.pipeline import compile_theorem
 

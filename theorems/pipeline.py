@@ -7,6 +7,7 @@ verdicts -> records.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -202,7 +203,7 @@ def _sense(rel: Any) -> str:
 def _compile_statistical(thm: Theorem, c: Claim) -> Any:
     """A probability or scaling claim for ``numeric.probability``: the bound as a callable, the
     event's conjuncts as trajectory claims."""
-    from numeric.probability import ScalingPlan, StatisticalClaim
+    from numeric.engine.probability import ScalingPlan, StatisticalClaim
 
     bsyms, bkeys = _args(thm, c.bound) if c.bound.free_symbols else ([], ())
     event = []
@@ -285,44 +286,19 @@ def _instance(found: numeric.Found) -> InstanceRecord:
 
 
 def snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
-    """A self-contained Python snippet that reruns the instance in extended precision (through the
-    dynamics adapter) and prints both sides of the claim."""
-    if ClaimKind(claim.kind) in _STATISTICAL:
-        return _statistical_snippet(thm, claim, found)
-    dyn = numeric.DYNAMICS[dynamics_name(thm)]
-    lines, observables = dyn.snippet(found.data, found.params, found.step)
-    if "import math" not in "\n".join(lines):
-        lines = ["import math  # sympy.pycode writes constants such as math.pi"] + list(lines)
-    names = {s: sympy.Symbol(_key(thm, s)) for s in claim.relation.free_symbols}
-    for s in sorted(claim.relation.free_symbols, key=lambda x: x.name):
-        key = _key(thm, s)
-        if key in observables:
-            lines.append(f"{key} = {observables[key]}")
-        else:
-            lines.append(f"{key} = np.longdouble({found.params[key]!r})")
-    sense = "<=" if isinstance(claim.relation, (sympy.Le, sympy.Lt)) else ">="
-    lines += [
-        f"observed = {sympy.pycode(claim.observed.xreplace(names))}",
-        f"bound = {sympy.pycode(claim.bound.xreplace(names))}",
-        "print('observed', observed, 'bound', bound)",
-        f"print('claim observed {sense} bound holds:', bool(observed {sense} bound))",
-    ]
-    return "\n".join(lines)
-
-
-def _statistical_snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
-    """Probability and scaling counterexamples rerun many trajectories, so their snippet calls the
-    replay machinery on the recorded trial ids instead of inlining the dynamics."""
+    """A self-contained Python snippet that reruns the recorded instance through the one replay path
+    (the theorem's own spec, the instance class's decoder, the dynamics' runner on the NumPy
+    reference in extended precision; recorded trials for probability and scaling claims) and
+    prints both sides of the claim.  The same for every family: no per-dynamics template."""
+    inst = {"family": found.family, "dynamics": found.dynamics, "data": found.data, "params": found.params,
+            "step": found.step, "observed": found.observed, "bound": found.bound, "ratio": found.ratio,
+            "slack": found.slack}
     return "\n".join([
-        "# Reruns the recorded trials (same trajectory ids, NumPy reference) and recomputes the interval.",
-        "from numeric import Found",
-        "from theorems.registry import load_registry",
-        "from theorems.replay import replay_instance_found",
-        f"found = Found(family={found.family!r}, dynamics={found.dynamics!r}, data={found.data!r},",
-        f"              params={found.params!r}, step=None, observed={found.observed!r}, bound={found.bound!r},",
-        f"              ratio={found.ratio!r}, slack={found.slack!r}, margin={found.margin!r}, tol=0.0)",
-        f"res = replay_instance_found(load_registry(), {thm.id!r}, {claim.name!r}, found)",
-        "print('interval end vs bound: violated by', res.violation, '- reproduced:', res.reproduced)",
+        f"# Replays {thm.id}::{claim.name} on the recorded instance and prints observed vs bound.",
+        "import json",
+        "from theorems.replay import replay_recorded",
+        f"instance = json.loads({json.dumps(inst)!r})",
+        f"print(replay_recorded({thm.id!r}, {claim.name!r}, instance))",
     ])
 
 
@@ -330,9 +306,9 @@ def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
                  max_points: int = 400) -> dict[str, Any]:
     """Plot data for the report: both sides of claim ``name`` along the worst instance's and the
     counterexample's trajectory, each re-run once in float64 with the NumPy reference (rebuilt as
-    :func:`numeric.search.replay` does).  Per-step claims get one value per step; trajectory claims
+    :func:`numeric.replay_found` does).  Per-step claims get one value per step; trajectory claims
     one value plus per-step context traces.  A failure here costs the plot, never the verdict."""
-    from numeric.search import complete_arguments, rebuild, run_dynamics
+    from numeric.engine.experiment import complete_arguments, rebuild, run_dynamics
 
     exp, claim = compiled.experiment_for(name)
 
@@ -471,7 +447,7 @@ def run_theorem(
                 instance=_instance(out.counterexample), violation=-out.counterexample.margin,
                 tolerance=out.counterexample.tol,
                 confirmed_precision=("float64, independent rerun" if stat_kind
-                                     else np.dtype(numeric.search.CONFIRM_DTYPE).name),
+                                     else out.backends.get("confirm", "").split("/")[-1]),
                 confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample),
             )
         worst = out.worst
@@ -481,7 +457,8 @@ def run_theorem(
             printed=c.printed, corrected_by=c.corrected_by, instances=out.instances,
             worst_ratio=None if worst is None else worst.ratio,
             worst_instance=None if worst is None else _instance(worst),
-            counterexample=cex, backend=backend, seed=int(seed), budget=budget.name,
+            counterexample=cex, backend=out.backends.get("search", ""), backends=dict(out.backends),
+            seed=int(seed), budget=budget.name,
             tolerance=c.tolerance.as_dict(), derivations=derivs[c.name], inherited=inherited,
             reason=reason, notes=tuple(notes),
             timings={"symbolic_s": round(t_sym, 3), "numeric_s": round(t_num.get(c.name, 0.0), 3)},

@@ -1,9 +1,13 @@
-"""Replay a counterexample from its record: rebuild the claim's experiment from the spec, re-run
-the stored instance with the NumPy reference in extended precision, and re-evaluate the claim."""
+"""Replay a recorded instance: rebuild the claim's experiment from the spec, re-run the stored
+instance through the instance class's decoder and the dynamics' runner (the NumPy reference in
+extended precision; the recorded trials for probability and scaling claims), and re-evaluate the
+claim.  This is the one replay path: the search's confirmation, ``thmcheck replay``, counterexample
+files and every record's replay snippet all end here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -13,15 +17,28 @@ from reports.records import ClaimRecord, InstanceRecord
 from .pipeline import compile_theorem
 from .registry import Registry
 
-__all__ = ["ReplayResult", "replay_claim", "replay_instance", "replay_instance_found"]
+__all__ = ["ReplayResult", "replay_claim", "replay_instance", "replay_instance_found", "replay_recorded"]
 
 
 @dataclass(frozen=True)
 class ReplayResult:
+    """What a replay showed: whether the violation reproduced, by how much (``violation`` >
+    ``tolerance`` when the claim is violated), at which precision, and both sides of the claim
+    (deterministic claims; NaN for probability and scaling claims, whose evidence is an interval)."""
+
     reproduced: bool
-    violation: float  # > tolerance when the claim is violated
+    violation: float
     tolerance: float
     precision: str
+    observed: float = float("nan")
+    bound: float = float("nan")
+    backend: str = "numpy"
+
+    def __str__(self) -> str:
+        sides = "" if np.isnan(self.observed) else f"observed {self.observed!r}, bound {self.bound!r}: "
+        verdict = "reproduced" if self.reproduced else "not reproduced"
+        return (f"{sides}violated by {self.violation:.6g} ({self.backend}/{self.precision}, allowance "
+                f"{self.tolerance:.3g}): {verdict}")
 
 
 def replay_instance(registry: Registry, theorem: str, claim: str, inst: InstanceRecord,
@@ -41,10 +58,26 @@ def replay_instance_found(registry: Registry, theorem: str, claim: str, found: n
     their recorded trials (float64; their evidence is statistical, not a rounding question)."""
     thm = registry.theorems[theorem]
     exp, compiled = compile_theorem(thm).experiment_for(claim)
-    margin, tol = numeric.replay(exp, compiled, found, dtype=dtype)
     if getattr(compiled, "kind", "") in ("probability", "scaling"):
-        dtype = np.float64
-    return ReplayResult(reproduced=margin < -tol, violation=-margin, tolerance=tol, precision=np.dtype(dtype).name)
+        margin, tol = numeric.replay(exp, compiled, found, dtype=dtype)
+        return ReplayResult(reproduced=margin < -tol, violation=-margin, tolerance=tol, precision="float64")
+    r = numeric.replay_found(exp, compiled, found, dtype=dtype)
+    return ReplayResult(reproduced=r.violated, violation=-r.margin, tolerance=r.tol, precision=r.dtype,
+                        observed=r.observed, bound=r.bound, backend=r.backend)
+
+
+def replay_recorded(theorem: str, claim: str, instance: dict[str, Any], *, registry: Registry | None = None,
+                    dtype: type = np.longdouble) -> ReplayResult:
+    """Replay an instance given as the plain data of a record (``InstanceRecord`` fields), loading
+    the registry (built-ins and installed plugins) when none is given.  Replay snippets call this."""
+    from reports.records import build_record  # noqa: PLC0415 - records are plain data
+
+    if registry is None:
+        from .registry import load_registry  # noqa: PLC0415
+
+        registry = load_registry()
+    inst = build_record(InstanceRecord, instance, f"{theorem}::{claim} instance")
+    return replay_instance(registry, theorem, claim, inst, dtype)
 
 
 def replay_claim(registry: Registry, record: ClaimRecord) -> ReplayResult:

@@ -124,7 +124,7 @@ class Sym:
         domain: its domain.
         role: where the numeric stage gets its value from.
         source: for INSTANCE, the instance attribute (``"L"``); for OBSERVABLE, the observable name
-            (``"f_t"``, ``"gnorm2_t"``; see ``numeric.observables``).
+            (``"f_t"``, ``"gnorm2_t"``; see ``numeric.api.Observable``).
         draw: for PARAMETER, ``"range"`` (anywhere in its admissible range, end points included)
             or ``"lower"`` / ``"upper"`` (the tightest admissible value).
         doc: what the symbol means, in words.

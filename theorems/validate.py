@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sympy
 from sympy.core.relational import Relational
@@ -88,6 +89,8 @@ def validate(thm: object) -> Theorem:
     cls = thm.structure[0].instance_class
     if cls not in CLASSES:
         raise SpecError(thm.id, "structure", f"unknown instance class {cls!r}; known: {', '.join(CLASSES)}")
+    _check_compatible(thm, CLASSES[cls], dyn)
+    _check_settings(thm, dyn)
     for s in thm.symbols:
         field = f"symbols.{s.name}"
         role = Role(s.role)
@@ -96,7 +99,7 @@ def validate(thm: object) -> Theorem:
                                            f"(it provides {', '.join(CLASSES[cls].attributes)})")
         if role == Role.OBSERVABLE and s.source not in dyn.per_step and s.source not in dyn.trajectory:
             raise SpecError(thm.id, field, f"unknown observable {s.source!r} for dynamics {dyn_name!r} "
-                                           f"(it provides {', '.join(dyn.names('per_step'))})")
+                                           f"(it provides {', '.join(o.name for o in dyn.observables)})")
         if role == Role.PARAMETER and s.draw not in ("range", "lower", "upper"):
             raise SpecError(thm.id, field, f"draw must be 'range', 'lower' or 'upper', got {s.draw!r}")
     for needed in dyn.parameters:
@@ -168,6 +171,7 @@ def validate(thm: object) -> Theorem:
     if not thm.dims or any(int(d) < 1 for d in thm.dims):
         raise SpecError(thm.id, "dims", "dimensions must be positive")
     _check_parameter_domains(thm)
+    _check_dynamics_domain(thm, dyn)
     return thm
 
 
@@ -224,6 +228,64 @@ def _check_statistical(thm: Theorem, c: object, kind: ClaimKind, dyn: object) ->
         raise SpecError(thm.id, f"{field}.scaling.sizes", "needs at least three distinct sizes, each >= 2")
     if sc.instances < 1 or sc.trials < 1:
         raise SpecError(thm.id, f"{field}.scaling", "instances and trials must be positive")
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    return ", ".join(t.__name__ for t in types)
+
+
+def _check_compatible(thm: Theorem, cls: Any, dyn: Any) -> None:
+    """The dynamics must be able to drive every problem type the class produces."""
+    if not dyn.accepts_class(cls):
+        raise SpecError(thm.id, "structure",
+                        f"instance class {cls.name!r} produces {_type_names(cls.problem_types)}, which dynamics "
+                        f"{dyn.name!r} cannot run (it accepts {_type_names(dyn.accepts)})")
+
+
+def _check_settings(thm: Theorem, dyn: Any) -> None:
+    """Only declared settings, with allowed values."""
+    declared = {s.name: s for s in dyn.settings}
+    for key, value in thm.settings.items():
+        if key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise SpecError(thm.id, f"settings.{key}", f"dynamics {dyn.name!r} has no setting {key!r} (its settings: {known})")
+        choices = declared[key].choices
+        if choices and value not in choices:
+            raise SpecError(thm.id, f"settings.{key}", f"{value!r} is not one of {', '.join(map(repr, choices))}")
+
+
+def _check_dynamics_domain(thm: Theorem, dyn: Any) -> None:
+    """Every value the assumptions admit for a parameter must lie where the dynamics is defined.
+
+    Each end of the dynamics' declared domain is a goal (``eta > 0``) to be decided under the
+    theorem's and each claim's assumptions: refuted (an exact admissible value outside the domain)
+    is a SpecError naming the parameter, the claim and the value; undecided is accepted, and the
+    engine refuses any drawn value outside the domain at run time with the same kind of message."""
+    base = [a.relation for a in thm.assumptions + thm.search] + domain_relations(thm)
+    groups: dict[tuple[str, ...], list[Any]] = {}
+    for c in thm.claims:
+        groups.setdefault(tuple(a.name for a in c.assumptions), [c.name, [a.relation for a in c.assumptions]])
+    for dom in dyn.domain:
+        if dom.name not in {s.name for s in thm.symbols}:
+            continue
+        sym = thm.symbol(dom.name).s
+        goals = []
+        if dom.lower is not None:
+            lo = sympy.nsimplify(dom.lower)
+            goals.append(sympy.StrictGreaterThan(sym, lo) if dom.lower_strict else sympy.GreaterThan(sym, lo))
+        if dom.upper is not None:
+            hi = sympy.nsimplify(dom.upper)
+            goals.append(sympy.StrictLessThan(sym, hi) if dom.upper_strict else sympy.LessThan(sym, hi))
+        for claim_name, extra in groups.values():
+            for goal in goals:
+                res = symbolic.prove_relation(goal, base + extra, timeout_ms=500, sample_time=0.2)
+                if res.status == symbolic.Status.REFUTED:
+                    at = ", ".join(f"{k} = {v}" for k, v in sorted((res.witness or {}).items()))
+                    raise SpecError(
+                        thm.id, f"symbols.{dom.name}",
+                        f"the assumptions of claim {claim_name!r} admit {at or 'values'} where dynamics {dyn.name!r} "
+                        f"is undefined (its domain is {dom.text()}); tighten the assumption on {dom.name}",
+                    )
 
 
 def _check_parameter_domains(thm: Theorem) -> None:

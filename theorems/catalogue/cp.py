@@ -5,7 +5,7 @@ Source: Abbe-Sandon, "Universality and limitations of deep learning" (slides in 
 ``CP = E_{F,F'} (E_X F(X) F'(X))^2``.  All function classes here are uniform distributions over
 parities chi_S (full parities, degree-k parities, dictators, a point mass); the numeric stage
 computes CP by enumerating every function and every input in exact integer arithmetic
-(``numeric.cp``).  Networks are DAGs (n + 1 inputs including a constant, one output, tanh hidden
+(``numeric.families.cp``).  Networks are DAGs (n + 1 inputs including a constant, one output, tanh hidden
 vertices) compiled to a flat layout; their population gradients are exact sums over all 2^n inputs.
 
 For n = 13..24 (beyond enumeration) the closed forms are checked against a Monte Carlo estimate

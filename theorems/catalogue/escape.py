@@ -1,7 +1,7 @@
 """Family 5: escaping strict saddles with perturbed gradient descent (coupling sequences).
 
 Source: Arora et al., *Theory of Deep Learning* (draft), chapter 7 (seed 004, paragraphs 1513-1661).
-Instances (``numeric.escape``): ``1/2 x^T H x + c sum (sin x_i - x_i)`` (constants on all of R^d),
+Instances (``numeric.families.escape``): ``1/2 x^T H x + c sum (sin x_i - x_i)`` (constants on all of R^d),
 ``-gamma y^2/2 + q y^4/4 + sum lambda_i x_i^2/2`` and ``1/4 ||M - x x^T||_F^2`` (constants certified
 on a region that contains every GD iterate), each built around a strict saddle ``xs`` with
 ``lambda_min(Hess f(xs)) = -gamma``.  Vectors enter the derivations through scalar summaries.
@@ -227,7 +227,7 @@ volume_ratio = Theorem(
 # Stuck probability (Monte Carlo)
 # ------------------------------------------------------------------------------------------------
 
-TC = 100  # the GD horizon of the stuck region (the run's horizon; numeric.escape.STUCK_HORIZON)
+TC = 100  # the GD horizon of the stuck region (the run's horizon; numeric.families.escape.STUCK_HORIZON)
 G_ = Sym("G", Domain.POSITIVE, Role.INSTANCE, "G", doc="(1 + gamma/ell)^T, T = 100: the growth of e1-components")
 P_ = Sym("P", Domain.NONNEGATIVE, Role.PROBABILITY, doc="probability over xi ~ Unif(B_0(r)) of the event")
 R_ = Sym("r", Domain.POSITIVE, Role.PARAMETER, draw="upper", doc="perturbation radius r = omega* sqrt(d)")

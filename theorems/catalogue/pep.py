@@ -4,7 +4,7 @@ The bounds below are the exact worst cases computed by performance estimation (P
 ``shared/reference/pep-worst-cases.json``), each attained by a one-dimensional piecewise-quadratic
 L-smooth function.  Their numeric check therefore runs on the class ``smooth_pwq`` (1-D
 piecewise-quadratic C^{1,1} functions with every curvature in [-L, L]), whose polishing phase
-(``numeric.polish``) climbs to the worst case; a claim's record then says "bound X, exact worst case
+(``numeric.engine.polish``) climbs to the worst case; a claim's record then says "bound X, exact worst case
 Y, best found Z".  False variants at 0.99x these values live in ``tests/quality/variants_pep.py`` and
 ``benchmarks/bench_worst_case.py``.
 

@@ -391,7 +391,7 @@ os_key_lemma = Theorem(
 
 # The key lemma for nonlinear least squares on small networks (one hidden tanh / softplus layer, output
 # layer fixed), with the corrected step eta <= 1/beta^2 and every constant certified from analytic bounds
-# (numeric.pl_networks): alpha from sigma_min(J(theta_0)), beta = ||v|| sup|phi'| ||X|| and the Jacobian
+# (numeric.families.pl_networks): alpha from sigma_min(J(theta_0)), beta = ||v|| sup|phi'| ||X|| and the Jacobian
 # Lipschitz constant Ljac = ||v||_inf sup|phi''| max_i ||x_i|| ||X|| hold on all of parameter space.
 LJ_ = Sym("Ljac", Domain.POSITIVE, Role.INSTANCE, "Ljac", doc="Lipschitz constant of the Jacobian J(theta)")
 RN_ = Sym("R1", Domain.NONNEGATIVE, Role.OBSERVABLE, "res2_next", doc="||f(theta_{t+1}) - y||^2")

@@ -1,7 +1,7 @@
 """Family 6: convergence on scale-invariant losses (normalization), GD with weight decay.
 
 Source: Arora et al., *Theory of Deep Learning* (draft), chapter 13 (seed 004, paragraphs ~3273-3450).
-Test instances (``numeric.scale_invariant``, ``numeric.scale_invariant_nets``): Rayleigh quotients
+Test instances (``numeric.families.scale_invariant``, ``numeric.families.scale_invariant_nets``): Rayleigh quotients
 ``L(w) = w^T A w / w^T w`` with ``rho = 2 (lambda_max - lambda_min)`` exactly; ``softplus(u^T w/||w||)`` and the
 normalised logistic loss ``(1/m) sum_k log(1 + exp(-y_k x_k^T w/||w||))`` with rho the certified upper bound
 ``rho_bar = (alpha + s + sqrt(4 alpha^2/3 + 4 s^2))/2`` (alpha = lambda_max(C)/4, s = sqrt(lambda_max(C)),

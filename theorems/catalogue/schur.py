@@ -9,7 +9,7 @@ lambda_min(A o B), ...), extreme diagonal entries of B, and the eigenvalues of t
 matrices of the shift argument (``S`` = lambda_min((A - lambda_min(A) I) o B), ...), whose
 matrix-level properties (Schur product theorem, Weyl's inequality, the spectrum of a diagonal
 matrix) enter as Facts with notes.  Every claim is one inequality per drawn instance
-(``ClaimKind.TRAJECTORY``); the adapters (``numeric.schur``) compute the eigenvalues, with tolerance
+(``ClaimKind.TRAJECTORY``); the adapters (``numeric.families.schur``) compute the eigenvalues, with tolerance
 ``64 eps * n ||M||_2`` per eigenvalue (see the adapters' ``scale_of``).
 """
 

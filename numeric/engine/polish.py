@@ -3,7 +3,7 @@
 Random batches and Hypothesis's ``target`` climb over a handful of knobs; they rarely reach the exact
 worst case of a first-order method, whose extremal functions are specific (curvature switching
 between ``+L`` and ``-L`` at precise points).  An instance class that provides a *continuous
-parametrisation* (``theta`` in a box -> a batch of members; see :func:`register_parametrisation`)
+parametrisation* (``theta`` in a box -> a batch of members; ``InstanceClass.parametrisation``)
 opts in to this phase: for every claim, a batched CMA-ES (one independent optimiser per start,
 all starts' populations evaluated together in one kernel batch through the search's own
 evaluation, so every polished instance is checked for membership and the hypotheses, counts
@@ -19,36 +19,16 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from .families import InstanceBatch, Knobs
+from ..api import Knobs, Parametrisation
+from ..registry import CLASSES
+from .experiment import batch_environment
 
-__all__ = ["Parametrisation", "PolishBudget", "POLISH_BUDGETS", "PARAMETRISATIONS", "register_parametrisation",
-           "polish_search", "cma_maximise"]
+__all__ = ["PolishBudget", "POLISH_BUDGETS", "polish_search", "cma_maximise"]
 
-
-
-class Parametrisation(Protocol):
-    def size(self, horizon: int) -> int: ...
-
-    def bounds(self, P: int) -> tuple[np.ndarray, np.ndarray]: ...
-
-    def sample(self, rng: np.random.Generator, n: int, P: int) -> np.ndarray: ...
-
-    def build(self, theta: np.ndarray) -> InstanceBatch: ...
-
-    def resize(self, theta: np.ndarray, P: int) -> np.ndarray: ...
-
-
-PARAMETRISATIONS: dict[str, Parametrisation] = {}
-
-
-def register_parametrisation(instance_class: str, p: Parametrisation) -> Parametrisation:
-    """Enable polishing for experiments on ``instance_class``."""
-    PARAMETRISATIONS[instance_class] = p
-    return p
 
 
 @dataclass(frozen=True)
@@ -153,8 +133,6 @@ def _start_thetas(search: Any, claim_name: str, P: int, p: Parametrisation) -> l
 
 def _free(exp: Any, p: Parametrisation, P: int) -> bool:
     """Whether some drawn parameter has a range of admissible values (not pinned by an equality)."""
-    from .search import batch_environment  # noqa: PLC0415 - search imports this module lazily
-
     k = len(exp.range_parameters)
     if k == 0:
         return False
@@ -172,7 +150,7 @@ def polish_search(search: Any) -> None:
     draws with ``sigma0``.  Drawn parameters sit at their upper ends (where step conditions are
     tight) and, where they have a range, at one random position too."""
     exp = search.exp
-    p = PARAMETRISATIONS.get(exp.instance_class)
+    p = CLASSES[exp.instance_class].parametrisation
     if p is None:
         return
     pb = POLISH_BUDGETS.get(search.budget.name, POLISH_BUDGETS["quick"])

@@ -1,10 +1,10 @@
-"""Instance families with exactly known (or certified) constants, and their membership checks.
+"""The ridge-quadratic family: L-smooth functions ``1/2 w^T A w + b^T w + sum_k c_k psi(r_k^T w + s_k)``
+and gradient descent / minibatch SGD on them.
 
-An *instance class* is what a structural hypothesis names ("f is L-smooth"); it is served by one or
-more *families*, each a constructive generator.  Generators draw the constant first and build the
-instance to have it (spectrum in [-L, L] by construction), never by filtering.  Every generated
-instance is then run through the class's membership check, computed independently of the
-generator; an instance that fails it is a framework error, never a counterexample.
+Instance classes ``smooth``, ``smooth_finite_sum`` and ``diagonal_bound``; dynamics ``gd`` and
+``sgd``.  Generators draw the constant first and build the instance to have it (spectrum in
+[-L, L] by construction), never by filtering; the membership check certifies the constant from
+the arrays alone.
 """
 
 from __future__ import annotations
@@ -14,99 +14,36 @@ from typing import Any, Callable
 
 import numpy as np
 
+import kernels
 from kernels import Ridge, RidgeQuadratic
 
+from ..api import (
+    PATTERNS,
+    Dynamics,
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    ParameterDomain,
+    Run,
+    RunRequest,
+    Setting,
+    haar_orthogonal,
+    observables,
+)
+
 __all__ = [
-    "Knobs",
-    "InstanceBatch",
-    "Family",
-    "InstanceClass",
     "CLASSES",
-    "PATTERNS",
+    "DYNAMICS",
+    "RidgeRun",
+    "make_run",
+    "PER_STEP",
+    "TRAJECTORY",
+    "SCALE_OF",
     "smoothness_certificate",
-    "register_class",
-    "combine_checks",
-    "haar_orthogonal",
     "encode_ridge",
     "decode_ridge",
 ]
-
-# Spectrum patterns a generator understands; Hypothesis picks among them, so the extremal
-# instances (A = L I, eigenvalues at +-L) are always reachable.
-PATTERNS = (
-    "uniform",  # eigenvalues uniform in [-L, L]
-    "identity",  # A = L I
-    "top",  # one eigenvalue at L, the rest uniform in [-L, L]
-    "convex",  # eigenvalues in [0, L], top one at L
-    "plus_minus",  # eigenvalues in {-L, L}
-    "bottom",  # one eigenvalue at -L, the rest uniform
-    "clustered",  # eigenvalues near L
-    "small",  # eigenvalues in [-L/10, L/10] and one at L
-)
-
-
-@dataclass(frozen=True)
-class Knobs:
-    """The few numbers that determine a generated batch; Hypothesis searches over these.
-
-    ``u`` holds one position in [0, 1] per drawn parameter (0: lower end, 1: upper end of its
-    admissible range), ``seed`` the rest of the randomness.
-    """
-
-    family: int
-    dim: int
-    pattern: int
-    log_scale: float  # log10 of the class constant (L)
-    log_w0: float  # log10 of the initial point's scale
-    u: tuple[float, ...]
-    seed: int
-
-
-@dataclass(frozen=True)
-class InstanceBatch:
-    """A generated batch: problem arrays, initial points and per-instance constants."""
-
-    family: str
-    problem: RidgeQuadratic
-    w0: np.ndarray  # (n, d)
-    attrs: dict[str, np.ndarray]  # per-instance constants, each (n,)
-
-    @property
-    def size(self) -> int:
-        return self.w0.shape[0]
-
-
-Generator = Callable[[np.random.Generator, int, "Knobs"], InstanceBatch]
-
-
-@dataclass(frozen=True)
-class Family:
-    """A constructive generator for one instance class."""
-
-    name: str
-    generate: Generator
-    finite_sum: bool  # components f_k exist (needed by stochastic dynamics)
-    doc: str
-
-
-@dataclass(frozen=True)
-class InstanceClass:
-    """What a structural hypothesis names: families that generate members and a membership check
-    that returns, per instance, whether it belongs (with the reason when it does not)."""
-
-    name: str
-    text: str
-    families: tuple[Family, ...]
-    attributes: tuple[str, ...]
-    member: Callable[[InstanceBatch], tuple[np.ndarray, list[str]]]
-    encode: Callable[[Any, int], dict[str, Any]]  # instance i of a problem batch -> plain JSON data
-    decode: Callable[[dict[str, Any]], Any]  # plain JSON data -> a problem batch of one
-
-
-def haar_orthogonal(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    q, r = np.linalg.qr(rng.standard_normal((n, d, d)))
-    # Sign-fix so Q is Haar distributed (QR alone is biased).
-    return q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
 
 
 def _spectrum(rng: np.random.Generator, n: int, d: int, L: np.ndarray, pattern: str) -> np.ndarray:
@@ -252,7 +189,8 @@ def _diagonal_family(fam: Family) -> Family:
         b = fam.generate(rng, n, k)
         return InstanceBatch(b.family, b.problem, b.w0, {**b.attrs, "L": b.attrs["Ldiag"]})
 
-    return Family(fam.name + "_diagonal", generate, fam.finite_sum, fam.doc + "; L is its largest diagonal Hessian bound")
+    return Family(name=fam.name + "_diagonal", generate=generate, finite_sum=fam.finite_sum,
+                  doc=fam.doc + "; L is its largest diagonal Hessian bound")
 
 
 def _diagonal_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
@@ -262,60 +200,124 @@ def _diagonal_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok, ["" if o else f"L = {l!r} is not the diagonal Hessian bound {e!r}" for o, l, e in zip(ok, L, est)]
 
 
+
+
 _SMOOTH_FAMILIES = (
-    Family("quadratic", _quadratic, False, "1/2 w^T A w + b^T w, spectrum of A in [-L, L]"),
-    Family("logcosh_ridges", _logcosh_ridges, True, "sum of c_k log cosh(r_k^T w + s_k) plus an indefinite quadratic"),
-    Family("quadratic_sine", _quadratic_sine, True, "quadratic plus a bounded sine perturbation per coordinate"),
+    Family(name="quadratic", generate=_quadratic, finite_sum=False,
+           doc="1/2 w^T A w + b^T w, spectrum of A in [-L, L]"),
+    Family(name="logcosh_ridges", generate=_logcosh_ridges, finite_sum=True,
+           doc="sum of c_k log cosh(r_k^T w + s_k) plus an indefinite quadratic"),
+    Family(name="quadratic_sine", generate=_quadratic_sine, finite_sum=True,
+           doc="quadratic plus a bounded sine perturbation per coordinate"),
 )
 
-CLASSES: dict[str, InstanceClass] = {
-    "smooth": InstanceClass(
-        "smooth",
-        "f is L-smooth: every Hessian eigenvalue lies in [-L, L]",
-        _SMOOTH_FAMILIES,
-        ("L", "Ldiag", "d"),
-        _smooth_member,
-        encode_ridge,
-        decode_ridge,
-    ),
-    "smooth_finite_sum": InstanceClass(
-        "smooth_finite_sum",
-        "f = (1/m) sum_k f_k is L-smooth (components f_k smooth)",
-        tuple(f for f in _SMOOTH_FAMILIES if f.finite_sum),
-        ("L", "Ldiag", "d"),
-        _smooth_member,
-        encode_ridge,
-        decode_ridge,
-    ),
+_RIDGE = dict(attributes=("L", "Ldiag", "d"), encode=encode_ridge, decode=decode_ridge, problem_type=RidgeQuadratic)
+
+CLASSES = (
+    InstanceClass(name="smooth", text="f is L-smooth: every Hessian eigenvalue lies in [-L, L]",
+                  families=_SMOOTH_FAMILIES, member=_smooth_member, **_RIDGE),
+    InstanceClass(name="smooth_finite_sum", text="f = (1/m) sum_k f_k is L-smooth (components f_k smooth)",
+                  families=tuple(f for f in _SMOOTH_FAMILIES if f.finite_sum), member=_smooth_member, **_RIDGE),
     # A relaxation of "smooth" for necessity checks: L bounds only the diagonal of the Hessian (the
     # estimate max_i |H_ii| people sometimes use), never above the true constant, often below it.
-    "diagonal_bound": InstanceClass(
-        "diagonal_bound",
-        "L bounds the Hessian's diagonal entries (not its spectrum)",
-        tuple(_diagonal_family(f) for f in _SMOOTH_FAMILIES),
-        ("L", "Ldiag", "d"),
-        _diagonal_member,
-        encode_ridge,
-        decode_ridge,
-    ),
+    InstanceClass(name="diagonal_bound", text="L bounds the Hessian's diagonal entries (not its spectrum)",
+                  families=tuple(_diagonal_family(f) for f in _SMOOTH_FAMILIES), member=_diagonal_member, **_RIDGE),
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# Observables of GD / SGD runs
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RidgeRun:
+    """A trajectory batch plus the rounding scales of its f values."""
+
+    traj: kernels.Trajectory
+    fabs: np.ndarray  # (n, T+1)
+    efabs: np.ndarray | None  # (n, T), for the SGD expectation
+
+
+def make_run(problem: kernels.RidgeQuadratic, traj: kernels.Trajectory, eta: np.ndarray) -> RidgeRun:
+    """Attach rounding scales to a trajectory computed with ``keep_iterates=True``."""
+    if traj.w is None:
+        raise ValueError("rounding scales need the iterates (keep_iterates=True)")
+    fabs = kernels.term_scale(problem, traj.w)
+    efabs = None
+    if traj.ef_next is not None:
+        efabs = kernels.component_step_term_scale(problem, traj.w[:, :-1], np.asarray(eta).reshape(-1, 1))
+    return RidgeRun(traj, fabs, efabs)
+
+
+def _need(value: np.ndarray | None, name: str) -> np.ndarray:
+    if value is None:
+        raise ValueError(f"observable {name!r} needs the expectation outputs of stochastic dynamics")
+    return value
+
+
+PER_STEP: dict[str, Callable[[Run], np.ndarray]] = {
+    "f_t": lambda r: r.traj.f[:, :-1],
+    "f_next": lambda r: r.traj.f[:, 1:],
+    "gnorm2_t": lambda r: r.traj.gnorm2[:, :-1],
+    "gnorm2_next": lambda r: r.traj.gnorm2[:, 1:],
+    "ef_next": lambda r: _need(r.traj.ef_next, "ef_next"),
+    "eg2_t": lambda r: _need(r.traj.eg2, "eg2_t"),
+    "fabs_t": lambda r: r.fabs[:, :-1],
+    "fabs_next": lambda r: r.fabs[:, 1:],
+    "efabs_next": lambda r: _need(r.efabs, "efabs_next"),
+}
+
+TRAJECTORY: dict[str, Callable[[Run], np.ndarray]] = {
+    "f_first": lambda r: r.traj.f[:, 0],
+    "f_last": lambda r: r.traj.f[:, -1],
+    "gnorm2_mean": lambda r: r.traj.gnorm2[:, :-1].mean(axis=1),
+    "gnorm2_min": lambda r: r.traj.gnorm2[:, :-1].min(axis=1),
+    "horizon": lambda r: np.full(r.traj.f.shape[0], r.traj.f.shape[1] - 1, dtype=r.traj.f.dtype),
+    "fabs_first": lambda r: r.fabs[:, 0],
+    "fabs_last": lambda r: r.fabs[:, -1],
+}
+
+# Observable -> the observable holding its rounding scale.
+SCALE_OF: dict[str, str] = {
+    "f_t": "fabs_t",
+    "f_next": "fabs_next",
+    "ef_next": "efabs_next",
+    "f_first": "fabs_first",
+    "f_last": "fabs_last",
 }
 
 
-def combine_checks(n: int, checks: Any) -> tuple[np.ndarray, list[str]]:
-    """A membership verdict from ``(passed, reason)`` pairs, each ``passed`` an (n,) bool array:
-    an instance belongs when it passes every check; its reason is the first check it fails."""
-    ok = np.ones(n, dtype=bool)
-    reasons = [""] * n
-    for good, why in checks:
-        good = np.broadcast_to(np.asarray(good, dtype=bool), (n,))
-        for i in np.flatnonzero(~good):
-            if not reasons[i]:
-                reasons[i] = why
-        ok &= good
-    return ok, reasons
 
 
-def register_class(cls: InstanceClass) -> InstanceClass:
-    """Make an instance class available to structural hypotheses under ``cls.name``."""
-    CLASSES[cls.name] = cls
-    return cls
+def _run_gd(req: RunRequest) -> Run:
+    eta = np.asarray(req.params["eta"], dtype=req.dtype)
+    tr = kernels.gd(req.problem, req.w0, eta, req.horizon, backend=req.backend, dtype=req.dtype, keep_iterates=True)
+    return Run(make_run(req.problem.astype(req.dtype), tr, eta), backend=tr.backend)
+
+
+def _run_sgd(req: RunRequest) -> Run:
+    eta = np.asarray(req.params["eta"], dtype=req.dtype)
+    tr = kernels.sgd(req.problem, req.w0, eta, req.horizon, batch=int(req.settings["batch"]), seed=req.seed,
+                     instance_ids=req.instance_ids, backend=req.backend, dtype=req.dtype, expectations=True,
+                     keep_iterates=True)
+    return Run(make_run(req.problem.astype(req.dtype), tr, eta), backend=tr.backend)
+
+
+_GD_PER_STEP = {k: v for k, v in PER_STEP.items() if k not in ("ef_next", "eg2_t", "efabs_next")}
+_ETA = ParameterDomain(name="eta", lower=0.0, lower_strict=True)
+
+DYNAMICS = (
+    Dynamics(
+        name="gd", run=_run_gd,
+        observables=observables(_GD_PER_STEP, TRAJECTORY, {k: v for k, v in SCALE_OF.items() if k != "ef_next"}),
+        accepts=(RidgeQuadratic,), parameters=("eta",), domain=(_ETA,),
+        doc="gradient descent w_{t+1} = w_t - eta grad f(w_t)",
+    ),
+    Dynamics(
+        name="sgd", run=_run_sgd, observables=observables(PER_STEP, TRAJECTORY, SCALE_OF),
+        accepts=(RidgeQuadratic,), parameters=("eta",), domain=(_ETA,),
+        settings=(Setting(name="batch", default=1, doc="minibatch size (components drawn per step)"),),
+        doc="minibatch SGD with counter-based sampling; exact expectations over a single-component step",
+    ),
+)

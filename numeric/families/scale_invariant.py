@@ -35,16 +35,36 @@ instance); see
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import functools
+
+from typing import Any
 
 import numpy as np
 
 from kernels.rng import randint
 from kernels.scale_invariant import (NormalizedSoftplus, Rayleigh, gd_wd, gd_wd_hitting, softplus_ball_descent,
+
                                      softplus_value_grad)
 
-from .dynamics import DynamicsSpec, register
-from .families import Family, InstanceBatch, InstanceClass, Knobs, combine_checks, haar_orthogonal, register_class
+from ..api import (
+    combine_checks,
+    Dynamics,
+    Family,
+    haar_orthogonal,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    observables,
+    Run,
+    RunRequest,
+    Setting,
+)
+
+#: This module's instance classes and dynamics (registered through the entry points
+#: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
+CLASSES: list[InstanceClass] = []
+DYNAMICS: list[Dynamics] = []
+
 
 __all__ = ["rayleigh_hessian", "hessian_norm_estimate", "RHO_FACTOR", "hit_threshold", "norm_threshold",
            "softplus_hessian", "softplus_rho_certificate", "softplus_hessian_norm_estimate", "softplus_min_lower_bound"]
@@ -182,43 +202,43 @@ def _decode(data: dict[str, Any]) -> Rayleigh:
     return Rayleigh(A[None])
 
 
-register_class(InstanceClass(
-    "rayleigh_si",
-    "L(w) = w^T A w / w^T w (scale invariant), rho = max_{||w||=1} ||Hess L(w)|| = 2 (lambda_max - lambda_min), "
+CLASSES.append(InstanceClass(
+    name="rayleigh_si",
+    text="L(w) = w^T A w / w^T w (scale invariant), rho = max_{||w||=1} ||Hess L(w)|| = 2 (lambda_max - lambda_min), "
     "weight decay lam > 0",
-    (Family("rayleigh", _generate, False,
-            "Rayleigh quotients with spectrum in [c - s, c + s] (both ends present), weight decay lam = "
+    families=(Family(name="rayleigh", generate=_generate, finite_sum=False, doc="Rayleigh quotients with spectrum in [c - s, c + s] (both ends present), weight decay lam = "
             "(rho/2) 10^U(0, 1.5), ||w0|| over many orders of magnitude"),),
-    ("rho", "lam", "lmin", "d"),
-    _member,
-    _encode,
-    _decode,
+    attributes=("rho", "lam", "lmin", "d"),
+    member=_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=Rayleigh,
 ))
 
 
-register_class(InstanceClass(
-    "rayleigh_si_slow_decay",
-    "the class rayleigh_si with a small weight decay (lam / rho in [10^-3.4, 10^-3.1]) and ||w0||^2 in "
+CLASSES.append(InstanceClass(
+    name="rayleigh_si_slow_decay",
+    text="the class rayleigh_si with a small weight decay (lam / rho in [10^-3.4, 10^-3.1]) and ||w0||^2 in "
     "[10^-2.5, 10^4], where the small-gradient level of Theorem 13.4.2 is not met at t = 0 by default",
-    (Family("rayleigh_slow", _generate_slow, False,
-            "Rayleigh quotients as in rayleigh_si, lam = rho 10^U(-3.4, -3.1), ||w0||^2 = 10^U(-2.5, 4)"),),
-    ("rho", "lam", "lmin", "d"),
-    _member,
-    _encode,
-    _decode,
+    families=(Family(name="rayleigh_slow", generate=_generate_slow, finite_sum=False, doc="Rayleigh quotients as in rayleigh_si, lam = rho 10^U(-3.4, -3.1), ||w0||^2 = 10^U(-2.5, 4)"),),
+    attributes=("rho", "lam", "lmin", "d"),
+    member=_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=Rayleigh,
 ))
 
 
-register_class(InstanceClass(
-    "rayleigh_si_slow_large_w0",
-    "the class rayleigh_si_slow_decay with ||w0||^2 in [10, 10^4] (so ||w0||^2 > pi^2 rho eta whenever eta rho <= 1), "
+CLASSES.append(InstanceClass(
+    name="rayleigh_si_slow_large_w0",
+    text="the class rayleigh_si_slow_decay with ||w0||^2 in [10, 10^4] (so ||w0||^2 > pi^2 rho eta whenever eta rho <= 1), "
     "the initial squared norm w0n2 an instance constant",
-    (Family("rayleigh_slow_large_w0", _generate_slow_large, False,
-            "Rayleigh quotients as in rayleigh_si, lam = rho 10^U(-3.4, -3.1), ||w0||^2 = 10^U(1, 4)"),),
-    ("rho", "lam", "lmin", "d", "w0n2"),
-    _member,
-    _encode,
-    _decode,
+    families=(Family(name="rayleigh_slow_large_w0", generate=_generate_slow_large, finite_sum=False, doc="Rayleigh quotients as in rayleigh_si, lam = rho 10^U(-3.4, -3.1), ||w0||^2 = 10^U(1, 4)"),),
+    attributes=("rho", "lam", "lmin", "d", "w0n2"),
+    member=_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=Rayleigh,
 ))
 
 # ------------------------------------------------------------------------------------------------
@@ -387,36 +407,34 @@ def _any_decode(data: dict[str, Any]) -> Any:
     return NormalizedSoftplus(np.asarray(data["a"], dtype=np.float64)[None])
 
 
-_SOFTPLUS = Family("softplus", lambda r, n, k: _generate_softplus(r, n, k, False), False,
-                   "softplus(s u^T w/||w||), ||u|| = 1, s = 10^log_scale; rho = the certified rho_bar; lmin = "
+_SOFTPLUS = Family(name="softplus", generate=lambda r, n, k: _generate_softplus(r, n, k, False), finite_sum=False, doc="softplus(s u^T w/||w||), ||u|| = 1, s = 10^log_scale; rho = the certified rho_bar; lmin = "
                    "softplus(-s) (to the certificate's rounding)")
-_LOGISTIC = Family("logistic", lambda r, n, k: _generate_softplus(r, n, k, True), True,
-                   "normalised logistic loss (1/m) sum_k log(1 + exp(-y_k x_k^T w/||w||)) on m = 2d..4d separable "
+_LOGISTIC = Family(name="logistic", generate=lambda r, n, k: _generate_softplus(r, n, k, True), finite_sum=True, doc="normalised logistic loss (1/m) sum_k log(1 + exp(-y_k x_k^T w/||w||)) on m = 2d..4d separable "
                    "points; rho = the certified rho_bar; lmin = a certified lower bound of min L")
-_RAYLEIGH = Family("rayleigh", _generate, False,
-                   "Rayleigh quotients with spectrum in [c - s, c + s] (both ends present), weight decay lam = "
+_RAYLEIGH = Family(name="rayleigh", generate=_generate, finite_sum=False, doc="Rayleigh quotients with spectrum in [c - s, c + s] (both ends present), weight decay lam = "
                    "(rho/2) 10^U(0, 1.5), ||w0|| over many orders of magnitude")
 
-register_class(InstanceClass(
-    "scale_invariant_losses",
-    "L is scale invariant: a Rayleigh quotient (rho exact), softplus(u^T w/||w||) or a normalised logistic loss "
+CLASSES.append(InstanceClass(
+    name="scale_invariant_losses",
+    text="L is scale invariant: a Rayleigh quotient (rho exact), softplus(u^T w/||w||) or a normalised logistic loss "
     "(rho a certified upper bound of max_{||w||=1} ||Hess L||); weight decay lam > 0",
-    (_RAYLEIGH, _SOFTPLUS, _LOGISTIC),
-    ("rho", "lam", "lmin", "d"),
-    _any_member,
-    _any_encode,
-    _any_decode,
+    families=(_RAYLEIGH, _SOFTPLUS, _LOGISTIC),
+    attributes=("rho", "lam", "lmin", "d"),
+    member=_any_member,
+    encode=_any_encode,
+    decode=_any_decode,
+    problem_type=(Rayleigh, NormalizedSoftplus),
 ))
 
-register_class(InstanceClass(
-    "logistic_si",
-    "L_t are minibatch means of a normalised logistic loss (each scale invariant); weight decay lam > 0",
-    (Family("logistic", lambda r, n, k: _generate_softplus(r, n, k, True, with_lmin=False), True,
-            "normalised logistic loss on m = 2d..4d separable points; rho = the certified rho_bar (no lmin)"),),
-    ("rho", "lam", "d"),
-    _any_member,
-    _any_encode,
-    _any_decode,
+CLASSES.append(InstanceClass(
+    name="logistic_si",
+    text="L_t are minibatch means of a normalised logistic loss (each scale invariant); weight decay lam > 0",
+    families=(Family(name="logistic", generate=lambda r, n, k: _generate_softplus(r, n, k, True, with_lmin=False), finite_sum=True, doc="normalised logistic loss on m = 2d..4d separable points; rho = the certified rho_bar (no lmin)"),),
+    attributes=("rho", "lam", "d"),
+    member=_any_member,
+    encode=_any_encode,
+    decode=_any_decode,
+    problem_type=NormalizedSoftplus,
 ))
 
 # ------------------------------------------------------------------------------------------------
@@ -448,24 +466,22 @@ def minibatches(seed: int, instance_ids: np.ndarray, T: int, m: int, b: int) -> 
     return randint(int(seed), ids, t, j, m)
 
 
-def _run(exp: Any, problem: Any, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
-         instance_ids: np.ndarray, dtype: Any, exp_lr: bool) -> dict[str, Any]:
-    eta = np.asarray(env["eta"], dtype=dtype)
-    lam = np.asarray(env["lam"], dtype=dtype)
-    T = int(exp.horizon)
+def _run(req: RunRequest, *, exp_lr: bool) -> Run:
+    problem, w0 = req.problem, req.w0
+    eta = np.asarray(req.params["eta"], dtype=req.dtype)
+    lam = np.asarray(req.params["lam"], dtype=req.dtype)
+    T = int(req.horizon)
     d = terms(problem)
-    bsz = exp.settings.get("batch")
-    batches = None if bsz is None else minibatches(seed, instance_ids, T, problem.components, int(bsz))
+    bsz = req.settings["batch"]
+    batches = None if bsz is None else minibatches(req.seed, req.instance_ids, T, problem.components, int(bsz))
     if exp_lr:
-        # settings["schedule_offset"] = k runs eta_t = eta (1 - eta lam)^(k - (2t+1)) in place of the
-        # corrected schedule (k = 0); false variants use it.
-        off = int(exp.settings.get("schedule_offset", 0))
+        off = int(req.settings["schedule_offset"])
         tr = gd_wd(problem, w0, eta, lam, T, exp_lr_scale=eta * (1 - eta * lam) ** off, batches=batches,
-                   backend=backend, dtype=dtype)
-        trp = gd_wd(problem, w0, eta, lam, T, exp_lr_scale=np.ones_like(eta), batches=batches, backend=backend,
-                    dtype=dtype)
+                   backend=req.backend, dtype=req.dtype)
+        trp = gd_wd(problem, w0, eta, lam, T, exp_lr_scale=np.ones_like(eta), batches=batches, backend=req.backend,
+                    dtype=req.dtype)
     else:
-        tr = gd_wd(problem, w0, eta, lam, T, batches=batches, backend=backend, dtype=dtype)
+        tr = gd_wd(problem, w0, eta, lam, T, batches=batches, backend=req.backend, dtype=req.dtype)
         trp = None
     n2, g2 = tr.wnorm2, tr.gnorm2
     e = eta[:, None]
@@ -480,7 +496,7 @@ def _run(exp: Any, problem: Any, w0: np.ndarray, env: dict[str, np.ndarray], *, 
     if exp_lr:
         out.update(direrr=tr.direrr, normerr=tr.normerr, errscale=tr.errscale,
                    direrr_printed=trp.direrr, errscale_printed=trp.errscale)
-    return out
+    return Run(out, backend=tr.backend)
 
 
 def norm_threshold(rho: Any, eta: Any) -> Any:
@@ -517,105 +533,56 @@ _EXP_SCALE_OF = {"direrr_next": "errscale_next", "normerr_next": "errscale_next"
                  "direrr_printed_next": "errscale_printed_next"}
 
 
-def _problem_lines(d: dict[str, Any]) -> list[str]:
-    if "A" in d:
-        return ["from kernels.scale_invariant import Rayleigh, gd_wd", f"P = Rayleigh(np.array([{d['A']!r}], dtype=ld))"]
-    return ["from kernels.scale_invariant import NormalizedSoftplus, gd_wd",
-            f"P = NormalizedSoftplus(np.array([{d['a']!r}], dtype=ld))"]
-
-
-def _lines(d: dict[str, Any], params: Mapping[str, float], exp_lr: bool) -> list[str]:
-    settings = d.get("settings", {})
-    bsz = settings.get("batch")
-    mb = "None" if bsz is None else "bt"
-    return [
-        "import math  # the claim's printed form may use math.pi",
-        "import numpy as np",
-        "ld = np.longdouble",
-        *_problem_lines(d),
-        f"w0 = np.array([{d['w0']!r}], dtype=ld)",
-        f"eta = np.array([{params['eta']!r}], dtype=ld)",
-        f"lam = np.array([{params['lam']!r}], dtype=ld)",
-    ] + ([] if bsz is None else [
-        "from numeric.scale_invariant import minibatches",
-        f"bt = minibatches({d['seed']}, np.array([{d['instance_id']}]), {d['T']}, P.components, {int(bsz)})",
-    ]) + [
-        f"tr = gd_wd(P, w0, eta, lam, {d['T']}, batches={mb}, dtype=ld, backend='numpy')",
-    ] + ([f"trp = gd_wd(P, w0, eta, lam, {d['T']}, exp_lr_scale=ld(1), batches={mb}, dtype=ld, backend='numpy')",
-          f"tr = gd_wd(P, w0, eta, lam, {d['T']}, batches={mb}, dtype=ld, backend='numpy', "
-          f"exp_lr_scale=eta * (1 - eta * lam) ** {int(settings.get('schedule_offset', 0))})"]
-         if exp_lr else [])
-
-
-def _snippet(exp_lr: bool):
-    def snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-        t = 0 if step is None else int(step)
-        obs = {
-            "f_t": f"tr.f[0, {t}]", "f_next": f"tr.f[0, {t + 1}]", "gnorm2_t": f"tr.gnorm2[0, {t}]",
-            "wnorm2_t": f"tr.wnorm2[0, {t}]", "wnorm2_next": f"tr.wnorm2[0, {t + 1}]",
-            "gbar2_t": f"tr.wnorm2[0, {t}] * tr.gnorm2[0, {t}]",
-            "eta": "eta[0]", "lam": "lam[0]",
-        }
-        if exp_lr:
-            obs.update({"direrr_next": f"tr.direrr[0, {t + 1}]", "normerr_next": f"tr.normerr[0, {t + 1}]",
-                        "direrr_printed_next": f"trp.direrr[0, {t + 1}]"})
-        return _lines(d, params, exp_lr), obs
-    return snippet
-
-
-def _run_hitting(exp: Any, problem: Rayleigh, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str,
-                 seed: int, instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
-    eta = np.asarray(env["eta"], dtype=dtype)
-    lam = np.asarray(env["lam"], dtype=dtype)
-    rho = np.asarray(env["rho"], dtype=dtype)
-    h = gd_wd_hitting(problem, w0, eta, lam, int(exp.horizon), hit_threshold(rho, lam, eta),
-                      norm_threshold(rho, eta), backend=backend, dtype=dtype)
-    w0 = np.asarray(w0, dtype=dtype)
+def _run_hitting(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
+    eta = np.asarray(req.params["eta"], dtype=req.dtype)
+    lam = np.asarray(req.params["lam"], dtype=req.dtype)
+    rho = np.asarray(req.params["rho"], dtype=req.dtype)
+    h = gd_wd_hitting(problem, w0, eta, lam, int(req.horizon), hit_threshold(rho, lam, eta),
+                      norm_threshold(rho, eta), backend=req.backend, dtype=req.dtype)
+    w0 = np.asarray(w0, dtype=req.dtype)
     d = terms(problem)
-    return {
-        "hit_time": h.hit.astype(dtype), "either_time": h.either.astype(dtype),
+    return Run({
+        "hit_time": h.hit.astype(req.dtype), "either_time": h.either.astype(req.dtype),
         "wnorm2_either": h.wnorm2_either, "wnorm2_either_abs": (d + 2) * h.wnorm2_either,
         "w0n2": (w0 * w0).sum(axis=1), "gbar2_min": h.gbar_min,
-        "horizon": np.full(w0.shape[0], int(exp.horizon), dtype=dtype),
-    }
+        "horizon": np.full(w0.shape[0], int(req.horizon), dtype=req.dtype),
+    }, backend=h.backend)
 
 
-def _hitting_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = [
-        "import math  # the claim's printed form may use math.pi",
-        "import numpy as np",
-        "from kernels.scale_invariant import Rayleigh, gd_wd_hitting",
-        "from numeric.scale_invariant import hit_threshold, norm_threshold",
-        "ld = np.longdouble",
-        f"A = np.array([{d['A']!r}], dtype=ld)",
-        f"w0 = np.array([{d['w0']!r}], dtype=ld)",
-        f"eta = np.array([{params['eta']!r}], dtype=ld)",
-        f"lam = np.array([{params['lam']!r}], dtype=ld)",
-        f"rho = np.array([{params['rho']!r}], dtype=ld)",
-        f"h = gd_wd_hitting(Rayleigh(A), w0, eta, lam, {d['T']}, hit_threshold(rho, lam, eta), "
-        "norm_threshold(rho, eta), dtype=ld, backend='numpy')",
-    ]
-    obs = {"hit_time": "h.hit[0]", "either_time": "h.either[0]", "wnorm2_either": "h.wnorm2_either[0]",
-           "w0n2": "(w0 * w0).sum()", "eta": "eta[0]", "lam": "lam[0]", "rho": "rho[0]"}
-    return lines, obs
+_BATCH = Setting(name="batch", default=None,
+                 doc="minibatch size b: step t uses the mean loss of b components drawn by counter-based sampling "
+                 "(None: the full loss)")
+_OFFSET = Setting(name="schedule_offset", default=0,
+                  doc="k: the exponential-LR protocol runs eta_t = eta (1 - eta lam)^(k - (2t+1)); k = 0 is the "
+                  "corrected schedule, other values are deliberately wrong variants")
 
-
-register(DynamicsSpec(
-    "gd_wd_hitting", _run_hitting, {},
-    _traj_obs("hit_time", "either_time", "wnorm2_either", "wnorm2_either_abs", "w0n2", "gbar2_min", "horizon"),
-    {"wnorm2_either": "wnorm2_either_abs"}, ("eta",), _hitting_snippet,
-    "GD with weight decay run up to the first t with ||grad L(w_t/||w_t||)||^2 <= 8 pi^4 rho^2 lam eta "
+DYNAMICS.append(Dynamics(
+    name="gd_wd_hitting",
+    run=_run_hitting,
+    observables=observables({}, _traj_obs("hit_time", "either_time", "wnorm2_either", "wnorm2_either_abs", "w0n2", "gbar2_min", "horizon"), {"wnorm2_either": "wnorm2_either_abs"}),
+    accepts=(Rayleigh, NormalizedSoftplus),
+    parameters=("eta",),
+    doc="GD with weight decay run up to the first t with ||grad L(w_t/||w_t||)||^2 <= 8 pi^4 rho^2 lam eta "
     "(horizon = the longest run); hitting times only, no stored trajectory",
 ))
-register(DynamicsSpec(
-    "gd_wd", lambda *a, **k: _run(*a, **k, exp_lr=False), _PER_STEP,
-    _traj_obs("horizon"), _SCALE_OF, ("eta",), _snippet(False),
-    "GD with weight decay w_{t+1} = (1 - eta lam) w_t - eta grad L(w_t) on a scale-invariant loss",
+DYNAMICS.append(Dynamics(
+    name="gd_wd",
+    run=functools.partial(_run, exp_lr=False),
+    settings=(_BATCH,),
+    observables=observables(_PER_STEP, _traj_obs("horizon"), _SCALE_OF),
+    accepts=(Rayleigh, NormalizedSoftplus),
+    parameters=("eta",),
+    doc="GD with weight decay w_{t+1} = (1 - eta lam) w_t - eta grad L(w_t) on a scale-invariant loss",
 ))
-register(DynamicsSpec(
-    "gd_wd_exp_lr", lambda *a, **k: _run(*a, **k, exp_lr=True), {**_PER_STEP, **_EXP_PER_STEP},
-    _traj_obs("horizon"), {**_SCALE_OF, **_EXP_SCALE_OF}, ("eta",), _snippet(True),
-    "GD with weight decay beside the exponential-LR protocol v_{t+1} = v_t - eta_t grad L(v_t), "
+DYNAMICS.append(Dynamics(
+    name="gd_wd_exp_lr",
+    run=functools.partial(_run, exp_lr=True),
+    settings=(_BATCH, _OFFSET),
+    observables=observables({**_PER_STEP, **_EXP_PER_STEP}, _traj_obs("horizon"), {**_SCALE_OF, **_EXP_SCALE_OF}),
+    accepts=(Rayleigh, NormalizedSoftplus),
+    parameters=("eta",),
+    doc="GD with weight decay beside the exponential-LR protocol v_{t+1} = v_t - eta_t grad L(v_t), "
     "eta_t = eta (1 - eta lam)^{-(2t+1)} (corrected) and (1 - eta lam)^{-(2t+1)} (as printed)",
 ))
 
@@ -643,15 +610,15 @@ def orthogonal_pair(seed: int, instance_ids: np.ndarray, x: np.ndarray) -> np.nd
     return z * (r * np.sqrt(xn2))[:, None]
 
 
-def _run_pair(exp: Any, problem: Any, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
-              instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
+def _run_pair(req: RunRequest) -> Run:
     """x = w0, v from :func:`orthogonal_pair`; L, grad L by the reference arithmetic (one evaluation, no
     dynamics: every backend computes it with NumPy)."""
+    problem, w0 = req.problem, req.w0
     from kernels.scale_invariant import value_grad
 
-    x = np.asarray(w0, dtype=dtype)
-    P = problem.astype(dtype)
-    v = orthogonal_pair(seed, instance_ids, x)
+    x = np.asarray(w0, dtype=req.dtype)
+    P = problem.astype(req.dtype)
+    v = orthogonal_pair(req.seed, req.instance_ids, x)
     xv = x + v
     f0, g0, fa0, ga0 = value_grad(P, x)
     f1, _, fa1, ga1 = value_grad(P, xv)
@@ -664,43 +631,25 @@ def _run_pair(exp: Any, problem: Any, w0: np.ndarray, env: dict[str, np.ndarray]
     # ||x||^2 (d + 2 products; v's orthogonality holds to d eps ||x|| ||v||, which moves the Taylor bound's
     # ||x + s v||^2 >= ||x||^2 by a relative (d + 2)(1 + ||v||/||x||) eps).
     rel = np.sqrt(v2 / x2)
-    return {
+    return Run({
         "pair_f_x": f0, "pair_f_x_abs": fa0,
         "pair_f_xv": f1, "pair_f_xv_abs": fa1 + (t + 2) * np.sqrt(xv2) * ga1,
         "pair_ip": ip, "pair_ip_abs": (4 * t + 8) * np.sqrt(v2) * ga0 + t * ipabs,
         "pair_v2": v2, "pair_v2_abs": (x.shape[1] + 2) * (1 + rel) * v2,
         "pair_x2": x2, "pair_x2_abs": (x.shape[1] + 2) * x2,
         "pair_ratio": rel,
-        "horizon": np.zeros(x.shape[0], dtype=dtype),
-    }
+        "horizon": np.zeros(x.shape[0], dtype=req.dtype),
+    }, backend="numpy")
 
 
-def _pair_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = [
-        "import math  # the claim's printed form may use math.pi",
-        "import numpy as np",
-        "ld = np.longdouble",
-        *_problem_lines(d),
-        "from kernels.scale_invariant import value_grad",
-        "from numeric.scale_invariant import orthogonal_pair",
-        f"x = np.array([{d['w0']!r}], dtype=ld)",
-        f"v = orthogonal_pair({d['seed']}, np.array([{d['instance_id']}]), x)",
-        "f0, g0, _, _ = value_grad(P, x)",
-        "f1, _, _, _ = value_grad(P, x + v)",
-        f"rho = ld({params['rho']!r})",
-    ]
-    obs = {"pair_f_x": "f0[0]", "pair_f_xv": "f1[0]", "pair_ip": "(v * g0).sum()", "pair_v2": "(v * v).sum()",
-           "pair_x2": "(x * x).sum()", "pair_ratio": "np.sqrt((v * v).sum() / (x * x).sum())", "rho": "rho"}
-    return lines, obs
-
-
-register(DynamicsSpec(
-    "orthogonal_pair", _run_pair, {},
-    _traj_obs("pair_f_x", "pair_f_xv", "pair_ip", "pair_v2", "pair_x2", "pair_ratio", "horizon", "pair_f_x_abs",
-              "pair_f_xv_abs", "pair_ip_abs", "pair_v2_abs", "pair_x2_abs"),
-    {"pair_f_x": "pair_f_x_abs", "pair_f_xv": "pair_f_xv_abs", "pair_ip": "pair_ip_abs", "pair_v2": "pair_v2_abs",
-     "pair_x2": "pair_x2_abs"},
-    (), _pair_snippet,
-    "one evaluation per instance: x = w0 and v orthogonal to x with ||v||/||x|| = 10^U(-3, 1) (counter-based "
+DYNAMICS.append(Dynamics(
+    name="orthogonal_pair",
+    run=_run_pair,
+    observables=observables({}, _traj_obs("pair_f_x", "pair_f_xv", "pair_ip", "pair_v2", "pair_x2", "pair_ratio", "horizon", "pair_f_x_abs",
+              "pair_f_xv_abs", "pair_ip_abs", "pair_v2_abs", "pair_x2_abs"), {"pair_f_x": "pair_f_x_abs", "pair_f_xv": "pair_f_xv_abs", "pair_ip": "pair_ip_abs", "pair_v2": "pair_v2_abs",
+     "pair_x2": "pair_x2_abs"}),
+    accepts=(Rayleigh, NormalizedSoftplus),
+    parameters=(),
+    doc="one evaluation per instance: x = w0 and v orthogonal to x with ||v||/||x|| = 10^U(-3, 1) (counter-based "
     "randomness keyed by (seed, instance_id)); L(x), L(x + v), <v, grad L(x)>, ||v||^2, ||x||^2",
 ))

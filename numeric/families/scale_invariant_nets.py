@@ -19,15 +19,30 @@ rounding scale from the kernel's magnitudes.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from kernels.layernorm import (AFFINE, CODES, LAYERNORM, LINEAR, CompiledNet, LayerNormNet, layernorm_value_grad,
+
                                node_counts)
 
-from .dynamics import DynamicsSpec, register
-from .families import Family, InstanceBatch, Knobs, InstanceClass, register_class
+from ..api import (
+    Dynamics,
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    observables,
+    Run,
+    RunRequest,
+)
+
+#: This module's instance classes and dynamics (registered through the entry points
+#: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
+CLASSES: list[InstanceClass] = []
+DYNAMICS: list[Dynamics] = []
+
 
 __all__ = ["net_widths", "scale_factors", "chain_graph", "compile_graph"]
 
@@ -177,17 +192,17 @@ def _decode(data: dict[str, Any]) -> LayerNormNet:
                         np.asarray(data["X"], dtype=np.float64)[None], np.asarray(data["y"], dtype=np.float64)[None])
 
 
-register_class(InstanceClass(
-    "layernorm_net",
-    "a LayerNorm + ReLU network (a DAG of layers compiled to a flat layout) whose parameters after the last "
+CLASSES.append(InstanceClass(
+    name="layernorm_net",
+    text="a LayerNorm + ReLU network (a DAG of layers compiled to a flat layout) whose parameters after the last "
     "normalisation are frozen; L = mean logistic loss of its output, a function of the trainable parameters",
-    (Family("layernorm_net", _generate, False,
-            "input -> [linear -> layernorm -> affine -> relu] x 2 -> linear output; the last affine and the output "
+    families=(Family(name="layernorm_net", generate=_generate, finite_sum=False, doc="input -> [linear -> layernorm -> affine -> relu] x 2 -> linear output; the last affine and the output "
             "layer frozen; widths from the pattern, data scale 10^log_scale, ||w0|| over 6 orders of magnitude"),),
-    ("d",),
-    _member,
-    _encode,
-    _decode,
+    attributes=("d",),
+    member=_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=LayerNormNet,
 ))
 
 
@@ -198,16 +213,16 @@ def _member_any_tail(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok, ["" if o else "labels must be +-1 and parameters finite and nonzero" for o in ok]
 
 
-register_class(InstanceClass(
-    "layernorm_net_trainable_top",
-    "the networks of layernorm_net with the affine layer after the last normalisation and the top layer trained "
+CLASSES.append(InstanceClass(
+    name="layernorm_net_trainable_top",
+    text="the networks of layernorm_net with the affine layer after the last normalisation and the top layer trained "
     "(outside Lemma 13.2.2's hypothesis; for false variants)",
-    (Family("layernorm_net_trainable_top", lambda r, n, k: _generate(r, n, k, frozen_tail=False), False,
-            "as layernorm_net, every layer trainable"),),
-    ("d",),
-    _member_any_tail,
-    _encode,
-    _decode,
+    families=(Family(name="layernorm_net_trainable_top", generate=lambda r, n, k: _generate(r, n, k, frozen_tail=False), finite_sum=False, doc="as layernorm_net, every layer trainable"),),
+    attributes=("d",),
+    member=_member_any_tail,
+    encode=_encode,
+    decode=_decode,
+    problem_type=LayerNormNet,
 ))
 
 
@@ -218,21 +233,21 @@ def scale_factors(seed: int, instance_ids: np.ndarray) -> np.ndarray:
     return 10.0 ** (-8.0 + 16.0 * uniform(int(seed), np.asarray(instance_ids, dtype=np.int64), 0, 0))
 
 
-def _run(exp: Any, problem: LayerNormNet, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
-         instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
-    w = np.asarray(w0, dtype=dtype)
-    c = scale_factors(seed, instance_ids).astype(dtype)
-    be = "numpy" if np.dtype(dtype) != np.dtype(np.float64) else backend
-    e0 = layernorm_value_grad(problem, w, backend=be, dtype=dtype)
-    e1 = layernorm_value_grad(problem, c[:, None] * w, backend=be, dtype=dtype)
+def _run(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
+    w = np.asarray(w0, dtype=req.dtype)
+    c = scale_factors(req.seed, req.instance_ids).astype(req.dtype)
+    be = "numpy" if np.dtype(req.dtype) != np.dtype(np.float64) else req.backend
+    e0 = layernorm_value_grad(problem, w, backend=be, dtype=req.dtype)
+    e1 = layernorm_value_grad(problem, c[:, None] * w, backend=be, dtype=req.dtype)
     cnt, deg = node_counts(problem.net)
     d_in = problem.net.d_in
-    ck = c[:, None, None] ** deg[None, None, d_in:].astype(dtype)
+    ck = c[:, None, None] ** deg[None, None, d_in:].astype(req.dtype)
     dev = np.abs(e1.acts[:, :, d_in:] - ck * e0.acts[:, :, d_in:]) / ck
     devabs = (cnt[d_in:] + 2) * (e0.mags[:, :, d_in:] + e1.mags[:, :, d_in:] / ck)
     wg = np.abs(w) * np.abs(e0.grad)
     dim = w.shape[1]
-    return {
+    return Run({
         # L(cw) - L(w): both evaluations' rounding, and the rounding of c w (entrywise relative eps, which
         # moves L by at most sum_i |c w_i| |grad L(cw)_i| = sum_i |w_i| |grad L(w)_i| by Lemma 13.2.3(2))
         "ln_loss_diff": e1.f - e0.f, "ln_loss_diff_abs": e0.fabs + e1.fabs + 2 * wg.sum(axis=1),
@@ -240,38 +255,18 @@ def _run(exp: Any, problem: LayerNormNet, w0: np.ndarray, env: dict[str, np.ndar
         "ln_euler_abs": dim * wg.sum(axis=1) + (np.abs(w) * e0.gabs).sum(axis=1),
         "ln_hom_dev": dev.sum(axis=(1, 2)), "ln_hom_dev_abs": devabs.sum(axis=(1, 2)),
         "ln_scale": c,
-        "horizon": np.zeros(w.shape[0], dtype=dtype),
-    }
-
-
-def _snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = [
-        "import numpy as np",
-        "from kernels.layernorm import LayerNormNet, layernorm_value_grad, node_counts",
-        "from numeric.scale_invariant_nets import chain_graph, compile_graph, scale_factors",
-        "ld = np.longdouble",
-        f"net = compile_graph(chain_graph({d['net']['d_in']}, {tuple(d['net']['widths'])!r}, "
-        f"frozen_tail={bool(d['net'].get('frozen_tail', True))}))",
-        f"P = LayerNormNet(net, np.array([{d['theta']!r}]), np.array([{d['X']!r}]), np.array([{d['y']!r}])).astype(ld)",
-        f"w = np.array([{d['w0']!r}], dtype=ld)",
-        f"c = scale_factors({d['seed']}, np.array([{d['instance_id']}])).astype(ld)",
-        "e0 = layernorm_value_grad(P, w, backend='numpy', dtype=ld)",
-        "e1 = layernorm_value_grad(P, c[:, None] * w, backend='numpy', dtype=ld)",
-        "cnt, deg = node_counts(net)",
-        "ck = c[:, None, None] ** deg[None, None, net.d_in:].astype(ld)",
-    ]
-    obs = {"ln_loss_diff": "(e1.f - e0.f)[0]", "ln_euler": "(w * e0.grad).sum()",
-           "ln_hom_dev": "(np.abs(e1.acts[:, :, net.d_in:] - ck * e0.acts[:, :, net.d_in:]) / ck).sum()",
-           "ln_scale": "c[0]"}
-    return lines, obs
+        "horizon": np.zeros(w.shape[0], dtype=req.dtype),
+    }, backend=e0.backend)
 
 
 _OBS = ("ln_loss_diff", "ln_loss_diff_abs", "ln_euler", "ln_euler_abs", "ln_hom_dev", "ln_hom_dev_abs", "ln_scale",
         "horizon")
-register(DynamicsSpec(
-    "layernorm_scaling", _run, {}, {k: (lambda r, k=k: r[k]) for k in _OBS},
-    {"ln_loss_diff": "ln_loss_diff_abs", "ln_euler": "ln_euler_abs", "ln_hom_dev": "ln_hom_dev_abs"},
-    (), _snippet,
-    "one evaluation of a LayerNorm network's loss, gradient and activations at w and at c w (c = 10^U(-8, 8), "
+DYNAMICS.append(Dynamics(
+    name="layernorm_scaling",
+    run=_run,
+    observables=observables({}, {k: (lambda r, k=k: r[k]) for k in _OBS}, {"ln_loss_diff": "ln_loss_diff_abs", "ln_euler": "ln_euler_abs", "ln_hom_dev": "ln_hom_dev_abs"}),
+    accepts=(LayerNormNet,),
+    parameters=(),
+    doc="one evaluation of a LayerNorm network's loss, gradient and activations at w and at c w (c = 10^U(-8, 8), "
     "counter-based, keyed by (seed, instance_id))",
 ))

@@ -64,15 +64,30 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 import kernels
 from kernels import cp as kcp
 
-from .dynamics import DynamicsSpec, register
-from .families import Family, InstanceBatch, InstanceClass, Knobs, register_class
+from ..api import (
+    Dynamics,
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    observables,
+    Run,
+    RunRequest,
+)
+
+#: This module's instance classes and dynamics (registered through the entry points
+#: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
+CLASSES: list[InstanceClass] = []
+DYNAMICS: list[Dynamics] = []
+
+
 
 __all__ = [
     "compile_dag", "KINDS", "CLASS_DRAW", "class_masks", "class_size", "class_cp", "FunctionClasses", "CubeNetworks",
@@ -280,36 +295,35 @@ _CLASS_TEXT = {
 }
 
 for _kind in range(4):
-    register_class(InstanceClass(
-        f"cp_{KINDS[_kind]}", _CLASS_TEXT[_kind],
-        (Family(KINDS[_kind], _gen_classes(_kind), False, _CLASS_TEXT[_kind]),), ("n", "k", "N"),
-        _member_classes(_kind), _encode_classes, _decode_classes,
+    CLASSES.append(InstanceClass(
+        name=f"cp_{KINDS[_kind]}",
+        text=_CLASS_TEXT[_kind],
+        families=(Family(name=KINDS[_kind], generate=_gen_classes(_kind), finite_sum=False, doc=_CLASS_TEXT[_kind]),),
+        attributes=("n", "k", "N"),
+        member=_member_classes(_kind),
+        encode=_encode_classes,
+        decode=_decode_classes,
+        problem_type=FunctionClasses,
     ))
 
 
-def _run_cp(exp: Any, problem: FunctionClasses, w0, env, *, backend: str, seed: int, instance_ids, dtype: Any):
-    vals = [class_cp(int(c), problem.n, int(k), int(p), dtype) for c, k, p in zip(problem.kind, problem.k, problem.point)]
-    return {"cp": np.asarray([v[0] for v in vals], dtype=dtype), "cp_printed": np.asarray([v[1] for v in vals], dtype=dtype)}
-
-
-def _cp_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = [
-        "import numpy as np",
-        "from numeric.cp import class_cp",
-        "ld = np.longdouble",
-        f"cp, cp_printed = class_cp({d['kind']}, {d['n']}, {d['k']}, {d['point']}, ld)  # exact enumeration",
-    ]
-    return lines, {"cp": "cp", "cp_printed": "cp_printed", "n": f"ld({d['n']})", "k": f"ld({d['k']})",
-                   "N": f"ld({len(class_masks(d['kind'], d['n'], d['k'], d['point']))})"}
+def _run_cp(req: RunRequest) -> Run:
+    problem = req.problem
+    vals = [class_cp(int(c), problem.n, int(k), int(p), req.dtype) for c, k, p in zip(problem.kind, problem.k, problem.point)]
+    return Run({"cp": np.asarray([v[0] for v in vals], dtype=req.dtype), "cp_printed": np.asarray([v[1] for v in vals], dtype=req.dtype)}, backend="numpy")  # exact enumeration
 
 
 def _obs(*names: str) -> dict[str, Any]:
     return {k: (lambda r, k=k: r[k]) for k in names}
 
 
-register(DynamicsSpec(
-    "cross_predictability", _run_cp, {}, _obs("cp", "cp_printed"), {}, (), _cp_snippet,
-    "exact CP = E_{F,F'}(E_X F F')^2 and the printed E_F (E_X F)^4 of a function class by enumeration of "
+DYNAMICS.append(Dynamics(
+    name="cross_predictability",
+    run=_run_cp,
+    observables=observables({}, _obs("cp", "cp_printed"), {}),
+    accepts=(FunctionClasses,),
+    parameters=(),
+    doc="exact CP = E_{F,F'}(E_X F F')^2 and the printed E_F (E_X F)^4 of a function class by enumeration of "
     "every function and every input (no time steps)",
 ))
 
@@ -489,30 +503,36 @@ def _decode_networks(d: dict[str, Any]) -> CubeNetworks:
     return CubeNetworks(net, one("kind"), one("k"), one("point"), one("loss"))
 
 
-register_class(InstanceClass(
-    "cube_networks",
-    "a DAG network (n+1 inputs incl. a constant, one output, tanh hidden nodes) with weights w0, "
+CLASSES.append(InstanceClass(
+    name="cube_networks",
+    text="a DAG network (n+1 inputs incl. a constant, one output, tanh hidden nodes) with weights w0, "
     "a balanced function class on {+-1}^n (parities, k-parities, dictators or a point mass on a "
     "non-constant parity) and the square or correlation loss",
-    (
-        Family("dag_networks", _gen_dag_networks, False, "random DAG architectures, Gaussian weights"),
-        Family("linear_networks", _gen_linear_networks, False,
-               "linear networks f = w^T (x, 1) from w0 = 0 or near it; dictators / point masses first"),
+    families=(
+        Family(name="dag_networks", generate=_gen_dag_networks, finite_sum=False, doc="random DAG architectures, Gaussian weights"),
+        Family(name="linear_networks", generate=_gen_linear_networks, finite_sum=False, doc="linear networks f = w^T (x, 1) from w0 = 0 or near it; dictators / point masses first"),
     ),
-    ("n", "N", "P", "k"), _member_networks, _encode_networks, _decode_networks,
+    attributes=("n", "N", "P", "k"),
+    member=_member_networks,
+    encode=_encode_networks,
+    decode=_decode_networks,
+    problem_type=CubeNetworks,
 ))
 
 
-register_class(InstanceClass(
-    "cube_networks_all",
-    "a DAG network with weights w0, any function class of parities on {+-1}^n (a point mass may sit on the "
+CLASSES.append(InstanceClass(
+    name="cube_networks_all",
+    text="a DAG network with weights w0, any function class of parities on {+-1}^n (a point mass may sit on the "
     "constant function: no balance hypothesis) and the square or correlation loss",
-    (
-        Family("dag_networks_all", lambda r, N, kn: _gen_dag_networks(r, N, kn, None, False), False,
-               "random DAG architectures, Gaussian weights, unbalanced point masses included"),
-        Family("linear_networks", _gen_linear_networks, False, "linear networks from w0 = 0 or near it"),
+    families=(
+        Family(name="dag_networks_all", generate=lambda r, N, kn: _gen_dag_networks(r, N, kn, None, False), finite_sum=False, doc="random DAG architectures, Gaussian weights, unbalanced point masses included"),
+        Family(name="linear_networks", generate=_gen_linear_networks, finite_sum=False, doc="linear networks from w0 = 0 or near it"),
     ),
-    ("n", "N", "P", "k"), lambda b: _member_networks(b, balanced=False), _encode_networks, _decode_networks,
+    attributes=("n", "N", "P", "k"),
+    member=lambda b: _member_networks(b, balanced=False),
+    encode=_encode_networks,
+    decode=_decode_networks,
+    problem_type=CubeNetworks,
 ))
 
 
@@ -523,17 +543,19 @@ def _member_k_parities(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return np.asarray([w == "" for w in why], dtype=bool), why
 
 
-register_class(InstanceClass(
-    "cube_networks_k_parities",
-    "a DAG network with weights w0, P_F uniform over the degree-k parities on {+-1}^n (k = 1..n), square or "
+CLASSES.append(InstanceClass(
+    name="cube_networks_k_parities",
+    text="a DAG network with weights w0, P_F uniform over the degree-k parities on {+-1}^n (k = 1..n), square or "
     "correlation loss",
-    (
-        Family("dag_networks_k", lambda r, N, kn: _gen_dag_networks(r, N, kn, 1), False,
-               "random DAG architectures, k-parities"),
-        Family("linear_networks_k", lambda r, N, kn: _gen_linear_networks(r, N, kn, 1), False,
-               "linear networks from w0 = 0 or near it, k-parities"),
+    families=(
+        Family(name="dag_networks_k", generate=lambda r, N, kn: _gen_dag_networks(r, N, kn, 1), finite_sum=False, doc="random DAG architectures, k-parities"),
+        Family(name="linear_networks_k", generate=lambda r, N, kn: _gen_linear_networks(r, N, kn, 1), finite_sum=False, doc="linear networks from w0 = 0 or near it, k-parities"),
     ),
-    ("n", "N", "P", "k"), _member_k_parities, _encode_networks, _decode_networks,
+    attributes=("n", "N", "P", "k"),
+    member=_member_k_parities,
+    encode=_encode_networks,
+    decode=_decode_networks,
+    problem_type=CubeNetworks,
 ))
 
 
@@ -596,34 +618,19 @@ def junk_observables(problem: CubeNetworks, W: np.ndarray, *, backend: str = "nu
     return out
 
 
-def _run_junk(exp: Any, problem: CubeNetworks, w0, env, *, backend: str, seed: int, instance_ids, dtype: Any):
-    return junk_observables(problem, w0, backend=backend, dtype=dtype)
+def _run_junk(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
+    b = _backend(req.backend, req.dtype)
+    return Run(junk_observables(problem, w0, backend=b, dtype=req.dtype), backend=b)
 
 
-def _net_lines(d: dict[str, Any]) -> list[str]:
-    return [
-        "import numpy as np",
-        "from numeric.cp import CubeNetworks",
-        "from kernels.cp import net_from_edges",
-        "ld = np.longdouble",
-        f"net = net_from_edges({d['net']['n']}, {d['net']['edges']!r}, {d['net']['act']!r})",
-        f"problem = CubeNetworks(net, *(np.array([v]) for v in ({d['kind']}, {d['k']}, {d['point']}, {d['loss']})))",
-        f"W = np.array([{d['w0']!r}], dtype=ld)",
-    ]
-
-
-def _junk_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = _net_lines(d) + [
-        "from numeric.cp import junk_observables",
-        "o = junk_observables(problem, W, dtype=ld)",
-    ]
-    return lines, {k: f"o[{k!r}][0]" for k in ("cs_lhs", "grad2_junk", "cp", "rn_gap", "rn_ratio_err")}
-
-
-register(DynamicsSpec(
-    "junk_gradients", _run_junk, {}, _obs("cs_lhs", "grad2_junk", "cp", "rn_gap", "rn_scale", "rn_ratio_err"),
-    {"rn_gap": "rn_scale"}, (), _junk_snippet,
-    "exact population gradients of a DAG network over all 2^n inputs, on true data D_F for every F of "
+DYNAMICS.append(Dynamics(
+    name="junk_gradients",
+    run=_run_junk,
+    observables=observables({}, _obs("cs_lhs", "grad2_junk", "cp", "rn_gap", "rn_scale", "rn_ratio_err"), {"rn_gap": "rn_scale"}),
+    accepts=(CubeNetworks,),
+    parameters=(),
+    doc="exact population gradients of a DAG network over all 2^n inputs, on true data D_F for every F of "
     "the class and on junk data D_* (no time steps)",
 ))
 
@@ -654,12 +661,15 @@ def _member_gaussian(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok, ["" if o else "non-finite means or sigma <= 0" for o in ok]
 
 
-register_class(InstanceClass(
-    "gaussian_pairs", "two Gaussians N(a, sigma^2 I) and N(b, sigma^2 I) on R^d, sigma > 0",
-    (Family("gaussian_pairs", _gen_gaussian, False, "random means; ||a - b|| / (2 sigma) from 1e-3 to 10"),),
-    ("d", "sigma"), _member_gaussian,
-    lambda P, i: {"a": P.a[i].tolist(), "b": P.b[i].tolist(), "sigma": float(P.sigma[i])},
-    lambda d: GaussianPairs(np.asarray([d["a"]], float), np.asarray([d["b"]], float), np.asarray([d["sigma"]], float)),
+CLASSES.append(InstanceClass(
+    name="gaussian_pairs",
+    text="two Gaussians N(a, sigma^2 I) and N(b, sigma^2 I) on R^d, sigma > 0",
+    families=(Family(name="gaussian_pairs", generate=_gen_gaussian, finite_sum=False, doc="random means; ||a - b|| / (2 sigma) from 1e-3 to 10"),),
+    attributes=("d", "sigma"),
+    member=_member_gaussian,
+    encode=lambda P, i: {"a": P.a[i].tolist(), "b": P.b[i].tolist(), "sigma": float(P.sigma[i])},
+    decode=lambda d: GaussianPairs(np.asarray([d["a"]], float), np.asarray([d["b"]], float), np.asarray([d["sigma"]], float)),
+    problem_type=GaussianPairs,
 ))
 
 #: Gauss-Legendre nodes per panel and the panel width (in units of sigma) of the TV quadrature.
@@ -728,25 +738,18 @@ def gaussian_tv(a: np.ndarray, b: np.ndarray, sigma: np.ndarray, dtype: Any = np
     return {"tv": tv, "tv_erf": erf.astype(dt), "delta": delta}
 
 
-def _run_tv(exp: Any, problem: GaussianPairs, w0, env, *, backend: str, seed: int, instance_ids, dtype: Any):
-    return gaussian_tv(problem.a, problem.b, problem.sigma, dtype)
+def _run_tv(req: RunRequest) -> Run:
+    problem = req.problem
+    return Run(gaussian_tv(problem.a, problem.b, problem.sigma, req.dtype), backend="numpy")  # closed forms
 
 
-def _tv_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = [
-        "import numpy as np",
-        "from numeric.cp import gaussian_tv",
-        "ld = np.longdouble",
-        f"o = gaussian_tv(np.array([{d['a']!r}], dtype=ld), np.array([{d['b']!r}], dtype=ld), "
-        f"np.array([{d['sigma']!r}], dtype=ld), ld)",
-    ]
-    return lines, {"tv": "o['tv'][0]", "tv_erf": "o['tv_erf'][0]", "delta": "o['delta'][0]",
-                   "sigma": f"ld({d['sigma']!r})", "d": f"ld({len(d['a'])})"}
-
-
-register(DynamicsSpec(
-    "gaussian_tv", _run_tv, {}, _obs("tv", "tv_erf", "delta"), {}, (), _tv_snippet,
-    "total-variation distance of two isotropic Gaussians by quadrature of its definition (no time steps)",
+DYNAMICS.append(Dynamics(
+    name="gaussian_tv",
+    run=_run_tv,
+    observables=observables({}, _obs("tv", "tv_erf", "delta"), {}),
+    accepts=(GaussianPairs,),
+    parameters=(),
+    doc="total-variation distance of two isotropic Gaussians by quadrature of its definition (no time steps)",
 ))
 
 
@@ -764,42 +767,32 @@ def _trial_masks(problem: CubeNetworks, seed: int, ids: np.ndarray) -> np.ndarra
     return masks
 
 
-def _run_noisy(exp: Any, problem: CubeNetworks, w0, env, *, backend: str, seed: int, instance_ids, dtype: Any):
-    b = _backend(backend, dtype)
-    ids = np.asarray(instance_ids, dtype=np.int64)
-    gamma = np.asarray(env["gamma"], dtype=dtype)
-    sigma = np.asarray(env["sigma"], dtype=dtype)
-    masks = _trial_masks(problem, seed, ids)
-    r = kcp.noisy_gd(problem.net, np.asarray(w0, dtype=dtype), masks, problem.loss, gamma, sigma, exp.horizon,
-                     seed=seed, instance_ids=ids, backend=b, dtype=dtype)
-    cp = np.asarray([class_cp(k, problem.n, kk, p, dtype)[0] for k, kk, p in
-                     zip(problem.kind.tolist(), problem.k.tolist(), problem.point.tolist())], dtype=dtype)
-    return {
-        "success": r.success.astype(dtype), "accuracy": r.accuracy.astype(dtype),
+def _run_noisy(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
+    b = _backend(req.backend, req.dtype)
+    ids = np.asarray(req.instance_ids, dtype=np.int64)
+    gamma = np.asarray(req.params["gamma"], dtype=req.dtype)
+    sigma = np.asarray(req.params["sigma"], dtype=req.dtype)
+    masks = _trial_masks(problem, req.seed, ids)
+    r = kcp.noisy_gd(problem.net, np.asarray(w0, dtype=req.dtype), masks, problem.loss, gamma, sigma, req.horizon,
+                     seed=req.seed, instance_ids=ids, backend=b, dtype=req.dtype)
+    cp = np.asarray([class_cp(k, problem.n, kk, p, req.dtype)[0] for k, kk, p in
+                     zip(problem.kind.tolist(), problem.k.tolist(), problem.point.tolist())], dtype=req.dtype)
+    return Run({
+        "success": r.success.astype(req.dtype), "accuracy": r.accuracy.astype(req.dtype),
         "jf_rms": (gamma[:, None] * np.sqrt(r.g2)).sum(axis=1),
         "jf_mean": (gamma[:, None] * r.gmean).sum(axis=1),
         "cp": cp, "f_test": r.f_test,
-    }
+    }, backend=r.backend)
 
 
-def _noisy_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = _net_lines(d) + [
-        "from kernels.cp import noisy_gd",
-        "from numeric.cp import class_cp, _trial_masks",
-        f"ids = np.array([{d['instance_id']}])",
-        f"masks = _trial_masks(problem, {d['seed']}, ids)",
-        f"gamma, sigma = ld({params.get('gamma', 0.0)!r}), ld({params.get('sigma', 0.0)!r})",
-        f"r = noisy_gd(net, W, masks, problem.loss, gamma, sigma, {d['T']}, seed={d['seed']}, instance_ids=ids, dtype=ld)",
-        f"cp = class_cp({d['kind']}, {d['net']['n']}, {d['k']}, {d['point']}, ld)[0]",
-    ]
-    return lines, {"success": "r.success[0]", "accuracy": "r.accuracy[0]", "jf_rms": "(gamma * np.sqrt(r.g2[0])).sum()",
-                   "jf_mean": "(gamma * r.gmean[0]).sum()", "cp": "cp", "gamma": "gamma", "sigma": "sigma"}
-
-
-register(DynamicsSpec(
-    "noisy_population_gd", _run_noisy, {}, _obs("success", "accuracy", "jf_rms", "jf_mean", "cp", "f_test"), {},
-    ("gamma", "sigma"), _noisy_snippet,
-    "noisy population GD W_t = W_{t-1} - gamma E_D grad L(W_{t-1}) + sigma Z_t on true data D_F (F drawn "
+DYNAMICS.append(Dynamics(
+    name="noisy_population_gd",
+    run=_run_noisy,
+    observables=observables({}, _obs("success", "accuracy", "jf_rms", "jf_mean", "cp", "f_test"), {}),
+    accepts=(CubeNetworks,),
+    parameters=("gamma", "sigma"),
+    doc="noisy population GD W_t = W_{t-1} - gamma E_D grad L(W_{t-1}) + sigma Z_t on true data D_F (F drawn "
     "from the class per trial) and on junk data, exact gradients over {+-1}^n",
 ))
 
@@ -885,34 +878,32 @@ def _member_sampled(kind: int):
 
 
 for _kind in range(3):
-    register_class(InstanceClass(
-        f"cp_sampled_{KINDS[_kind]}", _CLASS_TEXT[_kind] + f" (n from {SAMPLED_MIN_N} to {SAMPLED_MAX_N}, CP sampled)",
-        (Family(f"sampled_{KINDS[_kind]}", _gen_sampled(_kind), False, _CLASS_TEXT[_kind]),), ("n", "k", "N"),
-        _member_sampled(_kind), _encode_classes, _decode_classes,
+    CLASSES.append(InstanceClass(
+        name=f"cp_sampled_{KINDS[_kind]}",
+        text=_CLASS_TEXT[_kind] + f" (n from {SAMPLED_MIN_N} to {SAMPLED_MAX_N}, CP sampled)",
+        families=(Family(name=f"sampled_{KINDS[_kind]}", generate=_gen_sampled(_kind), finite_sum=False, doc=_CLASS_TEXT[_kind]),),
+        attributes=("n", "k", "N"),
+        member=_member_sampled(_kind),
+        encode=_encode_classes,
+        decode=_decode_classes,
+        problem_type=FunctionClasses,
     ))
 
 
-def _run_cp_sampled(exp: Any, problem: FunctionClasses, w0, env, *, backend: str, seed: int, instance_ids, dtype: Any):
-    b = "numba" if _backend(backend, dtype) == "numba" else "numpy"
-    return sampled_cp(problem.kind, problem.n, problem.k, problem.point, seed, instance_ids, backend=b, dtype=dtype)
+def _run_cp_sampled(req: RunRequest) -> Run:
+    problem = req.problem
+    b = _backend(req.backend, req.dtype)
+    return Run(sampled_cp(problem.kind, problem.n, problem.k, problem.point, req.seed, req.instance_ids, backend=b,
+                          dtype=req.dtype), backend=b)
 
 
-def _cp_sampled_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = [
-        "import numpy as np",
-        "from numeric.cp import sampled_cp",
-        "ld = np.longdouble",
-        f"o = sampled_cp({d['kind']}, {d['n']}, {d['k']}, {d['point']}, {d['seed']}, np.array([{d['instance_id']}]), "
-        "dtype=ld)  # Monte Carlo sums are exact integers",
-    ]
-    return lines, {**{key: f"o[{key!r}][0]" for key in ("cp_hat", "cp_half", "cp_lower", "cp_upper")},
-                   "n": f"ld({d['n']})", "k": f"ld({d['k']})", "N": f"ld({class_size(d['kind'], d['n'], d['k'])})"}
-
-
-register(DynamicsSpec(
-    "cross_predictability_sampled", _run_cp_sampled, {}, _obs("cp_hat", "cp_half", "cp_lower", "cp_upper"), {}, (),
-    _cp_sampled_snippet,
-    f"Monte Carlo CP of a class of parities: {SAMPLED_PAIRS} pairs (F, F') per instance, {SAMPLED_INPUTS} uniform "
+DYNAMICS.append(Dynamics(
+    name="cross_predictability_sampled",
+    run=_run_cp_sampled,
+    observables=observables({}, _obs("cp_hat", "cp_half", "cp_lower", "cp_upper"), {}),
+    accepts=(FunctionClasses,),
+    parameters=(),
+    doc=f"Monte Carlo CP of a class of parities: {SAMPLED_PAIRS} pairs (F, F') per instance, {SAMPLED_INPUTS} uniform "
     f"inputs per pair (U-statistic of (E_X F F')^2), empirical Bernstein interval at 1 - {SAMPLED_DELTA:g} "
     "(no time steps)",
 ))

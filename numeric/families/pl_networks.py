@@ -33,14 +33,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from kernels.pl_networks import activation, gd_net, net_forward, net_jacobian
 
-from .dynamics import DynamicsSpec, register
-from .families import Family, InstanceBatch, InstanceClass, Knobs, register_class
+from ..api import (
+    Dynamics,
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    observables,
+    Run,
+    RunRequest,
+)
+
+#: This module's instance classes and dynamics (registered through the entry points
+#: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
+CLASSES: list[InstanceClass] = []
+DYNAMICS: list[Dynamics] = []
+
+
 
 __all__ = ["NetProblem", "NetObsRun", "SUP_DPHI", "SUP_D2PHI"]
 
@@ -193,18 +208,20 @@ def _os_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return np.array([not r for r in reasons]), reasons
 
 
-OS_NET_CLASS = register_class(InstanceClass(
-    "os_network",
-    "L(theta) = 1/2 ||f(theta) - y||^2, f_i = sum_j v_j phi(w_j^T x_i) (tanh or softplus, v fixed, kd >= n): "
+OS_NET_CLASS = (InstanceClass(
+    name="os_network",
+    text="L(theta) = 1/2 ||f(theta) - y||^2, f_i = sum_j v_j phi(w_j^T x_i) (tanh or softplus, v fixed, kd >= n): "
     "sigma_min(J(theta_0)) >= 2 alpha, ||J|| <= beta and ||J(theta) - J(theta')|| <= Ljac ||theta - theta'|| "
     "everywhere (analytic bounds), ||f(theta_0) - y|| <= alpha^2 / (4 Ljac)",
-    (Family("tanh_net", _os_network(0), False, "one hidden tanh layer, output layer fixed"),
-     Family("softplus_net", _os_network(1), False, "one hidden softplus layer, output layer fixed")),
-    ("alpha", "beta", "Ljac", "d", "n"),
-    _os_member,
-    _encode,
-    _decode,
+    families=(Family(name="tanh_net", generate=_os_network(0), finite_sum=False, doc="one hidden tanh layer, output layer fixed"),
+     Family(name="softplus_net", generate=_os_network(1), finite_sum=False, doc="one hidden softplus layer, output layer fixed")),
+    attributes=("alpha", "beta", "Ljac", "d", "n"),
+    member=_os_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=NetProblem,
 ))
+CLASSES.append(OS_NET_CLASS)
 
 
 # ------------------------------------------------------------------- leaky-ReLU single-neuron GLM
@@ -267,17 +284,19 @@ def _glm_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return np.array([not r for r in reasons]), reasons
 
 
-GLM_CLASS = register_class(InstanceClass(
-    "rsi_leaky_glm",
-    "f(w) = 1/(2n) sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2, sigma = leaky ReLU with slope a: RSI "
+GLM_CLASS = (InstanceClass(
+    name="rsi_leaky_glm",
+    text="f(w) = 1/(2n) sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2, sigma = leaky ReLU with slope a: RSI "
     "<grad f(w), w - w*> >= mu ||w - w*||^2 with mu = a^2 lambda_min(X^T X / n), and "
     "||grad f(w)|| <= L ||w - w*|| with L = lambda_max(X^T X / n)",
-    (Family("leaky_glm", _leaky_glm, False, "single leaky-ReLU neuron, realizable targets"),),
-    ("L", "mu", "d", "n"),
-    _glm_member,
-    _encode,
-    _decode,
+    families=(Family(name="leaky_glm", generate=_leaky_glm, finite_sum=False, doc="single leaky-ReLU neuron, realizable targets"),),
+    attributes=("L", "mu", "d", "n"),
+    member=_glm_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=NetProblem,
 ))
+CLASSES.append(GLM_CLASS)
 
 
 # ----------------------------------------------------------------------------- gd_net dynamics
@@ -293,12 +312,12 @@ class NetObsRun:
     steplen: np.ndarray
 
 
-def _run_gd_net(exp: Any, problem: NetProblem, w0: np.ndarray, env: dict[str, np.ndarray], *,
-                backend: str, seed: int, instance_ids: np.ndarray, dtype: Any) -> NetObsRun:
-    p = problem.astype(dtype)
-    r = gd_net(p.X, p.v, p.y, p.act, np.asarray(w0, dtype=dtype), np.asarray(env["eta"], dtype=dtype),
-               exp.horizon, a=p.a if p.act == 2 else 0.0, anchor=p.anchor, backend=backend, dtype=dtype)
-    return NetObsRun(r.res2, r.res2abs, r.gnorm2, r.dist2, r.dist2abs, r.steplen)
+def _run_gd_net(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
+    p = problem.astype(req.dtype)
+    r = gd_net(p.X, p.v, p.y, p.act, np.asarray(w0, dtype=req.dtype), np.asarray(req.params["eta"], dtype=req.dtype),
+               req.horizon, a=p.a if p.act == 2 else 0.0, anchor=p.anchor, backend=req.backend, dtype=req.dtype)
+    return Run(NetObsRun(r.res2, r.res2abs, r.gnorm2, r.dist2, r.dist2abs, r.steplen), backend=r.backend)
 
 
 def _steps(r: NetObsRun) -> np.ndarray:
@@ -338,33 +357,12 @@ _NET_SCALE_OF = {
 }
 
 
-def _gd_net_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
-    lines = [
-        "import numpy as np",
-        "from kernels.pl_networks import gd_net",
-        "ld = np.longdouble",
-        f"X = np.array([{d['X']!r}], dtype=ld)",
-        f"v = np.array([{d['v']!r}], dtype=ld)",
-        f"y = np.array([{d['y']!r}], dtype=ld)",
-        f"anchor = np.array([{d['anchor']!r}], dtype=ld)",
-        f"w0 = np.array([{d['w0']!r}], dtype=ld)",
-        f"eta = np.array([{params['eta']!r}], dtype=ld)",
-        f"tr = gd_net(X, v, y, {int(d['act'])}, w0, eta, {d['T']}, a=ld({d['a']!r}), anchor=anchor, dtype=ld)",
-    ]
-    t = 0 if step is None else int(step)
-    obs = {
-        "step_t": f"ld({t})", "res2_t": f"tr.res2[0, {t}]", "res2_next": f"tr.res2[0, {t + 1}]",
-        "gnorm2_t": f"tr.gnorm2[0, {t}]",
-        "dist2_t": f"tr.dist2[0, {t}]", "dist2_next": f"tr.dist2[0, {t + 1}]",
-        "disp_next": f"np.sqrt(tr.dist2[0, {t + 1}])", "res2_first": "tr.res2[0, 0]", "res2_last": "tr.res2[0, -1]",
-        "dist2_first": "tr.dist2[0, 0]", "path_length": "tr.steplen[0].sum()",
-        "displacement": "np.sqrt(tr.dist2[0, -1])", "horizon": f"ld({d['T']})", "eta": "eta[0]",
-    }
-    return lines, obs
-
-
-register(DynamicsSpec(
-    "gd_net", _run_gd_net, _NET_PER_STEP, _NET_TRAJECTORY, _NET_SCALE_OF, ("eta",), _gd_net_snippet,
-    "gradient descent on 1/2 ||f(W) - y||^2 for a one-hidden-layer network with a fixed output layer "
+DYNAMICS.append(Dynamics(
+    name="gd_net",
+    run=_run_gd_net,
+    observables=observables(_NET_PER_STEP, _NET_TRAJECTORY, _NET_SCALE_OF),
+    accepts=(NetProblem,),
+    parameters=("eta",),
+    doc="gradient descent on 1/2 ||f(W) - y||^2 for a one-hidden-layer network with a fixed output layer "
     "(kernels.pl_networks): squared residuals, squared distance to an anchor (theta_0 or w*), step lengths",
 ))

@@ -19,17 +19,31 @@ exactly (the membership check runs in extended precision without any allowance).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 import kernels
 from kernels.pwq import PiecewiseQuadratic
 
-from .dynamics import DynamicsSpec, gd_observable_expressions, register
-from .families import Family, InstanceBatch, InstanceClass, Knobs, register_class
-from .observables import PER_STEP, SCALE_OF, TRAJECTORY, Run
-from .polish import register_parametrisation
+from ..api import (
+    Dynamics,
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    observables,
+    Run,
+    RunRequest,
+)
+from .ridge import PER_STEP, SCALE_OF, TRAJECTORY, RidgeRun
+
+#: This module's instance classes and dynamics (registered through the entry points
+#: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
+CLASSES: list[InstanceClass] = []
+DYNAMICS: list[Dynamics] = []
+
+
 
 __all__ = ["PWQProblem", "PWQ_CLASS", "PWQParametrisation", "PARAMETRISATION", "build_from_theta"]
 
@@ -140,7 +154,7 @@ class PWQParametrisation:
         return InstanceBatch("pwq_polished", problem, np.zeros((n, 1)), _attrs(Lv))
 
 
-PARAMETRISATION = register_parametrisation("smooth_pwq", PWQParametrisation())
+PARAMETRISATION = PWQParametrisation()
 
 
 def _attrs(L: np.ndarray) -> dict[str, np.ndarray]:
@@ -201,30 +215,32 @@ def _decode(data: dict[str, Any]) -> PWQProblem:
     return PWQProblem(pwq, theta)
 
 
-PWQ_CLASS = register_class(InstanceClass(
-    "smooth_pwq",
-    "f is L-smooth (here: one-dimensional, piecewise quadratic with every curvature in [-L, L])",
-    (Family("pwq", _generate, False,
-            "1-D piecewise-quadratic C^{1,1} functions with curvature in [-L, L] on each piece, "
+PWQ_CLASS = (InstanceClass(
+    name="smooth_pwq",
+    text="f is L-smooth (here: one-dimensional, piecewise quadratic with every curvature in [-L, L])",
+    families=(Family(name="pwq", generate=_generate, finite_sum=False, doc="1-D piecewise-quadratic C^{1,1} functions with curvature in [-L, L] on each piece, "
             "drawn in parameter space (alternating +-L, random signs, quadratic, uniform)"),),
-    ("L", "d"),
-    _member,
-    _encode,
-    _decode,
+    attributes=("L", "d"),
+    member=_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=PWQProblem,
+    parametrisation=PARAMETRISATION,
 ))
+CLASSES.append(PWQ_CLASS)
 
 
 # ------------------------------------------------------------------------------------ gd_pwq dynamics
 
 
-def _run_gd_pwq(exp: Any, problem: PWQProblem, w0: np.ndarray, env: dict[str, np.ndarray], *,
-                backend: str, seed: int, instance_ids: np.ndarray, dtype: Any) -> Run:
-    eta = np.asarray(env["eta"], dtype=dtype)
-    be = "numba" if backend in ("numba", "auto", "cupy") and np.dtype(dtype) == np.float64 else "numpy"
-    r = kernels.gd_pwq(problem.pwq, np.asarray(w0, dtype=dtype).reshape(-1), eta, exp.horizon, backend=be, dtype=dtype)
+def _run_gd_pwq(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
+    eta = np.asarray(req.params["eta"], dtype=req.dtype)
+    r = kernels.gd_pwq(problem.pwq, np.asarray(w0, dtype=req.dtype).reshape(-1), eta, req.horizon, backend=req.backend,
+                       dtype=req.dtype)
     traj = kernels.Trajectory(f=r.f, gnorm2=r.gnorm2, w_last=r.x[:, -1:], w=r.x[:, :, None], ef_next=None,
-                              eg2=None, backend=r.backend, dtype=np.dtype(dtype).name)
-    return Run(traj, r.fabs, None)
+                              eg2=None, backend=r.backend, dtype=np.dtype(req.dtype).name)
+    return Run(RidgeRun(traj, r.fabs, None), backend=r.backend)
 
 
 _PER_STEP = {k: v for k, v in PER_STEP.items() if k not in ("ef_next", "eg2_t", "efabs_next")}
@@ -236,23 +252,12 @@ _TRAJECTORY.update({
 _SCALE_OF = {k: v for k, v in SCALE_OF.items() if k != "ef_next"}
 
 
-def _gd_pwq_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
-    lines = [
-        "import numpy as np",
-        "from kernels import PiecewiseQuadratic, gd_pwq",
-        "ld = np.longdouble",
-        f"problem = PiecewiseQuadratic(z=np.array([{d['z']!r}]), g=np.array([{d['g']!r}]), f0=np.array([{d['f0']!r}]))",
-        f"w0 = np.array({d['w0']!r}, dtype=ld).reshape(1)",
-        f"eta = np.array([{params['eta']!r}], dtype=ld)",
-        f"tr = gd_pwq(problem, w0, eta, {d['T']}, dtype=ld)",
-    ]
-    obs = gd_observable_expressions(d, step)
-    obs.update({"gnorm2_min_all": "tr.gnorm2[0].min()", "gnorm2_last": "tr.gnorm2[0, -1]"})
-    return lines, obs
-
-
-register(DynamicsSpec(
-    "gd_pwq", _run_gd_pwq, _PER_STEP, _TRAJECTORY, _SCALE_OF, ("eta",), _gd_pwq_snippet,
-    "gradient descent on 1-D piecewise-quadratic functions; adds gnorm2_min_all (min over t = 0..T) "
+DYNAMICS.append(Dynamics(
+    name="gd_pwq",
+    run=_run_gd_pwq,
+    observables=observables(_PER_STEP, _TRAJECTORY, _SCALE_OF),
+    accepts=(PWQProblem,),
+    parameters=("eta",),
+    doc="gradient descent on 1-D piecewise-quadratic functions; adds gnorm2_min_all (min over t = 0..T) "
     "and gnorm2_last",
 ))

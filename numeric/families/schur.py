@@ -29,15 +29,30 @@ the claim tolerance ``ulps * eps * scale`` is derived from the matrix norm and d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 import kernels
 from kernels import matrices as mk
 
-from .dynamics import DynamicsSpec, register
-from .families import Family, InstanceBatch, InstanceClass, Knobs, register_class
+from ..api import (
+    Dynamics,
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    observables,
+    Run,
+    RunRequest,
+)
+
+#: This module's instance classes and dynamics (registered through the entry points
+#: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
+CLASSES: list[InstanceClass] = []
+DYNAMICS: list[Dynamics] = []
+
+
 
 __all__ = ["MatrixPairs", "Networks", "UnitData", "HermiteData", "psd_member_tolerance", "network_observables",
            "ntk_observables", "hermite_observables", "eigvalsh", "hadamard_eigvalsh", "eig_mpmath", "MP_DPS"]
@@ -204,14 +219,22 @@ def _decode_pairs(d: dict[str, Any]) -> MatrixPairs:
 
 
 def _pair_class(name: str, text: str, gen, psd_a: bool, psd_b: bool) -> InstanceClass:
-    return InstanceClass(name, text, (Family(name, gen, False, text),), ("n",), _member_pairs(psd_a, psd_b),
-                         _encode_pairs, _decode_pairs)
+    return InstanceClass(
+        name=name,
+        text=text,
+        families=(Family(name=name, generate=gen, finite_sum=False, doc=text),),
+        attributes=("n",),
+        member=_member_pairs(psd_a, psd_b),
+        encode=_encode_pairs,
+        decode=_decode_pairs,
+        problem_type=MatrixPairs,
+    )
 
 
-register_class(_pair_class("psd_pairs", "A and B are symmetric positive semidefinite", _gen_psd_pairs, True, True))
-register_class(_pair_class("psd_a_symmetric_b", "A is symmetric PSD, B is symmetric (possibly indefinite)",
+CLASSES.append(_pair_class("psd_pairs", "A and B are symmetric positive semidefinite", _gen_psd_pairs, True, True))
+CLASSES.append(_pair_class("psd_a_symmetric_b", "A is symmetric PSD, B is symmetric (possibly indefinite)",
                            _gen_psd_a_sym_b, True, False))
-register_class(_pair_class("symmetric_a_psd_b", "A is symmetric (possibly indefinite), B is symmetric PSD",
+CLASSES.append(_pair_class("symmetric_a_psd_b", "A is symmetric (possibly indefinite), B is symmetric PSD",
                            _gen_sym_a_psd_b, False, True))
 
 
@@ -240,13 +263,16 @@ def _member_networks(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok, ["" if o else "non-finite network or unknown activation" for o in ok]
 
 
-register_class(InstanceClass(
-    "networks", "one-hidden-layer network f(x) = v^T phi(W x) on data X (phi in softplus, tanh, relu)",
-    (Family("networks", _gen_networks, False, "Gaussian X, W, v; v = +-1 as a pattern"),), ("n",),
-    _member_networks,
-    lambda P, i: {"X": P.X[i].tolist(), "W": P.W[i].tolist(), "v": P.v[i].tolist(), "act": int(P.act[i])},
-    lambda d: Networks(np.asarray(d["X"], float)[None], np.asarray(d["W"], float)[None],
+CLASSES.append(InstanceClass(
+    name="networks",
+    text="one-hidden-layer network f(x) = v^T phi(W x) on data X (phi in softplus, tanh, relu)",
+    families=(Family(name="networks", generate=_gen_networks, finite_sum=False, doc="Gaussian X, W, v; v = +-1 as a pattern"),),
+    attributes=("n",),
+    member=_member_networks,
+    encode=lambda P, i: {"X": P.X[i].tolist(), "W": P.W[i].tolist(), "v": P.v[i].tolist(), "act": int(P.act[i])},
+    decode=lambda d: Networks(np.asarray(d["X"], float)[None], np.asarray(d["W"], float)[None],
                        np.asarray(d["v"], float)[None], np.asarray([d["act"]], dtype=np.int64)),
+    problem_type=Networks,
 ))
 
 
@@ -274,12 +300,15 @@ def _member_unit(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok, ["" if o else "a data point is zero or non-finite (cannot be normalised)" for o in ok]
 
 
-register_class(InstanceClass(
-    "unit_data", "data points x_1..x_n with ||x_i|| = 1 (given data are normalised row-wise)",
-    (Family("unit_data", _gen_unit_data, False, "Gaussian, low-dimensional, nearly parallel, orthonormal"),),
-    ("n",), _member_unit,
-    lambda P, i: {"X": P.X[i].tolist()},
-    lambda d: UnitData(np.asarray(d["X"], float)[None]),
+CLASSES.append(InstanceClass(
+    name="unit_data",
+    text="data points x_1..x_n with ||x_i|| = 1 (given data are normalised row-wise)",
+    families=(Family(name="unit_data", generate=_gen_unit_data, finite_sum=False, doc="Gaussian, low-dimensional, nearly parallel, orthonormal"),),
+    attributes=("n",),
+    member=_member_unit,
+    encode=lambda P, i: {"X": P.X[i].tolist()},
+    decode=lambda d: UnitData(np.asarray(d["X"], float)[None]),
+    problem_type=UnitData,
 ))
 
 
@@ -331,51 +360,32 @@ def _spec_norm(ev: np.ndarray) -> np.ndarray:
     return np.abs(ev).max(axis=1)
 
 
-def _run_spectra(exp: Any, problem: MatrixPairs, w0: np.ndarray, env: Mapping[str, np.ndarray], *, backend: str,
-                 seed: int, instance_ids: np.ndarray, dtype: Any) -> dict[str, np.ndarray]:
-    b = _backend(backend, dtype)
-    A, B = problem.A.astype(dtype), problem.B.astype(dtype)
+def _run_spectra(req: RunRequest) -> Run:
+    problem = req.problem
+    b = _backend(req.backend, req.dtype)
+    A, B = problem.A.astype(req.dtype), problem.B.astype(req.dtype)
     n = A.shape[1]
-    eA = eigvalsh(A, backend=b, dtype=dtype)
-    eAB = hadamard_eigvalsh(A, B, backend=b, dtype=dtype)
+    eA = eigvalsh(A, backend=b, dtype=req.dtype)
+    eAB = hadamard_eigvalsh(A, B, backend=b, dtype=req.dtype)
     dB = np.diagonal(B, axis1=1, axis2=2)
-    return {
+    return Run({
         "lmin_AB": eAB[:, 0], "lmax_AB": eAB[:, -1], "lmin_A": eA[:, 0], "lmax_A": eA[:, -1],
         "bmin": dB.min(axis=1), "bmax": dB.max(axis=1),
         "escale_AB": n * _spec_norm(eAB), "escale_A": n * _spec_norm(eA),
-    }
+    }, backend=b)
 
 
 def _obs(*names: str) -> dict[str, Any]:
     return {k: (lambda r, k=k: r[k]) for k in names}
 
 
-_PAIR_LINES = [
-    "import numpy as np",
-    "from numeric.schur import eigvalsh, hadamard_eigvalsh",
-    "ld = np.longdouble",
-]
-
-
-def _spectra_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = _PAIR_LINES + [
-        f"A = np.array({d['A']!r}, dtype=ld)[None]",
-        f"B = np.array({d['B']!r}, dtype=ld)[None]",
-        "eA = eigvalsh(A, dtype=ld)[0]  # mpmath, 40 digits",
-        "eAB = hadamard_eigvalsh(A, B, dtype=ld)[0]",
-        "dB = np.diagonal(B[0])",
-    ]
-    obs = {"lmin_AB": "eAB[0]", "lmax_AB": "eAB[-1]", "lmin_A": "eA[0]", "lmax_A": "eA[-1]",
-           "bmin": "dB.min()", "bmax": "dB.max()", "n": f"ld({len(d['A'])})"}
-    return lines, obs
-
-
-register(DynamicsSpec(
-    "spectra", _run_spectra, {},
-    _obs("lmin_AB", "lmax_AB", "lmin_A", "lmax_A", "bmin", "bmax", "escale_AB", "escale_A"),
-    {"lmin_AB": "escale_AB", "lmax_AB": "escale_AB", "lmin_A": "escale_A", "lmax_A": "escale_A"},
-    (), _spectra_snippet,
-    "extreme eigenvalues of A, A o B and the diagonal of B for a drawn pair (no time steps); "
+DYNAMICS.append(Dynamics(
+    name="spectra",
+    run=_run_spectra,
+    observables=observables({}, _obs("lmin_AB", "lmax_AB", "lmin_A", "lmax_A", "bmin", "bmax", "escale_AB", "escale_A"), {"lmin_AB": "escale_AB", "lmax_AB": "escale_AB", "lmin_A": "escale_A", "lmax_A": "escale_A"}),
+    accepts=(MatrixPairs,),
+    parameters=(),
+    doc="extreme eigenvalues of A, A o B and the diagonal of B for a drawn pair (no time steps); "
     "an eigenvalue's rounding scale is n ||M||_2",
 ))
 
@@ -419,30 +429,21 @@ def network_observables(X: np.ndarray, W: np.ndarray, v: np.ndarray, act: np.nda
     }
 
 
-def _run_gram(exp: Any, problem: Networks, w0, env, *, backend: str, seed: int, instance_ids, dtype: Any):
-    return network_observables(problem.X, problem.W, problem.v, problem.act, backend=backend, dtype=dtype)
+def _run_gram(req: RunRequest) -> Run:
+    problem = req.problem
+    b = _backend(req.backend, req.dtype)
+    return Run(network_observables(problem.X, problem.W, problem.v, problem.act, backend=b, dtype=req.dtype), backend=b)
 
 
-def _gram_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = [
-        "import numpy as np",
-        "from numeric.schur import network_observables",
-        "ld = np.longdouble",
-        f"o = network_observables(np.array({d['X']!r}, dtype=ld)[None], np.array({d['W']!r}, dtype=ld)[None],",
-        f"    np.array({d['v']!r}, dtype=ld)[None], np.array([{d['act']}]), dtype=ld)",
-    ]
-    names = ("gram_err", "gram_err_printed", "lmin_JJ", "lmin_P", "xnorm2_min")
-    return lines, {k: f"o[{k!r}][0]" for k in names}
-
-
-register(DynamicsSpec(
-    "jacobian_gram", _run_gram, {},
-    _obs("gram_err", "gram_scale", "gram_err_printed", "gram_scale_printed", "lmin_JJ", "lmin_P", "xnorm2_min",
-         "escale_JJ", "escale_P"),
-    {"gram_err": "gram_scale", "gram_err_printed": "gram_scale_printed", "lmin_JJ": "escale_JJ",
-     "lmin_P": "escale_P"},
-    (), _gram_snippet,
-    "explicit Jacobian Gram matrix J J^T of f(x) = v^T phi(W x) against its Hadamard forms (no time steps)",
+DYNAMICS.append(Dynamics(
+    name="jacobian_gram",
+    run=_run_gram,
+    observables=observables({}, _obs("gram_err", "gram_scale", "gram_err_printed", "gram_scale_printed", "lmin_JJ", "lmin_P", "xnorm2_min",
+         "escale_JJ", "escale_P"), {"gram_err": "gram_scale", "gram_err_printed": "gram_scale_printed", "lmin_JJ": "escale_JJ",
+     "lmin_P": "escale_P"}),
+    accepts=(Networks,),
+    parameters=(),
+    doc="explicit Jacobian Gram matrix J J^T of f(x) = v^T phi(W x) against its Hadamard forms (no time steps)",
 ))
 
 
@@ -474,23 +475,19 @@ def ntk_observables(X: np.ndarray, *, backend: str = "numpy", dtype: Any = np.fl
     }
 
 
-def _run_ntk(exp: Any, problem: UnitData, w0, env, *, backend: str, seed: int, instance_ids, dtype: Any):
-    return ntk_observables(problem.X, backend=backend, dtype=dtype)
+def _run_ntk(req: RunRequest) -> Run:
+    problem = req.problem
+    b = _backend(req.backend, req.dtype)
+    return Run(ntk_observables(problem.X, backend=b, dtype=req.dtype), backend=b)
 
 
-def _ntk_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = [
-        "import numpy as np",
-        "from numeric.schur import ntk_observables",
-        f"o = ntk_observables(np.array({d['X']!r}, dtype=np.longdouble)[None], dtype=np.longdouble)",
-    ]
-    return lines, {k: f"o[{k!r}][0]" for k in ("ntk_gap", "ntk_gap_printed")}
-
-
-register(DynamicsSpec(
-    "ntk_spectra", _run_ntk, {}, _obs("ntk_gap", "ntk_gap_printed", "ntk_scale", "ntk_scale_printed"),
-    {"ntk_gap": "ntk_scale", "ntk_gap_printed": "ntk_scale_printed"}, (), _ntk_snippet,
-    "smallest eigenvalue of H* - K/4 for the ReLU NTK on unit-norm data (no time steps)",
+DYNAMICS.append(Dynamics(
+    name="ntk_spectra",
+    run=_run_ntk,
+    observables=observables({}, _obs("ntk_gap", "ntk_gap_printed", "ntk_scale", "ntk_scale_printed"), {"ntk_gap": "ntk_scale", "ntk_gap_printed": "ntk_scale_printed"}),
+    accepts=(UnitData,),
+    parameters=(),
+    doc="smallest eigenvalue of H* - K/4 for the ReLU NTK on unit-norm data (no time steps)",
 ))
 
 
@@ -526,12 +523,15 @@ def _member_hermite(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok & good_act, [w or ("" if g else "activation outside softplus/erf") for w, g in zip(why, good_act)]
 
 
-register_class(InstanceClass(
-    "unit_data_phi", "unit-norm data x_1..x_n and an activation phi in {softplus, erf}",
-    (Family("unit_data_phi", _gen_hermite, False, "unit data patterns with softplus or erf"),), ("n",),
-    _member_hermite,
-    lambda P, i: {"X": P.X[i].tolist(), "act": int(P.act[i])},
-    lambda d: HermiteData(np.asarray(d["X"], float)[None], np.asarray([d["act"]], dtype=np.int64)),
+CLASSES.append(InstanceClass(
+    name="unit_data_phi",
+    text="unit-norm data x_1..x_n and an activation phi in {softplus, erf}",
+    families=(Family(name="unit_data_phi", generate=_gen_hermite, finite_sum=False, doc="unit data patterns with softplus or erf"),),
+    attributes=("n",),
+    member=_member_hermite,
+    encode=lambda P, i: {"X": P.X[i].tolist(), "act": int(P.act[i])},
+    decode=lambda d: HermiteData(np.asarray(d["X"], float)[None], np.asarray([d["act"]], dtype=np.int64)),
+    problem_type=HermiteData,
 ))
 
 
@@ -572,25 +572,19 @@ def hermite_observables(X: np.ndarray, act: np.ndarray, *, backend: str = "numpy
     return out
 
 
-def _run_hermite(exp: Any, problem: HermiteData, w0, env, *, backend: str, seed: int, instance_ids, dtype: Any):
-    return hermite_observables(problem.X, problem.act, backend=backend, dtype=dtype)
+def _run_hermite(req: RunRequest) -> Run:
+    problem = req.problem
+    b = _backend(req.backend, req.dtype)
+    return Run(hermite_observables(problem.X, problem.act, backend=b, dtype=req.dtype), backend=b)
 
 
-def _hermite_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None):
-    lines = [
-        "import numpy as np",
-        "from numeric.schur import hermite_observables",
-        f"o = hermite_observables(np.array({d['X']!r}, dtype=np.longdouble)[None], np.array([{d['act']}]), "
-        "dtype=np.longdouble)",
-    ]
-    return lines, {k: f"o[{k!r}][0]" for k in ("herm_gap", "herm_gap_printed", "mu1", "mu2", "e_dphi2")}
-
-
-register(DynamicsSpec(
-    "hermite_spectra", _run_hermite, {},
-    _obs("herm_gap", "herm_gap_printed", "herm_gap_scale", "herm_gap_printed_scale", "mu1", "mu2", "e_dphi2",
-         "mu1_abs", "mu2_abs", "e_dphi2_abs"),
-    {"herm_gap": "herm_gap_scale", "herm_gap_printed": "herm_gap_printed_scale", "mu1": "mu1_abs",
-     "mu2": "mu2_abs", "e_dphi2": "e_dphi2_abs"}, (), _hermite_snippet,
-    "smallest eigenvalue of Sigma(X) - c (X X^T) o (X X^T) on unit-norm data (no time steps)",
+DYNAMICS.append(Dynamics(
+    name="hermite_spectra",
+    run=_run_hermite,
+    observables=observables({}, _obs("herm_gap", "herm_gap_printed", "herm_gap_scale", "herm_gap_printed_scale", "mu1", "mu2", "e_dphi2",
+         "mu1_abs", "mu2_abs", "e_dphi2_abs"), {"herm_gap": "herm_gap_scale", "herm_gap_printed": "herm_gap_printed_scale", "mu1": "mu1_abs",
+     "mu2": "mu2_abs", "e_dphi2": "e_dphi2_abs"}),
+    accepts=(HermiteData,),
+    parameters=(),
+    doc="smallest eigenvalue of Sigma(X) - c (X X^T) o (X X^T) on unit-norm data (no time steps)",
 ))

@@ -32,14 +32,31 @@ at ``xs`` or ``w0`` by ``settings["start"]``), ``volume_ratio`` (no dynamics: Ga
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from kernels.escape import SaddleProblem, coupled_gd, gd_saddle, pgd
 
-from .dynamics import DynamicsSpec, register
-from .families import Family, InstanceBatch, InstanceClass, Knobs, combine_checks, register_class
+from ..api import (
+    combine_checks,
+    Dynamics,
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+    observables,
+    Run,
+    RunRequest,
+    Setting,
+)
+
+#: This module's instance classes and dynamics (registered through the entry points
+#: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
+CLASSES: list[InstanceClass] = []
+DYNAMICS: list[Dynamics] = []
+
+
 
 __all__ = [
     "certificate", "bottom_index", "saddle_gamma", "gamma_ratio", "Dimension",
@@ -323,31 +340,42 @@ def decode_saddle(data: dict[str, Any]) -> SaddleProblem:
 
 
 _ATTRS = ("ell", "rho", "gamma", "d", "delta0")
-_SINE = Family("sine_saddle", _sine, False,
-               "1/2 x^T diag(-gamma, lambda_2..lambda_d) x + c sum (sin x_i - x_i), gamma/ell from 1e-3 to 0.5")
-_QUARTIC = Family("quartic_saddle", _quartic, False,
-                  "-gamma y^2/2 + q y^4/4 + sum lambda_i x_i^2/2 (minima at y = +-sqrt(gamma/q))")
-_MATRIX = Family("matrix_saddle", _matrix, False,
-                 "1/4 ||M - x x^T||_F^2, M diagonal, saddles at 0 and at sqrt(lambda_k) e_k, k >= 2")
+_SINE = Family(name="sine_saddle", generate=_sine, finite_sum=False, doc="1/2 x^T diag(-gamma, lambda_2..lambda_d) x + c sum (sin x_i - x_i), gamma/ell from 1e-3 to 0.5")
+_QUARTIC = Family(name="quartic_saddle", generate=_quartic, finite_sum=False, doc="-gamma y^2/2 + q y^4/4 + sum lambda_i x_i^2/2 (minima at y = +-sqrt(gamma/q))")
+_MATRIX = Family(name="matrix_saddle", generate=_matrix, finite_sum=False, doc="1/4 ||M - x x^T||_F^2, M diagonal, saddles at 0 and at sqrt(lambda_k) e_k, k >= 2")
 
-register_class(InstanceClass(
-    "saddle_global",
-    "f is ell-gradient Lipschitz and rho-Hessian Lipschitz on R^d, with a strict saddle xs "
+CLASSES.append(InstanceClass(
+    name="saddle_global",
+    text="f is ell-gradient Lipschitz and rho-Hessian Lipschitz on R^d, with a strict saddle xs "
     "(grad f(xs) = 0, lambda_min(Hess f(xs)) = -gamma < 0)",
-    (_SINE,), _ATTRS, _member, encode_saddle, decode_saddle,
+    families=(_SINE,),
+    attributes=_ATTRS,
+    member=_member,
+    encode=encode_saddle,
+    decode=decode_saddle,
+    problem_type=SaddleProblem,
 ))
-register_class(InstanceClass(
-    "saddle_any",
-    "f has a strict saddle xs (lambda_min(Hess f(xs)) = -gamma < 0) and is ell-gradient Lipschitz and "
+CLASSES.append(InstanceClass(
+    name="saddle_any",
+    text="f has a strict saddle xs (lambda_min(Hess f(xs)) = -gamma < 0) and is ell-gradient Lipschitz and "
     "rho-Hessian Lipschitz on a ball containing every GD iterate (eta <= 1/ell) started within 2 delta0 of xs",
-    (_SINE, _QUARTIC, _MATRIX), _ATTRS, _member, encode_saddle, decode_saddle,
+    families=(_SINE, _QUARTIC, _MATRIX),
+    attributes=_ATTRS,
+    member=_member,
+    encode=encode_saddle,
+    decode=decode_saddle,
+    problem_type=SaddleProblem,
 ))
-register_class(InstanceClass(
-    "saddle_deep",
-    "the class saddle_global with gamma / ell >= 0.1 (saddles that GD with eta = 1/ell leaves fast); "
+CLASSES.append(InstanceClass(
+    name="saddle_deep",
+    text="the class saddle_global with gamma / ell >= 0.1 (saddles that GD with eta = 1/ell leaves fast); "
     "G = (1 + gamma/ell)^100, the growth of the e1-component over 100 GD steps",
-    (Family("sine_deep", _sine_deep, False, "sine_saddle with gamma/ell >= 0.1 (gamma drawn in [0.1, 0.45] ell), c/ell in [0.05, 0.5]"),),
-    _ATTRS + ("G",), _deep_member, encode_saddle, decode_saddle,
+    families=(Family(name="sine_deep", generate=_sine_deep, finite_sum=False, doc="sine_saddle with gamma/ell >= 0.1 (gamma drawn in [0.1, 0.45] ell), c/ell in [0.05, 0.5]"),),
+    attributes=_ATTRS + ("G",),
+    member=_deep_member,
+    encode=encode_saddle,
+    decode=decode_saddle,
+    problem_type=SaddleProblem,
 ))
 
 
@@ -363,11 +391,16 @@ def _minima_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok & good, reasons
 
 
-register_class(InstanceClass(
-    "saddle_minima",
-    "f = -gamma y^2/2 + q y^4/4 + sum lambda_i x_i^2/2: a strict saddle at 0, f* = -gamma^2/(4q) finite, ell and rho "
+CLASSES.append(InstanceClass(
+    name="saddle_minima",
+    text="f = -gamma y^2/2 + q y^4/4 + sum lambda_i x_i^2/2: a strict saddle at 0, f* = -gamma^2/(4q) finite, ell and rho "
     "certified on a region containing every GD iterate started within 2 delta0 of 0",
-    (_QUARTIC,), _ATTRS + ("fstar",), _minima_member, encode_saddle, decode_saddle,
+    families=(_QUARTIC,),
+    attributes=_ATTRS + ("fstar",),
+    member=_minima_member,
+    encode=encode_saddle,
+    decode=decode_saddle,
+    problem_type=SaddleProblem,
 ))
 
 
@@ -404,10 +437,15 @@ def _dims_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok, ["" if o else "d must be a positive integer" for o in ok]
 
 
-register_class(InstanceClass(
-    "dimension", "d is a positive integer", (Family("dimensions", _dims, False, "d = 1..8 and log-uniform to 1e7"),),
-    ("d",), _dims_member, lambda p, i: {"d": float(np.asarray(p.d)[i])},
-    lambda data: Dimension(np.asarray([data["d"]], dtype=np.float64)),
+CLASSES.append(InstanceClass(
+    name="dimension",
+    text="d is a positive integer",
+    families=(Family(name="dimensions", generate=_dims, finite_sum=False, doc="d = 1..8 and log-uniform to 1e7"),),
+    attributes=("d",),
+    member=_dims_member,
+    encode=lambda p, i: {"d": float(np.asarray(p.d)[i])},
+    decode=lambda data: Dimension(np.asarray([data["d"]], dtype=np.float64)),
+    problem_type=Dimension,
 ))
 
 
@@ -427,19 +465,18 @@ def gamma_ratio(d: np.ndarray) -> np.ndarray:
     return poch(d / 2 + 0.5, 0.5)
 
 
-def _run_volume(exp: Any, problem: Dimension, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str,
-                seed: int, instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
-    d = np.asarray(env["d"], dtype=dtype)
-    return {"gratio": gamma_ratio(d)}
+def _run_volume(req: RunRequest) -> Run:
+    d = np.asarray(req.params["d"], dtype=req.dtype)
+    return Run({"gratio": gamma_ratio(d)}, backend="numpy")  # closed form, evaluated with NumPy/mpmath
 
 
-register(DynamicsSpec(
-    "volume_ratio", _run_volume, {}, {"gratio": lambda r: r["gratio"]}, {}, (),
-    lambda data, params, step: (
-        ["import numpy as np", "from numeric.escape import gamma_ratio",
-         f"d = np.array([{data['d']!r}], dtype=np.longdouble)"],
-        {"gratio": "gamma_ratio(d)[0]", "d": "d[0]"}),
-    "no dynamics: Gamma(d/2 + 1) / Gamma(d/2 + 1/2) for each d",
+DYNAMICS.append(Dynamics(
+    name="volume_ratio",
+    run=_run_volume,
+    observables=observables({}, {"gratio": lambda r: r["gratio"]}, {}),
+    accepts=(Dimension,),
+    parameters=(),
+    doc="no dynamics: Gamma(d/2 + 1) / Gamma(d/2 + 1/2) for each d",
 ))
 
 
@@ -448,35 +485,22 @@ register(DynamicsSpec(
 # ------------------------------------------------------------------------------------------------
 
 
-def _problem_lines(data: dict[str, Any]) -> list[str]:
-    return [
-        "import numpy as np",
-        "from numeric.escape import decode_saddle",
-        "import kernels.escape as ke",
-        "ld = np.longdouble",
-        f"data = {{'h': {data['h']!r}, 'c': {data['c']!r}, 'q': {data['q']!r}, 's': {data['s']!r}, "
-        f"'f0': {data['f0']!r}, 'xs': {data['xs']!r}}}",
-        "problem = decode_saddle(data).astype(ld)",
-        f"w0 = np.array([{data['w0']!r}], dtype=ld)",
-    ]
-
-
-def _run_gd(exp: Any, problem: SaddleProblem, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
-            instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
-    eta = np.asarray(env["eta"], dtype=dtype)
-    T = int(exp.horizon)
-    tr = gd_saddle(problem, w0, eta, T, backend=backend, dtype=dtype)
+def _run_gd(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
+    eta = np.asarray(req.params["eta"], dtype=req.dtype)
+    T = int(req.horizon)
+    tr = gd_saddle(problem, w0, eta, T, backend=req.backend, dtype=req.dtype)
     B = w0.shape[0]
-    w0 = np.asarray(w0, dtype=dtype)
+    w0 = np.asarray(w0, dtype=req.dtype)
     x0n = np.sqrt((w0 * w0).sum(axis=1))
     md = np.maximum.accumulate(tr.dist2, axis=1)
-    return {
+    return Run({
         "f": tr.f, "fabs": tr.fabs, "maxdist2": md,
         # ||x_tau - x_0||^2 is computed from vectors of norm up to max ||x|| and ||x_0||
         "maxdist2abs": md + 4 * ((x0n + tr.xnorm_max) ** 2)[:, None] * np.ones_like(md),
-        "t": np.broadcast_to(np.arange(T + 1, dtype=dtype), (B, T + 1)),
-        "horizon": np.full(B, T, dtype=dtype),
-    }
+        "t": np.broadcast_to(np.arange(T + 1, dtype=req.dtype), (B, T + 1)),
+        "horizon": np.full(B, T, dtype=req.dtype),
+    }, backend=tr.backend)
 
 
 _GD_PER_STEP = {
@@ -488,22 +512,13 @@ _GD_TRAJ = {"f_first": lambda r: r["f"][:, 0], "fabs_first": lambda r: r["fabs"]
             "horizon": lambda r: r["horizon"]}
 
 
-def _gd_snippet(data: dict[str, Any], params: Mapping[str, float], step: int | None):
-    t = 0 if step is None else int(step)
-    lines = _problem_lines(data) + [
-        f"eta = np.array([{params['eta']!r}], dtype=ld)",
-        f"tr = ke.gd_saddle(problem, w0, eta, {data['T']}, dtype=ld)",
-    ]
-    obs = {"f_next": f"tr.f[0, {t + 1}]", "maxdist2_next": f"tr.dist2[0, :{t + 2}].max()", "t_next": f"ld({t + 1})",
-           "f_first": "tr.f[0, 0]", "eta": "eta[0]"}
-    return lines, obs
-
-
-register(DynamicsSpec(
-    "gd_saddle", _run_gd, _GD_PER_STEP, _GD_TRAJ,
-    {"f_next": "fabs_next", "f_first": "fabs_first", "maxdist2_next": "maxdist2abs_next"},
-    ("eta",), _gd_snippet,
-    "gradient descent x_{t+1} = x_t - eta grad f(x_t) from w0; per step t = 1..T: f(x_t), "
+DYNAMICS.append(Dynamics(
+    name="gd_saddle",
+    run=_run_gd,
+    observables=observables(_GD_PER_STEP, _GD_TRAJ, {"f_next": "fabs_next", "f_first": "fabs_first", "maxdist2_next": "maxdist2abs_next"}),
+    accepts=(SaddleProblem,),
+    parameters=("eta",),
+    doc="gradient descent x_{t+1} = x_t - eta grad f(x_t) from w0; per step t = 1..T: f(x_t), "
     "max_{tau <= t} ||x_tau - x_0||^2",
 ))
 
@@ -517,22 +532,22 @@ def _pair_start(problem: SaddleProblem, w0: np.ndarray, eta: np.ndarray, omega: 
     return x0p
 
 
-def _run_coupled(exp: Any, problem: SaddleProblem, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str,
-                 seed: int, instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
-    eta = np.asarray(env["eta"], dtype=dtype)
-    omega = np.asarray(env["omega"], dtype=dtype)
-    gamma = np.asarray(env["gamma"], dtype=dtype)
-    T = int(exp.horizon)
-    w0 = np.asarray(w0, dtype=dtype)
+def _run_coupled(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
+    eta = np.asarray(req.params["eta"], dtype=req.dtype)
+    omega = np.asarray(req.params["omega"], dtype=req.dtype)
+    gamma = np.asarray(req.params["gamma"], dtype=req.dtype)
+    T = int(req.horizon)
+    w0 = np.asarray(w0, dtype=req.dtype)
     x0p = _pair_start(problem, w0, eta, omega)
-    tr = coupled_gd(problem, w0, x0p, np.asarray(problem.xs, dtype=dtype), eta, gamma, T, backend=backend, dtype=dtype)
+    tr = coupled_gd(problem, w0, x0p, np.asarray(problem.xs, dtype=req.dtype), eta, gamma, T, backend=req.backend, dtype=req.dtype)
     B = w0.shape[0]
-    t = np.broadcast_to(np.arange(T + 1, dtype=dtype), (B, T + 1))
-    return {
+    t = np.broadcast_to(np.arange(T + 1, dtype=req.dtype), (B, T + 1))
+    return Run({
         "p": tr.p, "q": tr.q, "xhat": tr.xhat, "err": tr.err, "errscale": tr.errscale, "t": t,
-        "dsum": np.concatenate([np.zeros((B, 1), dtype=dtype), np.cumsum(eta[:, None] * tr.dnorm[:, :-1], axis=1)], axis=1),
-        "locdist": np.maximum.accumulate(tr.dist, axis=1), "horizon": np.full(B, T, dtype=dtype),
-    }
+        "dsum": np.concatenate([np.zeros((B, 1), dtype=req.dtype), np.cumsum(eta[:, None] * tr.dnorm[:, :-1], axis=1)], axis=1),
+        "locdist": np.maximum.accumulate(tr.dist, axis=1), "horizon": np.full(B, T, dtype=req.dtype),
+    }, backend=tr.backend)
 
 
 _PAIR_PER_STEP = {
@@ -544,53 +559,44 @@ _PAIR_PER_STEP = {
 _PAIR_TRAJ = {"xhat0": lambda r: r["xhat"][:, 0], "horizon": lambda r: r["horizon"]}
 
 
-def _coupled_snippet(data: dict[str, Any], params: Mapping[str, float], step: int | None):
-    t = 0 if step is None else int(step)
-    lines = _problem_lines(data) + [
-        "from numeric.escape import bottom_index",
-        f"eta = np.array([{params['eta']!r}], dtype=ld)",
-        f"omega = np.array([{params['omega']!r}], dtype=ld)",
-        f"gamma = np.array([{params['gamma']!r}], dtype=ld)",
-        "x0p = w0.copy(); x0p[0, bottom_index(problem)[0]] -= eta[0] * omega[0]",
-        f"tr = ke.coupled_gd(problem, w0, x0p, problem.xs, eta, gamma, {data['T']}, dtype=ld)",
-        "dsum = np.concatenate([[0], np.cumsum(eta[0] * tr.dnorm[0, :-1])])",
-    ]
-    k = t + 1
-    obs = {"pnorm_t": f"tr.p[0, {k}]", "qnorm_t": f"tr.q[0, {k}]", "xhat_t": f"tr.xhat[0, {k}]",
-           "decomp_err_t": f"tr.err[0, {k}]", "dsum_t": f"dsum[{k}]", "locdist_t": f"tr.dist[0, :{k + 1}].max()",
-           "step_t": f"ld({k})", "xhat0": "tr.xhat[0, 0]", "eta": "eta[0]", "gamma": "gamma[0]"}
-    return lines, obs
-
-
-register(DynamicsSpec(
-    "gd_coupled", _run_coupled, _PAIR_PER_STEP, _PAIR_TRAJ,
-    {"pnorm_t": "pnorm_abs_t", "decomp_err_t": "decomp_scale_t"}, ("eta", "omega"), _coupled_snippet,
-    "two GD runs from x_0 = w0 and x'_0 = w0 - eta omega e1 (e1 the bottom eigenvector of Hess f(xs)) with "
+DYNAMICS.append(Dynamics(
+    name="gd_coupled",
+    run=_run_coupled,
+    observables=observables(_PAIR_PER_STEP, _PAIR_TRAJ, {"pnorm_t": "pnorm_abs_t", "decomp_err_t": "decomp_scale_t"}),
+    accepts=(SaddleProblem,),
+    parameters=("eta", "omega"),
+    doc="two GD runs from x_0 = w0 and x'_0 = w0 - eta omega e1 (e1 the bottom eigenvector of Hess f(xs)) with "
     "the coupling sequences p(t), q(t) of Lemma 7.3.3; per step t = 1..T",
 ))
 
 
+_PGD_SETTINGS = (
+    Setting(name="start", default="saddle", choices=("saddle", "w0"), doc="start at the saddle xs or at w0"),
+    Setting(name="stop_at_hit", default=True, choices=(True, False), doc="stop a trajectory at its first eps-SOSP"),
+)
+
+
 def _run_pgd(mode: str):
-    def run(exp: Any, problem: SaddleProblem, w0: np.ndarray, env: dict[str, np.ndarray], *, backend: str, seed: int,
-            instance_ids: np.ndarray, dtype: Any) -> dict[str, Any]:
-        eta = np.asarray(env["eta"], dtype=dtype)
-        r = np.asarray(env["r"], dtype=dtype)
-        eps = np.asarray(env["eps"], dtype=dtype)
-        rho = np.asarray(env["rho"], dtype=dtype)
-        tcal = np.asarray(env["tcal"], dtype=np.float64).round().astype(np.int64) if "tcal" in env else 0
-        T = int(exp.horizon)
-        start = exp.settings.get("start", "saddle")
-        x0 = np.asarray(problem.xs if start == "saddle" else w0, dtype=dtype)
+    def run(req: RunRequest) -> Run:
+        problem, w0 = req.problem, req.w0
+        eta = np.asarray(req.params["eta"], dtype=req.dtype)
+        r = np.asarray(req.params["r"], dtype=req.dtype)
+        eps = np.asarray(req.params["eps"], dtype=req.dtype)
+        rho = np.asarray(req.params["rho"], dtype=req.dtype)
+        tcal = np.asarray(req.params["tcal"], dtype=np.float64).round().astype(np.int64) if "tcal" in req.params else 0
+        T = int(req.horizon)
+        start = req.settings["start"]
+        x0 = np.asarray(problem.xs if start == "saddle" else w0, dtype=req.dtype)
         tr = pgd(problem, x0, eta, T, perturbation=mode, r=r, eps=eps, tau=np.sqrt(rho * eps), tcal=tcal,
-                 seed=seed, instance_ids=instance_ids, stop_at_hit=bool(exp.settings.get("stop_at_hit", True)),
-                 backend=backend, dtype=dtype)
+                 seed=req.seed, instance_ids=req.instance_ids, stop_at_hit=bool(req.settings["stop_at_hit"]),
+                 backend=req.backend, dtype=req.dtype)
         hit = tr.hit >= 0
         out = {
-            "hit_time": np.where(hit, tr.hit, T + 1).astype(dtype), "hit": hit.astype(dtype),
+            "hit_time": np.where(hit, tr.hit, T + 1).astype(req.dtype), "hit": hit.astype(req.dtype),
             "fdrop": tr.f_first - tr.f_last, "f_first": tr.f_first, "maxdist": np.sqrt(tr.maxdist2), "xnorm_max": tr.xnorm_max,
-            "perturbations": tr.perturbations.astype(dtype), "horizon": np.full(x0.shape[0], T, dtype=dtype),
+            "perturbations": tr.perturbations.astype(req.dtype), "horizon": np.full(x0.shape[0], T, dtype=req.dtype),
         }
-        return out
+        return Run(out, backend=tr.backend)
     return run
 
 
@@ -598,32 +604,23 @@ _PGD_TRAJ = {k: (lambda r, k=k: r[k]) for k in ("hit_time", "hit", "fdrop", "f_f
                                                "horizon")}
 
 
-def _pgd_snippet(mode: str):
-    def snippet(data: dict[str, Any], params: Mapping[str, float], step: int | None):
-        start = data.get("settings", {}).get("start", "saddle")
-        stop = bool(data.get("settings", {}).get("stop_at_hit", True))
-        lines = _problem_lines(data) + [
-            f"eta, r, eps, rho = (np.array([params], dtype=ld) for params in ({params['eta']!r}, {params['r']!r}, "
-            f"{params['eps']!r}, {params['rho']!r}))",
-            f"tcal = {int(round(params.get('tcal', 0)))}",
-            f"x0 = {'problem.xs' if start == 'saddle' else 'w0'}",
-            f"tr = ke.pgd(problem, x0, eta, {data['T']}, perturbation={mode!r}, r=r, eps=eps, tau=np.sqrt(rho * eps), "
-            f"tcal=tcal, seed={data['seed']}, instance_ids=np.array([{data['instance_id']}]), stop_at_hit={stop}, dtype=ld)",
-        ]
-        obs = {"hit_time": f"(tr.hit[0] if tr.hit[0] >= 0 else {data['T']} + 1)", "hit": "float(tr.hit[0] >= 0)",
-               "fdrop": "tr.f_first[0] - tr.f_last[0]", "f_first": "tr.f_first[0]", "maxdist": "np.sqrt(tr.maxdist2[0])",
-               "xnorm_max": "tr.xnorm_max[0]", "eta": "eta[0]", "r": "r[0]", "eps": "eps[0]", "rho": "rho[0]"}
-        return lines, obs
-    return snippet
-
-
-register(DynamicsSpec(
-    "pgd_gauss", _run_pgd("gaussian"), {}, _PGD_TRAJ, {}, ("eta", "r", "eps"), _pgd_snippet("gaussian"),
-    "perturbed GD, form (a): x_{t+1} = x_t - eta (grad f(x_t) + xi_t), xi_t ~ N(0, (r^2/d) I), from xs "
+DYNAMICS.append(Dynamics(
+    name="pgd_gauss",
+    run=_run_pgd("gaussian"),
+    observables=observables({}, _PGD_TRAJ, {}),
+    accepts=(SaddleProblem,),
+    parameters=("eta", "r", "eps"),
+    settings=_PGD_SETTINGS,
+    doc="perturbed GD, form (a): x_{t+1} = x_t - eta (grad f(x_t) + xi_t), xi_t ~ N(0, (r^2/d) I), from xs "
     "(settings start='saddle') or w0; stops at the first eps-SOSP unless settings stop_at_hit=False",
 ))
-register(DynamicsSpec(
-    "pgd_ball", _run_pgd("ball"), {}, _PGD_TRAJ, {}, ("eta", "r", "eps", "tcal"), _pgd_snippet("ball"),
-    "perturbed GD, form (b): when ||grad f(x_t)|| <= eps and no perturbation in the last tcal steps, "
+DYNAMICS.append(Dynamics(
+    name="pgd_ball",
+    run=_run_pgd("ball"),
+    observables=observables({}, _PGD_TRAJ, {}),
+    accepts=(SaddleProblem,),
+    parameters=("eta", "r", "eps", "tcal"),
+    settings=_PGD_SETTINGS,
+    doc="perturbed GD, form (b): when ||grad f(x_t)|| <= eps and no perturbation in the last tcal steps, "
     "x_t <- x_t - eta xi_t with xi_t ~ Unif(B_0(r)); then x_{t+1} = x_t - eta grad f(x_t)",
 ))

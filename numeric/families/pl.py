@@ -24,26 +24,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 import kernels
 from kernels import Ridge, RidgeQuadratic
 
-from .dynamics import DynamicsSpec, gd_observable_expressions, ridge_problem_lines, register
-from .families import (
+from ..api import (
+    Dynamics,
     Family,
+    haar_orthogonal,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    haar_orthogonal,
-    decode_ridge,
-    encode_ridge,
-    register_class,
-    smoothness_certificate,
+    observables,
+    Run,
+    RunRequest,
 )
-from .observables import PER_STEP, SCALE_OF, TRAJECTORY, Run, make_run
+from .ridge import PER_STEP, SCALE_OF, TRAJECTORY, RidgeRun, decode_ridge, encode_ridge, make_run, smoothness_certificate
+
+#: This module's instance classes and dynamics (registered through the entry points
+#: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
+CLASSES: list[InstanceClass] = []
+DYNAMICS: list[Dynamics] = []
+
+
 
 __all__ = ["MinimizerProblem", "PLRun", "SINE_MU_OVER_L", "sine_profile"]
 
@@ -300,22 +306,22 @@ def _pl_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return np.array([not r for r in reasons]), reasons
 
 
-PL_CLASS = register_class(InstanceClass(
-    "pl_smooth",
-    "f is L-smooth and mu-PL in the book convention ||grad f||^2 >= mu (f - f*), with f* known",
-    (
-        Family("least_squares", _least_squares, False,
-               "1/2 ||A w - y||^2 with A wide or rank deficient (not strongly convex); mu = 2 sigma_min^+(A)^2"),
-        Family("sine", _sine, True, "a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)]: L = 8a/s^2, certified mu = a/(16 s^2)"),
-        Family("g_of_aw", _g_of_aw, False,
-               "g(A w) with g m-strongly convex (quadratic plus log cosh) and A wide of full row rank: "
+PL_CLASS = (InstanceClass(
+    name="pl_smooth",
+    text="f is L-smooth and mu-PL in the book convention ||grad f||^2 >= mu (f - f*), with f* known",
+    families=(
+        Family(name="least_squares", generate=_least_squares, finite_sum=False, doc="1/2 ||A w - y||^2 with A wide or rank deficient (not strongly convex); mu = 2 sigma_min^+(A)^2"),
+        Family(name="sine", generate=_sine, finite_sum=True, doc="a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)]: L = 8a/s^2, certified mu = a/(16 s^2)"),
+        Family(name="g_of_aw", generate=_g_of_aw, finite_sum=False, doc="g(A w) with g m-strongly convex (quadratic plus log cosh) and A wide of full row rank: "
                "mu = 2 m sigma_min(A)^2"),
     ),
-    ("L", "mu", "f_star", "d"),
-    _pl_member,
-    _encode,
-    _decode,
+    attributes=("L", "mu", "f_star", "d"),
+    member=_pl_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=MinimizerProblem,
 ))
+CLASSES.append(PL_CLASS)
 
 
 def _mu_overstated(fam: Family) -> Family:
@@ -324,7 +330,7 @@ def _mu_overstated(fam: Family) -> Family:
         mu = np.minimum(2.0 * b.attrs["mu"], 2.0 * b.attrs["L"])  # keeps the theorem's mu <= 2L
         return InstanceBatch(b.family, b.problem, b.w0, {**b.attrs, "mu": mu})
 
-    return Family(fam.name + "_mu_x2", generate, fam.finite_sum, fam.doc + "; mu doubled")
+    return Family(name=fam.name + "_mu_x2", generate=generate, finite_sum=fam.finite_sum, doc=fam.doc + "; mu doubled")
 
 
 def _mu_overstated_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
@@ -335,15 +341,17 @@ def _mu_overstated_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
 
 # A relaxation of "pl_smooth" for necessity checks: mu is a PL constant only up to a factor 2 (the
 # families' certified constants doubled), so the PL inequality with mu may fail.
-PL_MU_OVERSTATED_CLASS = register_class(InstanceClass(
-    "pl_mu_overstated",
-    "f is L-smooth and mu/2-PL (mu overstates a PL constant by up to a factor 2)",
-    tuple(_mu_overstated(f) for f in PL_CLASS.families),
-    ("L", "mu", "f_star", "d"),
-    _mu_overstated_member,
-    _encode,
-    _decode,
+PL_MU_OVERSTATED_CLASS = (InstanceClass(
+    name="pl_mu_overstated",
+    text="f is L-smooth and mu/2-PL (mu overstates a PL constant by up to a factor 2)",
+    families=tuple(_mu_overstated(f) for f in PL_CLASS.families),
+    attributes=("L", "mu", "f_star", "d"),
+    member=_mu_overstated_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=MinimizerProblem,
 ))
+CLASSES.append(PL_MU_OVERSTATED_CLASS)
 
 
 # ----------------------------------------------------------------------------------------- RSI class
@@ -420,56 +428,58 @@ def _rsi_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return np.array([not r for r in reasons]), reasons
 
 
-RSI_CLASS = register_class(InstanceClass(
-    "rsi_smooth",
-    "f is L-smooth and satisfies RSI <grad f(w), w - w*> >= mu ||w - w*||^2 around its known minimizer w*",
-    (
-        Family("sc_quadratic", _sc_quadratic, False, "strongly convex quadratic 1/2 w^T A w, A in [mu, L]"),
-        Family("sc_logcosh", _sc_logcosh, True, "strongly convex quadratic plus convex log-cosh ridges through w* = 0"),
+RSI_CLASS = (InstanceClass(
+    name="rsi_smooth",
+    text="f is L-smooth and satisfies RSI <grad f(w), w - w*> >= mu ||w - w*||^2 around its known minimizer w*",
+    families=(
+        Family(name="sc_quadratic", generate=_sc_quadratic, finite_sum=False, doc="strongly convex quadratic 1/2 w^T A w, A in [mu, L]"),
+        Family(name="sc_logcosh", generate=_sc_logcosh, finite_sum=True, doc="strongly convex quadratic plus convex log-cosh ridges through w* = 0"),
     ),
-    ("L", "mu", "d"),
-    _rsi_member,
-    _encode,
-    _decode,
+    attributes=("L", "mu", "d"),
+    member=_rsi_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=MinimizerProblem,
 ))
+CLASSES.append(RSI_CLASS)
 
 
 # ------------------------------------------------------------------------------------ gd_pl dynamics
 
 
 @dataclass(frozen=True)
-class PLRun(Run):
+class PLRun(RidgeRun):
     """A GD run plus squared distances to the known minimizer and their rounding scales."""
 
     dist2: np.ndarray | None = None  # (n, T+1)
     dist2abs: np.ndarray | None = None  # (n, T+1): sum_i (|w_i| + |w*_i|)^2
 
 
-def _run_gd_pl(exp: Any, problem: MinimizerProblem, w0: np.ndarray, env: dict[str, np.ndarray], *,
-               backend: str, seed: int, instance_ids: np.ndarray, dtype: Any) -> PLRun:
-    eta = np.asarray(env["eta"], dtype=dtype)
-    rq = problem.ridge.astype(dtype)
-    tr = kernels.gd(rq, np.asarray(w0, dtype=dtype), eta, exp.horizon, backend=backend, dtype=dtype, keep_iterates=True)
+def _run_gd_pl(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
+    eta = np.asarray(req.params["eta"], dtype=req.dtype)
+    rq = problem.ridge.astype(req.dtype)
+    tr = kernels.gd(rq, np.asarray(w0, dtype=req.dtype), eta, req.horizon, backend=req.backend, dtype=req.dtype, keep_iterates=True)
     base = make_run(rq, tr, eta)
     ws = np.asarray(problem.wstar, dtype=tr.w.dtype)[:, None, :]
     diff = tr.w - ws
-    return PLRun(base.traj, base.fabs, base.efabs, dist2=np.sum(diff * diff, axis=2),
-                 dist2abs=np.sum((np.abs(tr.w) + np.abs(ws)) ** 2, axis=2))
+    return Run(PLRun(base.traj, base.fabs, base.efabs, dist2=np.sum(diff * diff, axis=2),
+                 dist2abs=np.sum((np.abs(tr.w) + np.abs(ws)) ** 2, axis=2)), backend=tr.backend)
 
 
-def _path_length(r: Run) -> np.ndarray:
+def _path_length(r: PLRun) -> np.ndarray:
     """sum_t ||w_{t+1} - w_t|| over the whole run."""
     steps = np.diff(r.traj.w, axis=1)
     return np.sqrt(np.sum(steps * steps, axis=2)).sum(axis=1)
 
 
-def _displacement(r: Run) -> np.ndarray:
+def _displacement(r: PLRun) -> np.ndarray:
     """||w_T - w_0||."""
     dw = r.traj.w[:, -1] - r.traj.w[:, 0]
     return np.sqrt(np.sum(dw * dw, axis=1))
 
 
-def _steps(r: Run, offset: int) -> np.ndarray:
+def _steps(r: PLRun, offset: int) -> np.ndarray:
     n, T1 = r.traj.f.shape
     return np.broadcast_to(np.arange(offset, T1 - 1 + offset, dtype=r.traj.f.dtype), (n, T1 - 1))
 
@@ -496,40 +506,29 @@ _PL_SCALE_OF.update({"dist2_t": "dist2abs_t", "dist2_next": "dist2abs_next", "di
                      "dist2_last": "dist2abs_last"})
 
 
-def _gd_pl_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
-    lines = ridge_problem_lines(d, params) + [
-        f"wstar = np.array([{d['wstar']!r}], dtype=ld)",
-        f"tr = gd(problem, w0, eta, {d['T']}, dtype=ld, keep_iterates=True)",
-        "dist2 = ((tr.w - wstar[:, None, :]) ** 2).sum(axis=2)",
-    ]
-    t = 0 if step is None else int(step)
-    obs = {
-        **gd_observable_expressions(d, step), "step_t": f"ld({t})",
-        "dist2_t": f"dist2[0, {t}]", "dist2_next": f"dist2[0, {t + 1}]", "dist2_first": "dist2[0, 0]",
-        "dist2_last": "dist2[0, -1]",
-        "path_length": "np.sqrt((np.diff(tr.w, axis=1) ** 2).sum(axis=2)).sum()",
-        "displacement": "np.sqrt(((tr.w[0, -1] - tr.w[0, 0]) ** 2).sum())",
-    }
-    return lines, obs
-
-
-register(DynamicsSpec(
-    "gd_pl", _run_gd_pl, _PL_PER_STEP, _PL_TRAJECTORY, _PL_SCALE_OF, ("eta",), _gd_pl_snippet,
-    "gradient descent on a problem with a known minimizer w*: the gd observables plus the step index "
+DYNAMICS.append(Dynamics(
+    name="gd_pl",
+    run=_run_gd_pl,
+    observables=observables(_PL_PER_STEP, _PL_TRAJECTORY, _PL_SCALE_OF),
+    accepts=(MinimizerProblem,),
+    parameters=("eta",),
+    doc="gradient descent on a problem with a known minimizer w*: the gd observables plus the step index "
     "t and the squared distance ||w_t - w*||^2",
 ))
 
 
-SINE_CLASS = register_class(InstanceClass(
-    "pl_sine",
-    "f = a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)] (Karimi-Nutini-Schmidt's PL example): L = 8a/s^2, "
+SINE_CLASS = (InstanceClass(
+    name="pl_sine",
+    text="f = a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)] (Karimi-Nutini-Schmidt's PL example): L = 8a/s^2, "
     "certified book-convention mu = a/(16 s^2) (mu_K = 1/32 at a = s = 1), f* known",
-    tuple(f for f in PL_CLASS.families if f.name == "sine"),
-    ("L", "mu", "f_star", "d"),
-    _pl_member,
-    _encode,
-    _decode,
+    families=tuple(f for f in PL_CLASS.families if f.name == "sine"),
+    attributes=("L", "mu", "f_star", "d"),
+    member=_pl_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=MinimizerProblem,
 ))
+CLASSES.append(SINE_CLASS)
 
 
 # ------------------------------------------- weakly-quasi-convex: the quartic-Huber counterexample
@@ -596,53 +595,39 @@ def _quartic_decode(data: dict[str, Any]) -> QuarticProblem:
     return QuarticProblem(np.array([data["a"]], dtype=np.float64), np.array([data["s"]], dtype=np.float64), int(data["dim"]))
 
 
-WQC_CLASS = register_class(InstanceClass(
-    "wqc_quartic",
-    "f = a sum_i h(w_i/s), h(u) = u^4 (|u| <= 1), 6u^2 - 8|u| + 3 (|u| > 1): C^2, convex (so mu = 1 "
+WQC_CLASS = (InstanceClass(
+    name="wqc_quartic",
+    text="f = a sum_i h(w_i/s), h(u) = u^4 (|u| <= 1), 6u^2 - 8|u| + 3 (|u| > 1): C^2, convex (so mu = 1 "
     "weakly-quasi-convex: <grad f(w), w - w*> >= mu (f(w) - f*)), L = 12a/s^2-smooth, f* = 0 at w* = 0",
-    (Family("quartic_huber", _quartic, False, "separable quartic-Huber: convex, smooth, not PL near 0"),),
-    ("L", "mu", "f_star", "d"),
-    _quartic_member,
-    _quartic_encode,
-    _quartic_decode,
+    families=(Family(name="quartic_huber", generate=_quartic, finite_sum=False, doc="separable quartic-Huber: convex, smooth, not PL near 0"),),
+    attributes=("L", "mu", "f_star", "d"),
+    member=_quartic_member,
+    encode=_quartic_encode,
+    decode=_quartic_decode,
+    problem_type=QuarticProblem,
 ))
+CLASSES.append(WQC_CLASS)
 
 
-def _run_gd_quartic(exp: Any, problem: QuarticProblem, w0: np.ndarray, env: dict[str, np.ndarray], *,
-                    backend: str, seed: int, instance_ids: np.ndarray, dtype: Any) -> PLRun:
+def _run_gd_quartic(req: RunRequest) -> Run:
+    problem, w0 = req.problem, req.w0
     from kernels.pl import gd_quartic_huber  # noqa: PLC0415
 
-    eta = np.asarray(env["eta"], dtype=dtype)
-    r = gd_quartic_huber(problem.a, problem.s, w0, eta, exp.horizon, backend=backend, dtype=dtype)
+    eta = np.asarray(req.params["eta"], dtype=req.dtype)
+    r = gd_quartic_huber(problem.a, problem.s, w0, eta, req.horizon, backend=req.backend, dtype=req.dtype)
     traj = kernels.Trajectory(f=r.f, gnorm2=r.gnorm2, w_last=r.w[:, -1], w=r.w, ef_next=None, eg2=None,
-                              backend=r.backend, dtype=np.dtype(dtype).name)
+                              backend=r.backend, dtype=np.dtype(req.dtype).name)
     dist2 = np.sum(r.w * r.w, axis=2)
-    return PLRun(traj, r.fabs, None, dist2=dist2, dist2abs=dist2)
+    return Run(PLRun(traj, r.fabs, None, dist2=dist2, dist2abs=dist2), backend=r.backend)
 
 
-def _gd_quartic_snippet(d: dict[str, Any], params: Mapping[str, float], step: int | None) -> tuple[list[str], dict[str, str]]:
-    lines = [
-        "import numpy as np",
-        "from kernels.pl import gd_quartic_huber",
-        "ld = np.longdouble",
-        f"w0 = np.array([{d['w0']!r}], dtype=ld)",
-        f"eta = np.array([{params['eta']!r}], dtype=ld)",
-        f"tr = gd_quartic_huber(np.array([{d['a']!r}], dtype=ld), np.array([{d['s']!r}], dtype=ld), w0, eta, "
-        f"{d['T']}, dtype=ld)",
-        "dist2 = (tr.w ** 2).sum(axis=2)",
-    ]
-    t = 0 if step is None else int(step)
-    obs = {
-        **gd_observable_expressions(d, step), "step_t": f"ld({t})",
-        "dist2_t": f"dist2[0, {t}]", "dist2_next": f"dist2[0, {t + 1}]", "dist2_first": "dist2[0, 0]",
-        "dist2_last": "dist2[0, -1]",
-    }
-    return lines, obs
-
-
-register(DynamicsSpec(
-    "gd_quartic", _run_gd_quartic, _PL_PER_STEP, _PL_TRAJECTORY, _PL_SCALE_OF, ("eta",), _gd_quartic_snippet,
-    "gradient descent on the separable quartic-Huber function (kernels.pl); the gd_pl observables with w* = 0",
+DYNAMICS.append(Dynamics(
+    name="gd_quartic",
+    run=_run_gd_quartic,
+    observables=observables(_PL_PER_STEP, _PL_TRAJECTORY, _PL_SCALE_OF),
+    accepts=(QuarticProblem,),
+    parameters=("eta",),
+    doc="gradient descent on the separable quartic-Huber function (kernels.pl); the gd_pl observables with w* = 0",
 ))
 
 
@@ -676,16 +661,18 @@ def _os_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return np.array([not r for r in reasons]), reasons
 
 
-OS_CLASS = register_class(InstanceClass(
-    "os_linear",
-    "L(theta) = 1/2 ||X theta - y||^2, X wide with full row rank: sigma_min(X) >= 2 alpha, ||X|| <= beta, "
+OS_CLASS = (InstanceClass(
+    name="os_linear",
+    text="L(theta) = 1/2 ||X theta - y||^2, X wide with full row rank: sigma_min(X) >= 2 alpha, ||X|| <= beta, "
     "Jacobian Lipschitz constant 0; stored as a quadratic with f* = -1/2 ||y||^2, so ||r||^2 = 2 (f - f*)",
-    (Family("overparam_linear", _overparam_linear, False, "wide full-row-rank least squares"),),
-    ("L", "mu", "f_star", "d", "alpha", "beta"),
-    _os_member,
-    _encode,
-    _decode,
+    families=(Family(name="overparam_linear", generate=_overparam_linear, finite_sum=False, doc="wide full-row-rank least squares"),),
+    attributes=("L", "mu", "f_star", "d", "alpha", "beta"),
+    member=_os_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=MinimizerProblem,
 ))
+CLASSES.append(OS_CLASS)
 
 
 # ------------------------- over-parameterized least squares: GD converges to the solution closest to w0
@@ -731,13 +718,15 @@ def _ls_projection_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return np.array([not r for r in reasons]), reasons
 
 
-LS_PROJECTION_CLASS = register_class(InstanceClass(
-    "ls_projection",
-    "1/2 ||A w - y||^2 (A wide or rank deficient) with w* = the projection of w_0 onto the solution set: "
+LS_PROJECTION_CLASS = (InstanceClass(
+    name="ls_projection",
+    text="1/2 ||A w - y||^2 (A wide or rank deficient) with w* = the projection of w_0 onto the solution set: "
     "L = lambda_max(A^T A), mu = 2 lambda_min^+(A^T A) (book PL constant), f* known",
-    (Family("ls_projection", _ls_projection, False, "rank-deficient least squares, w* = P(w_0)"),),
-    ("L", "mu", "f_star", "d"),
-    _ls_projection_member,
-    _encode,
-    _decode,
+    families=(Family(name="ls_projection", generate=_ls_projection, finite_sum=False, doc="rank-deficient least squares, w* = P(w_0)"),),
+    attributes=("L", "mu", "f_star", "d"),
+    member=_ls_projection_member,
+    encode=_encode,
+    decode=_decode,
+    problem_type=MinimizerProblem,
 ))
+CLASSES.append(LS_PROJECTION_CLASS)

@@ -1,0 +1,38 @@
+"""Running one experiment, and replaying one of its recorded instances: the dispatch between the
+deterministic search (:mod:`.search`, with the polishing phase of :mod:`.polish`) and the
+probability/scaling engine (:mod:`.probability`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .budget import Budget
+from .experiment import CONFIRM_DTYPE, ClaimOutcome, Experiment, Found
+from .polish import polish_search
+from .probability import replay_statistical, run_statistical
+from .search import Search, replay_found
+
+__all__ = ["run_experiment", "replay"]
+
+
+def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str) -> dict[str, ClaimOutcome]:
+    """Search for counterexamples to every claim of ``exp``; confirm violations in higher
+    precision.  Returns one outcome per claim name."""
+    if exp.statistical:
+        return run_statistical(exp, budget, seed=seed, backend=backend)
+    search = Search(exp, budget, seed, backend)
+    search.bulk()
+    search.hypothesis()
+    polish_search(search)
+    search.confirm()
+    return search.finish()
+
+
+def replay(exp: Experiment, claim: Any, found: Found, *, dtype: Any = CONFIRM_DTYPE) -> tuple[float, float]:
+    """Re-run one recorded instance and return (margin, tolerance): in ``dtype`` with the NumPy
+    reference for deterministic claims, by rerunning the recorded trials for probability and
+    scaling claims.  Raises ``ValueError`` when the instance is outside the hypotheses."""
+    if getattr(claim, "kind", "") in ("probability", "scaling"):
+        return replay_statistical(exp, claim, found)
+    r = replay_found(exp, claim, found, dtype=dtype)
+    return r.margin, r.tol
