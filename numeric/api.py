@@ -46,6 +46,7 @@ __all__ = [
     "Setting",
     "Dynamics",
     "observables",
+    "keyed",
     "combine_checks",
     "haar_orthogonal",
 ]
@@ -362,6 +363,12 @@ def observables(per_step: Mapping[str, Callable[[Any], np.ndarray]] | None = Non
         for name, read in table.items():
             out.append(Observable(name=name, kind=kind, read=read, scale=scale_of.get(name), doc=docs.get(name, "")))
     return tuple(out)
+
+
+def keyed(*names: str) -> dict[str, Callable[[Any], np.ndarray]]:
+    """Readers for a runner whose data is a mapping: ``keyed("f", "g")`` reads ``data["f"]`` and
+    ``data["g"]`` (use with :func:`observables`)."""
+    return {k: (lambda data, k=k: data[k]) for k in names}
 
 
 def combine_checks(n: int, checks: Iterable[tuple[Any, str]]) -> tuple[np.ndarray, list[str]]:

@@ -18,14 +18,16 @@ import kernels
 from kernels import cp as kcp
 from kernels import rng
 from numeric import CLASSES, DYNAMICS
-from numeric import cp as ncp
+from numeric.families import cp as ncp
+from numeric.families import cp_gaussian as ncg
+from numeric.families import cp_networks as ncn
 from numeric import Knobs
 
 NUMBA = "numba" in kernels.available_backends()
 
 
 def _net(n: int = 3, seed: int = 0, pattern: int = 3) -> kcp.Net:
-    return ncp.compile_dag(ncp.random_architecture(np.random.default_rng(seed), n, pattern), n)
+    return ncn.compile_dag(ncn.random_architecture(np.random.default_rng(seed), n, pattern), n)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -37,7 +39,7 @@ def test_compile_dag_layout_and_round_trip() -> None:
     g = nx.DiGraph()
     g.add_nodes_from(range(3))  # n = 2 inputs and the constant (node 2)
     g.add_edges_from([(0, "h"), (1, "h"), (2, "h"), ("h", "out"), (0, "out"), (2, "out")])
-    net = ncp.compile_dag(g, 2)
+    net = ncn.compile_dag(g, 2)
     assert net.P == 6 and net.nodes == 5
     assert net.output == net.order[-1]
     assert net.act[net.output] == 0 and net.act[net.order[0]] == 1  # identity output, tanh hidden
@@ -59,7 +61,7 @@ def test_compile_dag_rejects_non_dags() -> None:
     g = nx.DiGraph([(0, "a"), ("a", "b"), ("b", "a"), ("b", "out")])
     g.add_nodes_from(range(2))
     with pytest.raises(ValueError, match="DAG"):
-        ncp.compile_dag(g, 1)
+        ncn.compile_dag(g, 1)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -69,7 +71,7 @@ def test_compile_dag_rejects_non_dags() -> None:
 
 def test_linear_net_is_linear() -> None:
     n = 4
-    net = ncp.compile_dag(ncp.linear_architecture(n), n)
+    net = ncn.compile_dag(ncn.linear_architecture(n), n)
     W = np.random.default_rng(1).standard_normal((3, net.P))
     f, J = kcp.forward_jacobian(net, W)
     X = np.hstack([kcp.cube_points(n), np.ones((1 << n, 1))])
@@ -189,7 +191,7 @@ def test_correlation_loss_has_zero_junk_gradient() -> None:
 def test_linear_dictator_is_learned_with_the_correlation_loss() -> None:
     """The errata's counterexample setting: w0 = 0, gamma = 1, T = 1, sigma = 0.05, n = 6."""
     n = 6
-    net = ncp.compile_dag(ncp.linear_architecture(n), n)
+    net = ncn.compile_dag(ncn.linear_architecture(n), n)
     B = 400
     r = kcp.noisy_gd(net, np.zeros((B, net.P)), np.ones(B, dtype=int), np.ones(B, dtype=int), 1.0, 0.05, 1,
                      seed=0, instance_ids=np.arange(B))
@@ -310,10 +312,10 @@ def test_gaussian_tv_quadrature_matches_erf_and_monte_carlo() -> None:
     a = np.zeros((4, 3))
     b = np.array([[1e-3, 0, 0], [1.0, 0, 0], [3.0, 1.0, 0], [20.0, 0, 0]])
     s = np.array([1.0, 0.5, 2.0, 1.0])
-    o = ncp.gaussian_tv(a, b, s)
+    o = ncg.gaussian_tv(a, b, s)
     t = np.linalg.norm(b - a, axis=1) / (2 * s)
     np.testing.assert_allclose(o["tv"], [math.erf(x / math.sqrt(2)) for x in t], rtol=1e-14)
-    ol = ncp.gaussian_tv(a, b, s, np.longdouble)
+    ol = ncg.gaussian_tv(a, b, s, np.longdouble)
     assert np.all(np.abs(ol["tv"] - ol["tv_erf"]) <= 64 * np.finfo(np.longdouble).eps * ol["tv"])
     # Monte Carlo of sup_A |P(A) - Q(A)| with A = {p > q} for the second pair (TV = erf(1/sqrt2) / ...)
     z = np.random.default_rng(0).standard_normal((200000, 3)) * s[1]
@@ -362,8 +364,8 @@ def test_membership_rejects_a_wrong_class() -> None:
 
 def test_junk_observables_numba_matches_reference_and_the_bound_holds() -> None:
     batch = CLASSES["cube_networks"].families[0].generate(np.random.default_rng(3), 12, Knobs(0, 5, 1, 0.3, 0, (), 0))
-    a = ncp.junk_observables(batch.problem, batch.w0)
-    b = ncp.junk_observables(batch.problem, batch.w0, backend="numba" if NUMBA else "numpy")
+    a = ncn.junk_observables(batch.problem, batch.w0)
+    b = ncn.junk_observables(batch.problem, batch.w0, backend="numba" if NUMBA else "numpy")
     for key in a:
         np.testing.assert_allclose(b[key], a[key], rtol=1e-12, atol=1e-14, err_msg=key)
     assert np.all(a["cs_lhs"] <= a["grad2_junk"] * np.sqrt(a["cp"]))
@@ -373,7 +375,7 @@ def test_junk_observables_numba_matches_reference_and_the_bound_holds() -> None:
 def test_noisy_adapter_draws_the_function_per_trial() -> None:
     batch = CLASSES["cube_networks"].families[1].generate(np.random.default_rng(1), 1, Knobs(0, 4, 3, 0, 0, (), 0))
     prob = batch.problem.take(np.zeros(64, dtype=int))
-    masks = ncp._trial_masks(prob, 5, np.arange(64))
+    masks = ncn._trial_masks(prob, 5, np.arange(64))
     cls = ncp.class_masks(int(prob.kind[0]), prob.n, int(prob.k[0]), int(prob.point[0]))
     assert set(masks.tolist()) <= set(cls.tolist())
     if len(cls) > 1:

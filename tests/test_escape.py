@@ -19,12 +19,12 @@ from kernels.escape import BALL_DRAW, SaddleProblem, coupled_gd, gd_saddle, pgd,
 from numeric.families.escape import (
     bottom_index,
     certificate,
-    gamma_ratio,
     growth_factor,
     local_region,
     saddle_gamma,
 )
 from numeric import CLASSES, Knobs
+from numeric.families.escape_volume import gamma_ratio
 
 
 def sine_problem(B: int = 24, d: int = 5, seed: int = 0) -> SaddleProblem:

@@ -213,7 +213,7 @@ def test_quartic_outside_class_is_rejected() -> None:
 def test_printed_wqc_rate_fails_on_the_seed_instance() -> None:
     """The seed's own instance (a = s = 1, w0 = 1, eta = 1/12 = 1/L) refutes the printed geometric
     rate, replayed in extended precision; the corrected sublinear rate holds on it."""
-    from numeric.families.pl import QuarticProblem
+    from numeric.families.pl_quartic import QuarticProblem
     from numeric import Found, replay
     from theorems.pipeline import compile_theorem
     from theorems.registry import load_registry

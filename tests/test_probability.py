@@ -10,7 +10,8 @@ import pytest
 import sympy
 
 from kernels.rng import uniform
-from numeric import DynamicsSpec, register
+from kernels import RidgeQuadratic
+from numeric import Dynamics, Run, RunRequest, observables, register_dynamics
 from numeric.engine.stats import clopper_pearson, decide_interval, fit_growth
 from reports.records import RunRecord, canonical_json
 from theorems.pipeline import run_theorem
@@ -91,19 +92,16 @@ class _CoinRun:
     steps: np.ndarray
 
 
-def _run_coin(exp, problem, w0, env, *, backend, seed, instance_ids, dtype):
-    u = uniform(seed, np.asarray(instance_ids, dtype=np.uint64), 0, 0).astype(dtype)
-    d = np.full(u.shape, problem.dim, dtype=dtype)
-    return _CoinRun(u=u, steps=np.ceil(d * d * u) + 1)
+def _run_coin(req: RunRequest) -> Run:
+    u = uniform(req.seed, np.asarray(req.instance_ids, dtype=np.uint64), 0, 0).astype(req.dtype)
+    d = np.full(u.shape, req.problem.dim, dtype=req.dtype)
+    return Run(_CoinRun(u=u, steps=np.ceil(d * d * u) + 1), backend="numpy")
 
 
-def _coin_snippet(d, params, step):
-    return ["import numpy as np"], {}
-
-
-register(DynamicsSpec(
-    "test_coin", _run_coin, {}, {"coin": lambda r: r.u, "steps": lambda r: r.steps}, {}, (), _coin_snippet,
-    "test dynamics: one uniform draw per trajectory",
+register_dynamics(Dynamics(
+    name="test_coin", run=_run_coin,
+    observables=observables(trajectory={"coin": lambda r: r.u, "steps": lambda r: r.steps}),
+    accepts=(RidgeQuadratic,), doc="test dynamics: one uniform draw per trajectory",
 ))
 
 P = Sym("P", Domain.NONNEGATIVE, Role.PROBABILITY, doc="probability that the coin shows below p")

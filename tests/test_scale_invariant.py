@@ -321,7 +321,7 @@ def _softplus_problem(seed: int, B: int = 12, m: int = 5, d: int = 4):
 
 def test_softplus_gradient_hessian_match_finite_differences_and_scale() -> None:
     from kernels.scale_invariant import softplus_value_grad
-    from numeric.families.scale_invariant import softplus_hessian
+    from numeric.families.scale_invariant_softplus import softplus_hessian
 
     P, w, _, _ = _softplus_problem(20)
     f, g, _, _ = softplus_value_grad(P.a, w)
@@ -343,7 +343,7 @@ def test_softplus_gradient_hessian_match_finite_differences_and_scale() -> None:
 
 
 def test_softplus_rho_certificate_bounds_the_hessian_on_the_sphere() -> None:
-    from numeric.families.scale_invariant import softplus_hessian, softplus_hessian_norm_estimate, softplus_rho_certificate
+    from numeric.families.scale_invariant_softplus import softplus_hessian, softplus_hessian_norm_estimate, softplus_rho_certificate
 
     P, _, _, _ = _softplus_problem(21, B=32, m=3, d=5)
     cert = softplus_rho_certificate(P.a)

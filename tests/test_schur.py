@@ -13,7 +13,8 @@ import pytest
 import kernels
 import numeric
 from kernels import matrices as mk
-from numeric import schur as ns
+from numeric.families import schur as ns
+from numeric.families import schur_hermite as nsh
 from numeric import CLASSES, Knobs
 from theorems.catalogue import schur as S
 from theorems.pipeline import compile_theorem
@@ -208,9 +209,13 @@ def test_extremal_b_ones_is_tight_and_not_a_violation():
 
 
 def test_eigenvalue_tolerance_is_derived_from_norm_and_dimension():
-    run = ns._run_spectra(None, ns.MatrixPairs(8.0 * np.eye(3)[None], np.ones((1, 3, 3))), None, {},
-                          backend="numpy", seed=0, instance_ids=np.zeros(1), dtype=np.float64)
-    assert run["escale_AB"][0] == 3 * 8.0 and run["escale_A"][0] == 3 * 8.0
+    from numeric import DYNAMICS, RunRequest
+
+    req = RunRequest(problem=ns.MatrixPairs(8.0 * np.eye(3)[None], np.ones((1, 3, 3))), w0=np.zeros((1, 1)), params={},
+                     horizon=0, settings={}, backend="numpy", seed=0, instance_ids=np.zeros(1, dtype=np.int64))
+    run = DYNAMICS["spectra"].run(req)
+    assert run.backend == "numpy"
+    assert run.data["escale_AB"][0] == 3 * 8.0 and run.data["escale_A"][0] == 3 * 8.0
 
 
 def test_gram_identity_printed_form_is_exact_for_unit_output_weights():
@@ -262,7 +267,7 @@ def test_hermite_coefficients_match_the_catalogue_and_closed_forms():
     mu = mk.hermite_coefficients(2, 2)  # erf
     assert mu[0] == pytest.approx(2 / np.sqrt(3 * np.pi), rel=1e-14)
     assert abs(mu[1]) < 1e-15 and mu[2] == pytest.approx(-4 / (3 * np.sqrt(6 * np.pi)), rel=1e-13)
-    t = ns._stein_terms(0, np.float64)
+    t = nsh._stein_terms(0, np.float64)
     assert t["mu1"] == pytest.approx(t["e_dphi2"], abs=1e-15)  # Stein's lemma
 
 

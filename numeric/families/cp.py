@@ -68,10 +68,10 @@ from typing import Any
 
 import numpy as np
 
-import kernels
 from kernels import cp as kcp
 
 from ..api import (
+    keyed,
     Dynamics,
     Family,
     InstanceBatch,
@@ -81,6 +81,10 @@ from ..api import (
     Run,
     RunRequest,
 )
+from .common import kernel_backend
+
+__all__ = ["KINDS", "CLASS_DRAW", "class_masks", "class_size", "class_cp", "class_ok", "FunctionClasses", "CubeNetworks",
+           "sampled_cp", "sampled_interval"]
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -89,10 +93,6 @@ DYNAMICS: list[Dynamics] = []
 
 
 
-__all__ = [
-    "compile_dag", "KINDS", "CLASS_DRAW", "class_masks", "class_size", "class_cp", "FunctionClasses", "CubeNetworks",
-    "GaussianPairs", "junk_observables", "gaussian_tv", "random_architecture", "linear_architecture",
-]
 
 KINDS = ("parities", "k_parities", "dictators", "point_mass")
 #: Draw index (at step 0) of the function F a noisy-GD trial trains on.
@@ -192,20 +192,6 @@ class CubeNetworks:
         return int(self.kind.shape[0])
 
 
-@dataclass(frozen=True)
-class GaussianPairs:
-    a: np.ndarray  # (B, d)
-    b: np.ndarray  # (B, d)
-    sigma: np.ndarray  # (B,)
-
-    def astype(self, dtype: Any) -> "GaussianPairs":
-        return GaussianPairs(self.a.astype(dtype), self.b.astype(dtype), self.sigma.astype(dtype))
-
-    def take(self, index: Any) -> "GaussianPairs":
-        i = np.asarray(index)
-        return GaussianPairs(self.a[i], self.b[i], self.sigma[i])
-
-
 # ------------------------------------------------------------------------------------------------
 # Function-class instance classes
 # ------------------------------------------------------------------------------------------------
@@ -237,7 +223,7 @@ def _gen_classes(kind: int):
 
 
 @lru_cache(maxsize=1024)
-def _class_ok(kind: int, n: int, k: int, point: int) -> bool:
+def class_ok(kind: int, n: int, k: int, point: int) -> bool:
     """The enumerated class has distinct members, of degree k for k-parities, as many as its definition says."""
     masks = class_masks(kind, n, k, point)
     distinct = len(set(masks.tolist())) == len(masks)
@@ -267,7 +253,7 @@ def _member_classes(kind: int):
                 reason = f"degree k = {k} outside [1, n]"
             elif not 0 <= int(P.point[i]) < 1 << n:
                 reason = "point-mass parity mask out of range"
-            elif not _class_ok(c, n, k, int(P.point[i])) or batch.attrs["N"][i] != class_size(c, n, k):
+            elif not class_ok(c, n, k, int(P.point[i])) or batch.attrs["N"][i] != class_size(c, n, k):
                 reason = (f"the enumerated class has {len(class_masks(c, n, k, int(P.point[i])))} distinct functions "
                           f"of the right degree, its definition {class_size(c, n, k)}")
             if reason:
@@ -313,487 +299,15 @@ def _run_cp(req: RunRequest) -> Run:
     return Run({"cp": np.asarray([v[0] for v in vals], dtype=req.dtype), "cp_printed": np.asarray([v[1] for v in vals], dtype=req.dtype)}, backend="numpy")  # exact enumeration
 
 
-def _obs(*names: str) -> dict[str, Any]:
-    return {k: (lambda r, k=k: r[k]) for k in names}
-
 
 DYNAMICS.append(Dynamics(
     name="cross_predictability",
     run=_run_cp,
-    observables=observables({}, _obs("cp", "cp_printed"), {}),
+    observables=observables({}, keyed("cp", "cp_printed"), {}),
     accepts=(FunctionClasses,),
     parameters=(),
     doc="exact CP = E_{F,F'}(E_X F F')^2 and the printed E_F (E_X F)^4 of a function class by enumeration of "
     "every function and every input (no time steps)",
-))
-
-
-# ------------------------------------------------------------------------------------------------
-# Networks on the cube
-# ------------------------------------------------------------------------------------------------
-
-
-def compile_dag(graph: Any, n: int) -> kcp.Net:
-    """Compile a ``networkx.DiGraph`` into the flat layout.
-
-    Nodes ``0..n-1`` are the Boolean inputs and ``n`` the constant 1; every other node carries an
-    ``act`` attribute (``"tanh"`` or ``"identity"``, default tanh; the output defaults to identity).
-    Other node labels are mapped to integers in sorted-by-insertion order.
-    """
-    import networkx as nx  # noqa: PLC0415 - imported only to compile architectures
-
-    if not isinstance(graph, nx.DiGraph):
-        raise TypeError("compile_dag expects a networkx.DiGraph")
-    if not nx.is_directed_acyclic_graph(graph):
-        raise ValueError("the architecture is not a DAG")
-    for i in range(n + 1):
-        if i not in graph:
-            raise ValueError(f"input node {i} is missing (inputs are 0..n-1, node n is the constant)")
-    others = [v for v in graph.nodes if not (isinstance(v, (int, np.integer)) and 0 <= int(v) <= n)]
-    index = {v: n + 1 + j for j, v in enumerate(others)}
-    index.update({i: i for i in range(n + 1)})
-    sinks = [v for v in others if graph.out_degree(v) == 0]
-    act = [0] * (n + 1 + len(others))
-    for v in others:
-        default = "identity" if v in sinks else "tanh"
-        name = graph.nodes[v].get("act", default)
-        if name not in kcp.ACTIVATIONS:
-            raise ValueError(f"node {v!r}: unknown activation {name!r}; known: {', '.join(kcp.ACTIVATIONS)}")
-        act[index[v]] = kcp.ACTIVATIONS.index(name)
-    edges = [(index[s], index[d]) for d in others for s in graph.predecessors(d)]
-    return kcp.net_from_edges(n, edges, act)
-
-
-def linear_architecture(n: int) -> Any:
-    """networkx DAG of the linear network f(x) = w^T (x, 1)."""
-    import networkx as nx  # noqa: PLC0415
-
-    g = nx.DiGraph()
-    g.add_nodes_from(range(n + 1))
-    g.add_node("out", act="identity")
-    g.add_edges_from((i, "out") for i in range(n + 1))
-    return g
-
-
-def random_architecture(rng: np.random.Generator, n: int, pattern: int) -> Any:
-    """A networkx DAG: pattern 0 one hidden tanh layer, 1 two layers, 2 one layer with skip edges
-    from the inputs to the output, 3 a random sparse DAG over a few tanh nodes."""
-    import networkx as nx  # noqa: PLC0415
-
-    g = nx.DiGraph()
-    g.add_nodes_from(range(n + 1))
-    ins = list(range(n + 1))
-    p = pattern % 4
-    if p in (0, 2):
-        width = int(rng.integers(1, 5))
-        hid = [("h", j) for j in range(width)]
-        g.add_edges_from((i, h) for i in ins for h in hid)
-        g.add_edges_from((h, "out") for h in hid)
-        g.add_edge(n, "out")
-        if p == 2:
-            g.add_edges_from((i, "out") for i in range(n))
-    elif p == 1:
-        w1, w2 = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-        h1 = [("a", j) for j in range(w1)]
-        h2 = [("b", j) for j in range(w2)]
-        g.add_edges_from((i, h) for i in ins for h in h1)
-        g.add_edges_from((a, b) for a in h1 + [n] for b in h2)
-        g.add_edges_from((b, "out") for b in h2 + [n])
-    else:
-        m = int(rng.integers(2, 6))
-        hid = [("r", j) for j in range(m)]
-        for j, h in enumerate(hid):
-            preds = ins + hid[:j]
-            pick = [u for u in preds if rng.random() < 0.5] or [preds[int(rng.integers(0, len(preds)))]]
-            g.add_edges_from((u, h) for u in pick)
-        for h in hid:
-            if g.out_degree(h) == 0 or rng.random() < 0.3:
-                g.add_edge(h, "out")
-        g.add_edge(n, "out")
-    for v in g.nodes:
-        if v == "out":
-            g.nodes[v]["act"] = "identity"
-        elif not isinstance(v, int):
-            g.nodes[v]["act"] = "tanh"
-    return g
-
-
-def _draw_classes(rng: np.random.Generator, N: int, n: int, kind: int,
-                  balanced: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    k = rng.integers(1, n + 1, N) if KINDS[kind] == "k_parities" else np.zeros(N, dtype=np.int64)
-    # Point masses sit on non-constant parities (balanced classes, as the seed's setting requires);
-    # unbalanced, a fifth of them sit on the constant function chi_empty.
-    point = np.where(rng.random(N) < 0.6, 1 << rng.integers(0, n, N), rng.integers(1, 1 << n, N)) \
-        if KINDS[kind] == "point_mass" else np.zeros(N, dtype=np.int64)
-    if not balanced:
-        point = np.where(rng.random(N) < 0.2, 0, point)
-    return np.full(N, kind, dtype=np.int64), k.astype(np.int64), point.astype(np.int64)
-
-
-def _gen_dag_networks(rng: np.random.Generator, N: int, kn: Knobs, force_kind: int | None = None,
-                      balanced: bool = True) -> InstanceBatch:
-    n = int(min(kn.dim, 8))
-    net = compile_dag(random_architecture(rng, n, kn.pattern), n)
-    kind = int(rng.integers(0, 4)) if kn.pattern >= 4 else kn.pattern % 4
-    kind = kind if force_kind is None else force_kind
-    kinds, k, point = _draw_classes(rng, N, n, kind, balanced)
-    loss = rng.integers(0, 2, N)
-    W = rng.standard_normal((N, net.P)) * 10.0 ** (0.5 * kn.log_scale) / np.sqrt(n + 1)
-    prob = CubeNetworks(net, kinds, k, point, loss.astype(np.int64))
-    return InstanceBatch("dag_networks", prob, W, _net_attrs(prob))
-
-
-def _gen_linear_networks(rng: np.random.Generator, N: int, kn: Knobs, force_kind: int | None = None) -> InstanceBatch:
-    n = int(min(kn.dim, 8))
-    net = compile_dag(linear_architecture(n), n)
-    kind = (2, 3, 1, 0)[kn.pattern % 4]  # dictators and the point mass first: the errata's setting
-    kind = kind if force_kind is None else force_kind
-    kinds, k, point = _draw_classes(rng, N, n, kind)
-    if kn.pattern % 8 in (1, 5):
-        point = np.ones(N, dtype=np.int64)  # P_F = delta_{x_1}
-    loss = np.where(rng.random(N) < 0.7, 1, 0) if kn.pattern < 4 else np.ones(N, dtype=np.int64)
-    zero = (rng.random((N, 1)) < 0.5) | (kn.pattern < 4)
-    W = np.where(zero, 0.0, rng.standard_normal((N, net.P)) * 10.0 ** (kn.log_w0 - 1.0))
-    prob = CubeNetworks(net, kinds, k, point, loss.astype(np.int64))
-    return InstanceBatch("linear_networks", prob, W, _net_attrs(prob))
-
-
-def _net_attrs(prob: CubeNetworks) -> dict[str, np.ndarray]:
-    N = [len(class_masks(int(c), prob.n, int(k), int(p))) for c, k, p in zip(prob.kind, prob.k, prob.point)]
-    return {"n": np.full(prob.size, float(prob.n)), "N": np.asarray(N, dtype=np.float64),
-            "P": np.full(prob.size, float(prob.net.P)), "k": prob.k.astype(np.float64)}
-
-
-def _member_networks(batch: InstanceBatch, balanced: bool = True) -> tuple[np.ndarray, list[str]]:
-    P: CubeNetworks = batch.problem
-    B = P.size
-    why = [""] * B
-    try:  # the layout is re-derived from its edge list (a DAG with one sink, inputs without in-edges)
-        again = kcp.net_from_edges(P.net.n, P.net.edges(), P.net.act)
-        layout = "" if again.P == P.net.P else "the network layout does not match its edge list"
-    except ValueError as exc:
-        layout = f"not a valid DAG network: {exc}"
-    W = np.asarray(batch.w0, dtype=np.float64)
-    for i in range(B):
-        c, k, n = int(P.kind[i]), int(P.k[i]), P.n
-        if layout:
-            why[i] = layout
-        elif W.shape[1] != P.net.P or not np.all(np.isfinite(W[i])):
-            why[i] = "weights are not finite or do not match the layout"
-        elif int(P.loss[i]) not in (0, 1):
-            why[i] = "unknown loss"
-        elif not 0 <= c < 4 or (KINDS[c] == "k_parities" and not 1 <= k <= n) or not 0 <= int(P.point[i]) < 1 << n:
-            why[i] = "invalid function class"
-        elif balanced and KINDS[c] == "point_mass" and int(P.point[i]) == 0:
-            why[i] = "a point mass on the constant function is not a balanced class"
-        elif not _class_ok(c, n, k, int(P.point[i])):
-            why[i] = "the enumerated class does not have its defined size"
-    ok = np.asarray([w == "" for w in why], dtype=bool)
-    return ok, why
-
-
-def _encode_networks(P: CubeNetworks, i: int) -> dict[str, Any]:
-    return {"net": P.net.as_dict(), "kind": int(P.kind[i]), "k": int(P.k[i]), "point": int(P.point[i]),
-            "loss": int(P.loss[i])}
-
-
-def _decode_networks(d: dict[str, Any]) -> CubeNetworks:
-    net = kcp.net_from_edges(int(d["net"]["n"]), [tuple(e) for e in d["net"]["edges"]], d["net"]["act"])
-    one = lambda key: np.asarray([d[key]], dtype=np.int64)  # noqa: E731
-    return CubeNetworks(net, one("kind"), one("k"), one("point"), one("loss"))
-
-
-CLASSES.append(InstanceClass(
-    name="cube_networks",
-    text="a DAG network (n+1 inputs incl. a constant, one output, tanh hidden nodes) with weights w0, "
-    "a balanced function class on {+-1}^n (parities, k-parities, dictators or a point mass on a "
-    "non-constant parity) and the square or correlation loss",
-    families=(
-        Family(name="dag_networks", generate=_gen_dag_networks, finite_sum=False, doc="random DAG architectures, Gaussian weights"),
-        Family(name="linear_networks", generate=_gen_linear_networks, finite_sum=False, doc="linear networks f = w^T (x, 1) from w0 = 0 or near it; dictators / point masses first"),
-    ),
-    attributes=("n", "N", "P", "k"),
-    member=_member_networks,
-    encode=_encode_networks,
-    decode=_decode_networks,
-    problem_type=CubeNetworks,
-))
-
-
-CLASSES.append(InstanceClass(
-    name="cube_networks_all",
-    text="a DAG network with weights w0, any function class of parities on {+-1}^n (a point mass may sit on the "
-    "constant function: no balance hypothesis) and the square or correlation loss",
-    families=(
-        Family(name="dag_networks_all", generate=lambda r, N, kn: _gen_dag_networks(r, N, kn, None, False), finite_sum=False, doc="random DAG architectures, Gaussian weights, unbalanced point masses included"),
-        Family(name="linear_networks", generate=_gen_linear_networks, finite_sum=False, doc="linear networks from w0 = 0 or near it"),
-    ),
-    attributes=("n", "N", "P", "k"),
-    member=lambda b: _member_networks(b, balanced=False),
-    encode=_encode_networks,
-    decode=_decode_networks,
-    problem_type=CubeNetworks,
-))
-
-
-def _member_k_parities(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
-    ok, why = _member_networks(batch)
-    kinds = batch.problem.kind
-    why = [w or ("" if KINDS[int(c)] == "k_parities" else "the class is not k-parities") for w, c in zip(why, kinds)]
-    return np.asarray([w == "" for w in why], dtype=bool), why
-
-
-CLASSES.append(InstanceClass(
-    name="cube_networks_k_parities",
-    text="a DAG network with weights w0, P_F uniform over the degree-k parities on {+-1}^n (k = 1..n), square or "
-    "correlation loss",
-    families=(
-        Family(name="dag_networks_k", generate=lambda r, N, kn: _gen_dag_networks(r, N, kn, 1), finite_sum=False, doc="random DAG architectures, k-parities"),
-        Family(name="linear_networks_k", generate=lambda r, N, kn: _gen_linear_networks(r, N, kn, 1), finite_sum=False, doc="linear networks from w0 = 0 or near it, k-parities"),
-    ),
-    attributes=("n", "N", "P", "k"),
-    member=_member_k_parities,
-    encode=_encode_networks,
-    decode=_decode_networks,
-    problem_type=CubeNetworks,
-))
-
-
-def _groups(problem: CubeNetworks) -> dict[tuple[int, int, int], np.ndarray]:
-    keys: dict[tuple[int, int, int], list[int]] = {}
-    for i, key in enumerate(zip(problem.kind.tolist(), problem.k.tolist(), problem.point.tolist())):
-        keys.setdefault(key, []).append(i)
-    return {k: np.asarray(v) for k, v in keys.items()}
-
-
-def _backend(backend: str, dtype: Any) -> str:
-    b = kernels.resolve_backend(backend) if backend == "auto" else backend
-    return "numpy" if np.dtype(dtype) != np.dtype(np.float64) else b
-
-
-def junk_observables(problem: CubeNetworks, W: np.ndarray, *, backend: str = "numpy",
-                     dtype: Any = np.float64) -> dict[str, np.ndarray]:
-    """Exact population quantities at weights W (see the module docstring), with rounding scales:
-    ``rn_gap`` is compared with zero, its scale ``rn_scale`` = (n + 4) max_e of the sums of the
-    absolute values of the terms of both sides (sums over 2^n inputs round by O(n) ulps of that)."""
-    b = _backend(backend, dtype)
-    net = problem.net
-    n = net.n
-    M = 1 << n
-    W = np.asarray(W, dtype=dtype)
-    f, J = kcp.forward_jacobian(net, W, backend=b, dtype=dtype)  # (B, M), (B, M, P)
-    B = W.shape[0]
-    loss = problem.loss[:, None]
-    lp = np.where(loss == 0, f - 1, -np.ones_like(f))  # dL/df at y = +1
-    lm = np.where(loss == 0, f + 1, np.ones_like(f))  # dL/df at y = -1
-    half = np.asarray(0.5, dtype=dtype)
-    g_junk = np.einsum("bm,bmp->bp", half * (lp + lm), J) / M
-    grad2 = np.einsum("bm,bm->b", half * (lp * lp + lm * lm), (J * J).sum(axis=2)) / M
-    out = {k: np.zeros(B, dtype=dtype) for k in ("cs_lhs", "cp", "rn_gap", "rn_scale", "rn_ratio_err")}
-    out["grad2_junk"] = grad2
-    absJ = np.abs(J)
-    for (kind, k, point), rows in _groups(problem).items():
-        tab = kcp.parity_table(class_masks(kind, n, k, point), n).astype(dtype)  # (N, M)
-        Fp = (tab > 0)[None, :, :]
-        # True data: E_x L'(f(x), F(x)) grad f(x), for every F of the class.
-        dF = np.where(Fp, lp[rows][:, None, :], lm[rows][:, None, :])  # (b, N, M)
-        g_true = np.einsum("bfm,bmp->bfp", dF, J[rows]) / M
-        diff = g_true - g_junk[rows][:, None, :]
-        out["cs_lhs"][rows] = (diff * diff).sum(axis=2).mean(axis=1)
-        # Radon-Nikodym: E_{D_*}[grad L (D_F/D_* - 1)], D_F/D_* - 1 = y F(x), over (x, y) in {+-1}^n x {+-1}.
-        coef = half * (lp[rows] * 1 - lm[rows])  # (1/2) sum_y L'(f, y) y
-        rn = np.einsum("fm,bm,bmp->bfp", tab, coef, J[rows]) / M
-        out["rn_gap"][rows] = np.abs(diff - rn).max(axis=(1, 2))
-        mag = np.einsum("bm,bmp->bp", np.abs(lp[rows]) + np.abs(lm[rows]), absJ[rows]) / M
-        out["rn_scale"][rows] = (n + 4) * 2 * mag.max(axis=1)
-        out["cp"][rows] = class_cp(kind, n, k, point, dtype)[0]
-        # The density ratio itself, by enumeration of (F, x, y): D_F(x, y) = P_X(x) 1{y = F(x)},
-        # D_*(x, y) = P_X(x) / 2; the identity says 1 - D_F/D_* + y F(x) = 0 everywhere.
-        err = np.asarray(0, dtype=dtype)
-        for y in (-1, 1):
-            d_f = np.where(tab == y, 1, 0).astype(dtype) / M
-            d_star = np.asarray(1, dtype=dtype) / (2 * M)
-            err = np.maximum(err, np.abs(1 - d_f / d_star + y * tab).max())
-        out["rn_ratio_err"][rows] = err
-    return out
-
-
-def _run_junk(req: RunRequest) -> Run:
-    problem, w0 = req.problem, req.w0
-    b = _backend(req.backend, req.dtype)
-    return Run(junk_observables(problem, w0, backend=b, dtype=req.dtype), backend=b)
-
-
-DYNAMICS.append(Dynamics(
-    name="junk_gradients",
-    run=_run_junk,
-    observables=observables({}, _obs("cs_lhs", "grad2_junk", "cp", "rn_gap", "rn_scale", "rn_ratio_err"), {"rn_gap": "rn_scale"}),
-    accepts=(CubeNetworks,),
-    parameters=(),
-    doc="exact population gradients of a DAG network over all 2^n inputs, on true data D_F for every F of "
-    "the class and on junk data D_* (no time steps)",
-))
-
-
-# ------------------------------------------------------------------------------------------------
-# Gaussian pairs: TV distance and Pinsker
-# ------------------------------------------------------------------------------------------------
-
-
-def _gen_gaussian(rng: np.random.Generator, N: int, kn: Knobs) -> InstanceBatch:
-    d = int(kn.dim)
-    a = rng.standard_normal((N, d)) * 10.0 ** kn.log_w0
-    direction = rng.standard_normal((N, d))
-    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    # t = ||a - b|| / (2 sigma) spans 1e-3 .. 10 (patterns stress the ends).
-    lo, hi = {0: (-3.0, 1.0), 1: (-3.0, -1.0), 2: (0.0, 1.0)}.get(kn.pattern % 4, (-1.0, 0.5))
-    t = 10.0 ** rng.uniform(lo, hi, N)
-    sigma = 10.0 ** (kn.log_scale + rng.uniform(-1.0, 1.0, N))
-    b = a + direction * (2 * t * sigma)[:, None]
-    return InstanceBatch("gaussian_pairs", GaussianPairs(a, b, sigma), np.zeros((N, 0)),
-                         {"d": np.full(N, float(d)), "sigma": sigma})
-
-
-def _member_gaussian(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
-    P: GaussianPairs = batch.problem
-    ok = np.isfinite(P.a).all(axis=1) & np.isfinite(P.b).all(axis=1) & (P.sigma > 0) & np.isfinite(P.sigma) \
-        & (batch.attrs["sigma"] == P.sigma)
-    return ok, ["" if o else "non-finite means or sigma <= 0" for o in ok]
-
-
-CLASSES.append(InstanceClass(
-    name="gaussian_pairs",
-    text="two Gaussians N(a, sigma^2 I) and N(b, sigma^2 I) on R^d, sigma > 0",
-    families=(Family(name="gaussian_pairs", generate=_gen_gaussian, finite_sum=False, doc="random means; ||a - b|| / (2 sigma) from 1e-3 to 10"),),
-    attributes=("d", "sigma"),
-    member=_member_gaussian,
-    encode=lambda P, i: {"a": P.a[i].tolist(), "b": P.b[i].tolist(), "sigma": float(P.sigma[i])},
-    decode=lambda d: GaussianPairs(np.asarray([d["a"]], float), np.asarray([d["b"]], float), np.asarray([d["sigma"]], float)),
-    problem_type=GaussianPairs,
-))
-
-#: Gauss-Legendre nodes per panel and the panel width (in units of sigma) of the TV quadrature.
-GL_NODES = 20
-GL_PANEL = 0.5
-#: The integrand is below 1e-300 beyond t + TAIL (in units of sigma).
-TAIL = 38.0
-
-
-@lru_cache(maxsize=4)
-def _gauss_legendre(q: int, dtype_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights on [0, 1]; in extended precision refined by Newton steps on P_q."""
-    x, w = np.polynomial.legendre.leggauss(q)
-    dt = np.dtype(dtype_name)
-    x = x.astype(dt)
-    if dt != np.dtype(np.float64):
-        for _ in range(3):
-            p0, p1 = np.ones_like(x), x.copy()
-            for j in range(2, q + 1):
-                p0, p1 = p1, ((2 * j - 1) * x * p1 - (j - 1) * p0) / j
-            dp = q * (x * p1 - p0) / (x * x - 1)
-            x = x - p1 / dp
-        p0, p1 = np.ones_like(x), x.copy()
-        for j in range(2, q + 1):
-            p0, p1 = p1, ((2 * j - 1) * x * p1 - (j - 1) * p0) / j
-        dp = q * (x * p1 - p0) / (x * x - 1)
-        w = 2 / ((1 - x * x) * dp * dp)
-    return (x + 1) / 2, np.asarray(w, dtype=dt) / 2
-
-
-def gaussian_tv(a: np.ndarray, b: np.ndarray, sigma: np.ndarray, dtype: Any = np.float64) -> dict[str, np.ndarray]:
-    """TV between N(a, s^2 I) and N(b, s^2 I) from its definition, ``(1/2) int |p - q|``.
-
-    Rotating the first axis onto ``a - b`` (an isometry) leaves the densities' other coordinates
-    identical, so the integral is one-dimensional: with ``t = ||a - b|| / (2 s)`` and z in units of s,
-    ``|p - q| = |phi(z - t) - phi(z + t)| = 2 phi(z) e^{-t^2/2} |sinh(z t)|`` (written this way it
-    has no cancellation), symmetric in z: ``TV = 2 int_0^{t + TAIL} phi(z) e^{-t^2/2} sinh(z t) dz``
-    by composite Gauss-Legendre.  Also ``delta = ||a - b||`` and ``tv_erf = erf(delta/(2 sqrt2 s))``
-    (``math.erf``; mpmath at 40 digits in extended precision) for comparison."""
-    dt = np.dtype(dtype)
-    a, b, s = (np.asarray(v, dtype=dt) for v in (a, b, sigma))
-    delta = np.sqrt(((a - b) ** 2).sum(axis=1))
-    t = delta / (2 * s)
-    x, w = _gauss_legendre(GL_NODES, dt.name)
-    panels = np.ceil((t.astype(np.float64) + TAIL) / GL_PANEL).astype(np.int64)
-    tv = np.zeros_like(t)
-    two_pi = 2 * np.arccos(np.asarray(-1, dtype=dt)) if dt != np.dtype(np.float64) else 2 * np.pi
-    c = 1 / np.sqrt(np.asarray(two_pi, dtype=dt))
-    for P in np.unique(panels):
-        rows = np.flatnonzero(panels == P)
-        tr = t[rows][:, None]
-        h = (tr + TAIL) / P  # panel width <= GL_PANEL
-        z = (np.arange(P, dtype=dt)[:, None] + x[None, :]).reshape(-1)[None, :] * h
-        ww = np.tile(w, P)[None, :] * h
-        g = c * np.exp(-(z * z + tr * tr) / 2) * np.sinh(z * tr)
-        tv[rows] = 2 * (ww * g).sum(axis=1)
-    if dt == np.dtype(np.float64):
-        erf = np.asarray([math.erf(float(v)) for v in delta / (2 * np.sqrt(2.0) * s)])
-    else:
-        import mpmath  # noqa: PLC0415 - extended-precision replay only
-
-        with mpmath.workdps(40):
-            arg = delta / (2 * np.sqrt(np.asarray(2, dtype=dt)) * s)
-            erf = np.asarray([np.longdouble(mpmath.nstr(mpmath.erf(mpmath.mpf(np.format_float_scientific(v, unique=True))),
-                                                        30)) for v in arg], dtype=dt)
-    return {"tv": tv, "tv_erf": erf.astype(dt), "delta": delta}
-
-
-def _run_tv(req: RunRequest) -> Run:
-    problem = req.problem
-    return Run(gaussian_tv(problem.a, problem.b, problem.sigma, req.dtype), backend="numpy")  # closed forms
-
-
-DYNAMICS.append(Dynamics(
-    name="gaussian_tv",
-    run=_run_tv,
-    observables=observables({}, _obs("tv", "tv_erf", "delta"), {}),
-    accepts=(GaussianPairs,),
-    parameters=(),
-    doc="total-variation distance of two isotropic Gaussians by quadrature of its definition (no time steps)",
-))
-
-
-# ------------------------------------------------------------------------------------------------
-# Noisy population GD
-# ------------------------------------------------------------------------------------------------
-
-
-def _trial_masks(problem: CubeNetworks, seed: int, ids: np.ndarray) -> np.ndarray:
-    masks = np.zeros(problem.size, dtype=np.int64)
-    for key, rows in _groups(problem).items():
-        cls = class_masks(*key[:1], problem.n, *key[1:])
-        pick = kernels.rng.randint(seed, ids[rows].astype(np.uint64), 0, CLASS_DRAW, len(cls))
-        masks[rows] = cls[pick]
-    return masks
-
-
-def _run_noisy(req: RunRequest) -> Run:
-    problem, w0 = req.problem, req.w0
-    b = _backend(req.backend, req.dtype)
-    ids = np.asarray(req.instance_ids, dtype=np.int64)
-    gamma = np.asarray(req.params["gamma"], dtype=req.dtype)
-    sigma = np.asarray(req.params["sigma"], dtype=req.dtype)
-    masks = _trial_masks(problem, req.seed, ids)
-    r = kcp.noisy_gd(problem.net, np.asarray(w0, dtype=req.dtype), masks, problem.loss, gamma, sigma, req.horizon,
-                     seed=req.seed, instance_ids=ids, backend=b, dtype=req.dtype)
-    cp = np.asarray([class_cp(k, problem.n, kk, p, req.dtype)[0] for k, kk, p in
-                     zip(problem.kind.tolist(), problem.k.tolist(), problem.point.tolist())], dtype=req.dtype)
-    return Run({
-        "success": r.success.astype(req.dtype), "accuracy": r.accuracy.astype(req.dtype),
-        "jf_rms": (gamma[:, None] * np.sqrt(r.g2)).sum(axis=1),
-        "jf_mean": (gamma[:, None] * r.gmean).sum(axis=1),
-        "cp": cp, "f_test": r.f_test,
-    }, backend=r.backend)
-
-
-DYNAMICS.append(Dynamics(
-    name="noisy_population_gd",
-    run=_run_noisy,
-    observables=observables({}, _obs("success", "accuracy", "jf_rms", "jf_mean", "cp", "f_test"), {}),
-    accepts=(CubeNetworks,),
-    parameters=("gamma", "sigma"),
-    doc="noisy population GD W_t = W_{t-1} - gamma E_D grad L(W_{t-1}) + sigma Z_t on true data D_F (F drawn "
-    "from the class per trial) and on junk data, exact gradients over {+-1}^n",
 ))
 
 
@@ -892,7 +406,7 @@ for _kind in range(3):
 
 def _run_cp_sampled(req: RunRequest) -> Run:
     problem = req.problem
-    b = _backend(req.backend, req.dtype)
+    b = kernel_backend(req.backend, req.dtype)
     return Run(sampled_cp(problem.kind, problem.n, problem.k, problem.point, req.seed, req.instance_ids, backend=b,
                           dtype=req.dtype), backend=b)
 
@@ -900,7 +414,7 @@ def _run_cp_sampled(req: RunRequest) -> Run:
 DYNAMICS.append(Dynamics(
     name="cross_predictability_sampled",
     run=_run_cp_sampled,
-    observables=observables({}, _obs("cp_hat", "cp_half", "cp_lower", "cp_upper"), {}),
+    observables=observables({}, keyed("cp_hat", "cp_half", "cp_lower", "cp_upper"), {}),
     accepts=(FunctionClasses,),
     parameters=(),
     doc=f"Monte Carlo CP of a class of parities: {SAMPLED_PAIRS} pairs (F, F') per instance, {SAMPLED_INPUTS} uniform "

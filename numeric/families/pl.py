@@ -77,11 +77,11 @@ class MinimizerProblem:
         return MinimizerProblem(self.ridge.astype(dtype), np.asarray(self.wstar, dtype=dtype))
 
 
-def _encode(problem: MinimizerProblem, i: int) -> dict[str, Any]:
+def encode_minimizer(problem: MinimizerProblem, i: int) -> dict[str, Any]:
     return {**encode_ridge(problem.ridge, i), "wstar": np.asarray(problem.wstar[i], dtype=np.float64).tolist()}
 
 
-def _decode(data: dict[str, Any]) -> MinimizerProblem:
+def decode_minimizer(data: dict[str, Any]) -> MinimizerProblem:
     ridge = decode_ridge(data)
     return MinimizerProblem(ridge, np.asarray(data["wstar"], dtype=np.float64).reshape(1, ridge.dim))
 
@@ -99,11 +99,11 @@ def _kappa(rng: np.random.Generator, n: int, k: Knobs) -> np.ndarray:
     return 10.0 ** rng.uniform(0.0, 3.0, n)
 
 
-def _least_squares(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
-    return _least_squares_parts(rng, n, k)[0]
+def gen_least_squares(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    return least_squares_parts(rng, n, k)[0]
 
 
-def _least_squares_parts(rng: np.random.Generator, n: int, k: Knobs) -> tuple[InstanceBatch, np.ndarray]:
+def least_squares_parts(rng: np.random.Generator, n: int, k: Knobs) -> tuple[InstanceBatch, np.ndarray]:
     """The least-squares batch and the orthonormal basis V (n, d, r) of range(A^T A)."""
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
@@ -289,7 +289,7 @@ def _sine_member(prob: RidgeQuadratic, i: int, L: float, mu: float, f_star: floa
     return ""
 
 
-def _pl_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+def pl_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     p: MinimizerProblem = batch.problem
     rq = p.ridge
     reasons = []
@@ -310,15 +310,15 @@ PL_CLASS = (InstanceClass(
     name="pl_smooth",
     text="f is L-smooth and mu-PL in the book convention ||grad f||^2 >= mu (f - f*), with f* known",
     families=(
-        Family(name="least_squares", generate=_least_squares, finite_sum=False, doc="1/2 ||A w - y||^2 with A wide or rank deficient (not strongly convex); mu = 2 sigma_min^+(A)^2"),
+        Family(name="least_squares", generate=gen_least_squares, finite_sum=False, doc="1/2 ||A w - y||^2 with A wide or rank deficient (not strongly convex); mu = 2 sigma_min^+(A)^2"),
         Family(name="sine", generate=_sine, finite_sum=True, doc="a sum_i [(w_i/s)^2 + 3 sin^2(w_i/s)]: L = 8a/s^2, certified mu = a/(16 s^2)"),
         Family(name="g_of_aw", generate=_g_of_aw, finite_sum=False, doc="g(A w) with g m-strongly convex (quadratic plus log cosh) and A wide of full row rank: "
                "mu = 2 m sigma_min(A)^2"),
     ),
     attributes=("L", "mu", "f_star", "d"),
-    member=_pl_member,
-    encode=_encode,
-    decode=_decode,
+    member=pl_member,
+    encode=encode_minimizer,
+    decode=decode_minimizer,
     problem_type=MinimizerProblem,
 ))
 CLASSES.append(PL_CLASS)
@@ -335,7 +335,7 @@ def _mu_overstated(fam: Family) -> Family:
 
 def _mu_overstated_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     half = InstanceBatch(batch.family, batch.problem, batch.w0, {**batch.attrs, "mu": batch.attrs["mu"] / 2})
-    ok, why = _pl_member(half)
+    ok, why = pl_member(half)
     return ok, ["" if o else f"mu/2 is not a certified PL constant: {w}" for o, w in zip(ok, why)]
 
 
@@ -347,8 +347,8 @@ PL_MU_OVERSTATED_CLASS = (InstanceClass(
     families=tuple(_mu_overstated(f) for f in PL_CLASS.families),
     attributes=("L", "mu", "f_star", "d"),
     member=_mu_overstated_member,
-    encode=_encode,
-    decode=_decode,
+    encode=encode_minimizer,
+    decode=decode_minimizer,
     problem_type=MinimizerProblem,
 ))
 CLASSES.append(PL_MU_OVERSTATED_CLASS)
@@ -437,8 +437,8 @@ RSI_CLASS = (InstanceClass(
     ),
     attributes=("L", "mu", "d"),
     member=_rsi_member,
-    encode=_encode,
-    decode=_decode,
+    encode=encode_minimizer,
+    decode=decode_minimizer,
     problem_type=MinimizerProblem,
 ))
 CLASSES.append(RSI_CLASS)
@@ -484,16 +484,16 @@ def _steps(r: PLRun, offset: int) -> np.ndarray:
     return np.broadcast_to(np.arange(offset, T1 - 1 + offset, dtype=r.traj.f.dtype), (n, T1 - 1))
 
 
-_PL_PER_STEP = {k: v for k, v in PER_STEP.items() if k not in ("ef_next", "eg2_t", "efabs_next")}
-_PL_PER_STEP.update({
+PL_PER_STEP = {k: v for k, v in PER_STEP.items() if k not in ("ef_next", "eg2_t", "efabs_next")}
+PL_PER_STEP.update({
     "step_t": lambda r: _steps(r, 0),
     "dist2_t": lambda r: r.dist2[:, :-1],
     "dist2_next": lambda r: r.dist2[:, 1:],
     "dist2abs_t": lambda r: r.dist2abs[:, :-1],
     "dist2abs_next": lambda r: r.dist2abs[:, 1:],
 })
-_PL_TRAJECTORY = dict(TRAJECTORY)
-_PL_TRAJECTORY.update({
+PL_TRAJECTORY = dict(TRAJECTORY)
+PL_TRAJECTORY.update({
     "dist2_first": lambda r: r.dist2[:, 0],
     "dist2_last": lambda r: r.dist2[:, -1],
     "dist2abs_first": lambda r: r.dist2abs[:, 0],
@@ -501,15 +501,15 @@ _PL_TRAJECTORY.update({
     "path_length": _path_length,
     "displacement": _displacement,
 })
-_PL_SCALE_OF = {k: v for k, v in SCALE_OF.items() if k != "ef_next"}
-_PL_SCALE_OF.update({"dist2_t": "dist2abs_t", "dist2_next": "dist2abs_next", "dist2_first": "dist2abs_first",
+PL_SCALE_OF = {k: v for k, v in SCALE_OF.items() if k != "ef_next"}
+PL_SCALE_OF.update({"dist2_t": "dist2abs_t", "dist2_next": "dist2abs_next", "dist2_first": "dist2abs_first",
                      "dist2_last": "dist2abs_last"})
 
 
 DYNAMICS.append(Dynamics(
     name="gd_pl",
     run=_run_gd_pl,
-    observables=observables(_PL_PER_STEP, _PL_TRAJECTORY, _PL_SCALE_OF),
+    observables=observables(PL_PER_STEP, PL_TRAJECTORY, PL_SCALE_OF),
     accepts=(MinimizerProblem,),
     parameters=("eta",),
     doc="gradient descent on a problem with a known minimizer w*: the gd observables plus the step index "
@@ -523,210 +523,11 @@ SINE_CLASS = (InstanceClass(
     "certified book-convention mu = a/(16 s^2) (mu_K = 1/32 at a = s = 1), f* known",
     families=tuple(f for f in PL_CLASS.families if f.name == "sine"),
     attributes=("L", "mu", "f_star", "d"),
-    member=_pl_member,
-    encode=_encode,
-    decode=_decode,
+    member=pl_member,
+    encode=encode_minimizer,
+    decode=decode_minimizer,
     problem_type=MinimizerProblem,
 ))
 CLASSES.append(SINE_CLASS)
 
 
-# ------------------------------------------- weakly-quasi-convex: the quartic-Huber counterexample
-
-
-@dataclass(frozen=True)
-class QuarticProblem:
-    """A batch of ``f = a sum_i h(w_i / s)`` (see :mod:`kernels.pl`), minimizer ``w* = 0``."""
-
-    a: np.ndarray  # (B,)
-    s: np.ndarray  # (B,)
-    dim: int
-
-    @property
-    def batch(self) -> int:
-        return self.a.shape[0]
-
-    def astype(self, dtype: Any) -> "QuarticProblem":
-        return QuarticProblem(np.asarray(self.a, dtype=dtype), np.asarray(self.s, dtype=dtype), self.dim)
-
-
-def _quartic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
-    d = k.dim
-    L = np.full(n, 10.0 ** k.log_scale)
-    s = 10.0 ** rng.uniform(-1.0, 1.0, n)
-    a = L * s**2 / 12.0
-    w0 = s[:, None] * rng.uniform(-1.0, 1.0, (n, d)) * 10.0 ** (k.log_w0 + 1.0)
-    if k.pattern % 4 == 1:
-        w0 = np.broadcast_to(s[:, None], (n, d)).copy()  # w0 = s (the seed's w0 = 1)
-    return InstanceBatch("quartic_huber", QuarticProblem(a, s, d), w0,
-                         {"L": L, "mu": np.ones(n), "f_star": np.zeros(n), "d": np.full(n, float(d))})
-
-
-def _quartic_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
-    """h is convex (h'' = 12 u^2 on [-1, 1], 12 outside; C^2 at |u| = 1: values 1 = 6 - 8 + 3,
-    slopes 4 = 12 - 8, curvatures 12 = 12), so f is convex: <grad f, w - w*> >= f - f* (mu = 1
-    weak quasi-convexity), f* = 0 at w* = 0, and f is (12 a / s^2)-smooth.  Checked from (a, s)."""
-    p: QuarticProblem = batch.problem
-    u = np.array([1.0])
-    h_in, h_out = u**4, 6 * u**2 - 8 * u + 3
-    glued = bool(h_in[0] == h_out[0] == 1.0 and 4 * u[0] ** 3 == 12 * u[0] - 8)
-    reasons = []
-    for i in range(batch.size):
-        a, s = float(p.a[i]), float(p.s[i])
-        L, mu, fs = (float(batch.attrs[k][i]) for k in ("L", "mu", "f_star"))
-        if not glued or a <= 0 or s <= 0:
-            reasons.append("not a quartic-Huber instance")
-        elif 12 * a / s**2 > L * (1 + 8 * EPS):
-            reasons.append(f"smoothness 12 a / s^2 = {12 * a / s**2!r} exceeds L = {L!r}")
-        elif mu > 1.0:
-            reasons.append(f"weak quasi-convexity constant {mu!r} > 1 is not certified for a convex f")
-        elif fs != 0.0:
-            reasons.append(f"f* = 0, not {fs!r}")
-        else:
-            reasons.append("")
-    return np.array([not r for r in reasons]), reasons
-
-
-def _quartic_encode(problem: QuarticProblem, i: int) -> dict[str, Any]:
-    return {"a": float(problem.a[i]), "s": float(problem.s[i]), "dim": int(problem.dim)}
-
-
-def _quartic_decode(data: dict[str, Any]) -> QuarticProblem:
-    return QuarticProblem(np.array([data["a"]], dtype=np.float64), np.array([data["s"]], dtype=np.float64), int(data["dim"]))
-
-
-WQC_CLASS = (InstanceClass(
-    name="wqc_quartic",
-    text="f = a sum_i h(w_i/s), h(u) = u^4 (|u| <= 1), 6u^2 - 8|u| + 3 (|u| > 1): C^2, convex (so mu = 1 "
-    "weakly-quasi-convex: <grad f(w), w - w*> >= mu (f(w) - f*)), L = 12a/s^2-smooth, f* = 0 at w* = 0",
-    families=(Family(name="quartic_huber", generate=_quartic, finite_sum=False, doc="separable quartic-Huber: convex, smooth, not PL near 0"),),
-    attributes=("L", "mu", "f_star", "d"),
-    member=_quartic_member,
-    encode=_quartic_encode,
-    decode=_quartic_decode,
-    problem_type=QuarticProblem,
-))
-CLASSES.append(WQC_CLASS)
-
-
-def _run_gd_quartic(req: RunRequest) -> Run:
-    problem, w0 = req.problem, req.w0
-    from kernels.pl import gd_quartic_huber  # noqa: PLC0415
-
-    eta = np.asarray(req.params["eta"], dtype=req.dtype)
-    r = gd_quartic_huber(problem.a, problem.s, w0, eta, req.horizon, backend=req.backend, dtype=req.dtype)
-    traj = kernels.Trajectory(f=r.f, gnorm2=r.gnorm2, w_last=r.w[:, -1], w=r.w, ef_next=None, eg2=None,
-                              backend=r.backend, dtype=np.dtype(req.dtype).name)
-    dist2 = np.sum(r.w * r.w, axis=2)
-    return Run(PLRun(traj, r.fabs, None, dist2=dist2, dist2abs=dist2), backend=r.backend)
-
-
-DYNAMICS.append(Dynamics(
-    name="gd_quartic",
-    run=_run_gd_quartic,
-    observables=observables(_PL_PER_STEP, _PL_TRAJECTORY, _PL_SCALE_OF),
-    accepts=(QuarticProblem,),
-    parameters=("eta",),
-    doc="gradient descent on the separable quartic-Huber function (kernels.pl); the gd_pl observables with w* = 0",
-))
-
-
-# ------------------------------------ over-parameterized linear least squares (Oymak-Soltanolkotabi)
-
-
-def _overparam_linear(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
-    """``1/2 ||X theta - y||^2`` with X (r x d), r <= d, full row rank: the O-S key lemma's linear case
-    (Jacobian X, Lipschitz constant 0), ``alpha = sigma_min(X) / 2``, ``beta = ||X||``."""
-    b = _least_squares(rng, n, k)
-    attrs = dict(b.attrs)
-    attrs["alpha"] = np.sqrt(attrs["mu"] / 2.0) / 2.0 * (1 - 8 * EPS)
-    attrs["beta"] = np.sqrt(attrs["L"]) * (1 + 8 * EPS)
-    return InstanceBatch("overparam_linear", b.problem, b.w0, attrs)
-
-
-def _os_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
-    ok, why = _pl_member(batch)
-    lam = np.linalg.eigvalsh(np.asarray(batch.problem.ridge.A, np.float64))
-    reasons = list(why)
-    for i in range(batch.size):
-        if reasons[i]:
-            continue
-        top = lam[i, -1]
-        tol = 64 * batch.problem.dim * EPS * top  # eigenvalue rounding, as in the PL check
-        pos = lam[i][lam[i] > tol]
-        if batch.attrs["beta"][i] ** 2 < top - tol:
-            reasons[i] = f"beta^2 = {batch.attrs['beta'][i] ** 2!r} < ||X||^2 = {top!r}"
-        elif 4 * batch.attrs["alpha"][i] ** 2 > pos.min() + tol:
-            reasons[i] = f"2 alpha = {2 * batch.attrs['alpha'][i]!r} > sigma_min(X) = {np.sqrt(pos.min())!r}"
-    return np.array([not r for r in reasons]), reasons
-
-
-OS_CLASS = (InstanceClass(
-    name="os_linear",
-    text="L(theta) = 1/2 ||X theta - y||^2, X wide with full row rank: sigma_min(X) >= 2 alpha, ||X|| <= beta, "
-    "Jacobian Lipschitz constant 0; stored as a quadratic with f* = -1/2 ||y||^2, so ||r||^2 = 2 (f - f*)",
-    families=(Family(name="overparam_linear", generate=_overparam_linear, finite_sum=False, doc="wide full-row-rank least squares"),),
-    attributes=("L", "mu", "f_star", "d", "alpha", "beta"),
-    member=_os_member,
-    encode=_encode,
-    decode=_decode,
-    problem_type=MinimizerProblem,
-))
-CLASSES.append(OS_CLASS)
-
-
-# ------------------------- over-parameterized least squares: GD converges to the solution closest to w0
-
-
-def _ls_projection(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
-    """Rank-deficient least squares with ``w*`` the projection of ``w_0`` onto the solution set,
-    ``w* = w_mn + (I - V V^T) w_0`` (``w_mn`` the minimum-norm solution, V a basis of range(A^T A));
-    pattern 1 starts at ``w_0 = 0`` (then ``w* = w_mn``)."""
-    b, V = _least_squares_parts(rng, n, k)
-    d = k.dim
-    wmn = b.problem.wstar
-    w0 = rng.standard_normal((n, d)) * 10.0 ** k.log_w0
-    if k.pattern % 4 == 1:
-        w0 = np.zeros((n, d))
-    wp = wmn + w0 - np.einsum("nir,njr,nj->ni", V, V, w0)
-    return InstanceBatch("ls_projection", MinimizerProblem(b.problem.ridge, wp), w0, dict(b.attrs))
-
-
-def _ls_projection_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
-    """PL least squares (as in pl_smooth), plus: w* is a minimizer (H w* + b = 0) and w_0 - w* lies
-    in range(H), i.e. w* is the solution closest to w_0 (computed from an eigendecomposition of H)."""
-    ok, why = _pl_member(batch)
-    reasons = list(why)
-    rq = batch.problem.ridge
-    for i in range(batch.size):
-        if reasons[i]:
-            continue
-        if rq.ridges:
-            reasons[i] = "not a least-squares instance"
-            continue
-        H, bb = np.asarray(rq.A[i], np.float64), np.asarray(rq.b[i], np.float64)
-        ws, w0 = np.asarray(batch.problem.wstar[i], np.float64), np.asarray(batch.w0[i], np.float64)
-        lam, Q = np.linalg.eigh(H)
-        d = H.shape[0]
-        tol = 64 * d * EPS * lam[-1]
-        size = float(np.abs(ws).sum() + np.abs(w0).sum()) + 1e-300
-        null = Q[:, lam <= tol]
-        if np.linalg.norm(H @ ws + bb) > 1e3 * d * EPS * (lam[-1] * size + np.abs(bb).sum()):
-            reasons[i] = "w* is not a minimizer"
-        elif null.size and np.abs(null.T @ (w0 - ws)).max() > 1e3 * d * EPS * size:
-            reasons[i] = "w_0 - w* is not in range(H): w* is not the solution closest to w_0"
-    return np.array([not r for r in reasons]), reasons
-
-
-LS_PROJECTION_CLASS = (InstanceClass(
-    name="ls_projection",
-    text="1/2 ||A w - y||^2 (A wide or rank deficient) with w* = the projection of w_0 onto the solution set: "
-    "L = lambda_max(A^T A), mu = 2 lambda_min^+(A^T A) (book PL constant), f* known",
-    families=(Family(name="ls_projection", generate=_ls_projection, finite_sum=False, doc="rank-deficient least squares, w* = P(w_0)"),),
-    attributes=("L", "mu", "f_star", "d"),
-    member=_ls_projection_member,
-    encode=_encode,
-    decode=_decode,
-    problem_type=MinimizerProblem,
-))
-CLASSES.append(LS_PROJECTION_CLASS)

@@ -28,6 +28,7 @@ from kernels.layernorm import (AFFINE, CODES, LAYERNORM, LINEAR, CompiledNet, La
                                node_counts)
 
 from ..api import (
+    keyed,
     Dynamics,
     Family,
     InstanceBatch,
@@ -264,7 +265,7 @@ _OBS = ("ln_loss_diff", "ln_loss_diff_abs", "ln_euler", "ln_euler_abs", "ln_hom_
 DYNAMICS.append(Dynamics(
     name="layernorm_scaling",
     run=_run,
-    observables=observables({}, {k: (lambda r, k=k: r[k]) for k in _OBS}, {"ln_loss_diff": "ln_loss_diff_abs", "ln_euler": "ln_euler_abs", "ln_hom_dev": "ln_hom_dev_abs"}),
+    observables=observables({}, keyed(*_OBS), {"ln_loss_diff": "ln_loss_diff_abs", "ln_euler": "ln_euler_abs", "ln_hom_dev": "ln_hom_dev_abs"}),
     accepts=(LayerNormNet,),
     parameters=(),
     doc="one evaluation of a LayerNorm network's loss, gradient and activations at w and at c w (c = 10^U(-8, 8), "

@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
-import kernels
 from kernels import matrices as mk
 
 from ..api import (
+    keyed,
     Dynamics,
     Family,
     InstanceBatch,
@@ -46,6 +46,7 @@ from ..api import (
     Run,
     RunRequest,
 )
+from .common import kernel_backend
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -54,8 +55,8 @@ DYNAMICS: list[Dynamics] = []
 
 
 
-__all__ = ["MatrixPairs", "Networks", "UnitData", "HermiteData", "psd_member_tolerance", "network_observables",
-           "ntk_observables", "hermite_observables", "eigvalsh", "hadamard_eigvalsh", "eig_mpmath", "MP_DPS"]
+__all__ = ["MatrixPairs", "Networks", "UnitData", "psd_member_tolerance", "network_observables",
+           "ntk_observables", "eigvalsh", "hadamard_eigvalsh", "eig_mpmath", "MP_DPS"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -279,7 +280,7 @@ CLASSES.append(InstanceClass(
 # Unit-norm data ----------------------------------------------------------------------------------
 
 
-def _gen_unit_data(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
+def gen_unit_data(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
     n = k.dim
     p = k.pattern % 8
     d = int(rng.integers(1, 4)) if p in (1, 5) else int(rng.integers(1, n + 3))
@@ -294,7 +295,7 @@ def _gen_unit_data(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
     return InstanceBatch("unit_data", UnitData(X), np.zeros((N, 0)), {"n": np.full(N, float(n))})
 
 
-def _member_unit(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+def unit_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     X = batch.problem.X
     ok = np.isfinite(X).all(axis=(1, 2)) & (np.linalg.norm(X, axis=2) > 0).all(axis=1)
     return ok, ["" if o else "a data point is zero or non-finite (cannot be normalised)" for o in ok]
@@ -303,9 +304,9 @@ def _member_unit(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
 CLASSES.append(InstanceClass(
     name="unit_data",
     text="data points x_1..x_n with ||x_i|| = 1 (given data are normalised row-wise)",
-    families=(Family(name="unit_data", generate=_gen_unit_data, finite_sum=False, doc="Gaussian, low-dimensional, nearly parallel, orthonormal"),),
+    families=(Family(name="unit_data", generate=gen_unit_data, finite_sum=False, doc="Gaussian, low-dimensional, nearly parallel, orthonormal"),),
     attributes=("n",),
-    member=_member_unit,
+    member=unit_member,
     encode=lambda P, i: {"X": P.X[i].tolist()},
     decode=lambda d: UnitData(np.asarray(d["X"], float)[None]),
     problem_type=UnitData,
@@ -316,10 +317,6 @@ CLASSES.append(InstanceClass(
 # Adapters
 # ------------------------------------------------------------------------------------------------
 
-
-def _backend(backend: str, dtype: Any) -> str:
-    b = kernels.resolve_backend(backend) if backend == "auto" else backend
-    return "numpy" if np.dtype(dtype) != np.dtype(np.float64) else b
 
 
 #: Decimal digits mpmath uses for extended-precision eigenvalues.
@@ -362,7 +359,7 @@ def _spec_norm(ev: np.ndarray) -> np.ndarray:
 
 def _run_spectra(req: RunRequest) -> Run:
     problem = req.problem
-    b = _backend(req.backend, req.dtype)
+    b = kernel_backend(req.backend, req.dtype)
     A, B = problem.A.astype(req.dtype), problem.B.astype(req.dtype)
     n = A.shape[1]
     eA = eigvalsh(A, backend=b, dtype=req.dtype)
@@ -375,14 +372,11 @@ def _run_spectra(req: RunRequest) -> Run:
     }, backend=b)
 
 
-def _obs(*names: str) -> dict[str, Any]:
-    return {k: (lambda r, k=k: r[k]) for k in names}
-
 
 DYNAMICS.append(Dynamics(
     name="spectra",
     run=_run_spectra,
-    observables=observables({}, _obs("lmin_AB", "lmax_AB", "lmin_A", "lmax_A", "bmin", "bmax", "escale_AB", "escale_A"), {"lmin_AB": "escale_AB", "lmax_AB": "escale_AB", "lmin_A": "escale_A", "lmax_A": "escale_A"}),
+    observables=observables({}, keyed("lmin_AB", "lmax_AB", "lmin_A", "lmax_A", "bmin", "bmax", "escale_AB", "escale_A"), {"lmin_AB": "escale_AB", "lmax_AB": "escale_AB", "lmin_A": "escale_A", "lmax_A": "escale_A"}),
     accepts=(MatrixPairs,),
     parameters=(),
     doc="extreme eigenvalues of A, A o B and the diagonal of B for a drawn pair (no time steps); "
@@ -401,7 +395,7 @@ def network_observables(X: np.ndarray, W: np.ndarray, v: np.ndarray, act: np.nda
     ``(k d + k + d) eps max S``: that is the scale companion ``gram_scale``.  An eigenvalue of
     ``J J^T`` gets ``(n + k d) ||S||_F``, one of ``P = phi' diag(v^2) phi'^T`` gets ``(n + k) ||P_abs||_F``.
     """
-    b = _backend(backend, dtype)
+    b = kernel_backend(backend, dtype)
     X, W, v = (np.asarray(a, dtype=dtype) for a in (X, W, v))
     N, n, d = X.shape
     k = W.shape[1]
@@ -431,14 +425,14 @@ def network_observables(X: np.ndarray, W: np.ndarray, v: np.ndarray, act: np.nda
 
 def _run_gram(req: RunRequest) -> Run:
     problem = req.problem
-    b = _backend(req.backend, req.dtype)
+    b = kernel_backend(req.backend, req.dtype)
     return Run(network_observables(problem.X, problem.W, problem.v, problem.act, backend=b, dtype=req.dtype), backend=b)
 
 
 DYNAMICS.append(Dynamics(
     name="jacobian_gram",
     run=_run_gram,
-    observables=observables({}, _obs("gram_err", "gram_scale", "gram_err_printed", "gram_scale_printed", "lmin_JJ", "lmin_P", "xnorm2_min",
+    observables=observables({}, keyed("gram_err", "gram_scale", "gram_err_printed", "gram_scale_printed", "lmin_JJ", "lmin_P", "xnorm2_min",
          "escale_JJ", "escale_P"), {"gram_err": "gram_scale", "gram_err_printed": "gram_scale_printed", "lmin_JJ": "escale_JJ",
      "lmin_P": "escale_P"}),
     accepts=(Networks,),
@@ -455,7 +449,7 @@ def ntk_observables(X: np.ndarray, *, backend: str = "numpy", dtype: Any = np.fl
     a few ulps for every angle (arccos of a rounded inner product loses half the digits near +-1).
     Rounding-scale companion of each eigenvalue: ``n (||H||_F + ||K||_F / 4)``.
     """
-    b = _backend(backend, dtype)
+    b = kernel_backend(backend, dtype)
     X = np.asarray(X, dtype=dtype)
     n = X.shape[1]
     Xn = X / np.sqrt(np.einsum("bid,bid->bi", X, X))[:, :, None]
@@ -477,114 +471,17 @@ def ntk_observables(X: np.ndarray, *, backend: str = "numpy", dtype: Any = np.fl
 
 def _run_ntk(req: RunRequest) -> Run:
     problem = req.problem
-    b = _backend(req.backend, req.dtype)
+    b = kernel_backend(req.backend, req.dtype)
     return Run(ntk_observables(problem.X, backend=b, dtype=req.dtype), backend=b)
 
 
 DYNAMICS.append(Dynamics(
     name="ntk_spectra",
     run=_run_ntk,
-    observables=observables({}, _obs("ntk_gap", "ntk_gap_printed", "ntk_scale", "ntk_scale_printed"), {"ntk_gap": "ntk_scale", "ntk_gap_printed": "ntk_scale_printed"}),
+    observables=observables({}, keyed("ntk_gap", "ntk_gap_printed", "ntk_scale", "ntk_scale_printed"), {"ntk_gap": "ntk_scale", "ntk_gap_printed": "ntk_scale_printed"}),
     accepts=(UnitData,),
     parameters=(),
     doc="smallest eigenvalue of H* - K/4 for the ReLU NTK on unit-norm data (no time steps)",
 ))
 
 
-# ------------------------------------------------------------------------------------------------
-# Hermite lemma: Sigma(X) = E_w[(phi'(Xw) phi'(Xw)^T) o (X X^T)] on unit-norm data
-# ------------------------------------------------------------------------------------------------
-
-#: Activations the Hermite class draws (codes into kernels.matrices.HERMITE_ACTIVATIONS): softplus
-#: (two-dimensional Gauss-Hermite quadrature, 48 nodes: error below 2e-15, checked against 160
-#: nodes in the tests) and erf (exact expectation).  tanh is left out: at 48 nodes its quadrature
-#: error near |rho| = 1 is ~1e-7, far above the rounding allowance.
-HERMITE_CODES = (0, 2)
-
-
-@dataclass(frozen=True)
-class HermiteData:
-    X: np.ndarray  # (N, n, d); rows normalised by the kernels
-    act: np.ndarray  # (N,) codes into kernels.matrices.HERMITE_ACTIVATIONS
-
-    def astype(self, dtype: Any) -> "HermiteData":
-        return HermiteData(self.X.astype(dtype), self.act)
-
-
-def _gen_hermite(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
-    base = _gen_unit_data(rng, N, k)
-    act = np.asarray(HERMITE_CODES)[rng.integers(0, len(HERMITE_CODES), N)]
-    return InstanceBatch("unit_data_phi", HermiteData(base.problem.X, act), base.w0, base.attrs)
-
-
-def _member_hermite(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
-    ok, why = _member_unit(batch)
-    good_act = np.isin(batch.problem.act, HERMITE_CODES)
-    return ok & good_act, [w or ("" if g else "activation outside softplus/erf") for w, g in zip(why, good_act)]
-
-
-CLASSES.append(InstanceClass(
-    name="unit_data_phi",
-    text="unit-norm data x_1..x_n and an activation phi in {softplus, erf}",
-    families=(Family(name="unit_data_phi", generate=_gen_hermite, finite_sum=False, doc="unit data patterns with softplus or erf"),),
-    attributes=("n",),
-    member=_member_hermite,
-    encode=lambda P, i: {"X": P.X[i].tolist(), "act": int(P.act[i])},
-    decode=lambda d: HermiteData(np.asarray(d["X"], float)[None], np.asarray([d["act"]], dtype=np.int64)),
-    problem_type=HermiteData,
-))
-
-
-def _stein_terms(code: int, dtype: Any) -> dict[str, Any]:
-    """mu_1, mu_2 and E[phi''(g)] by 200-node Gauss-Hermite quadrature (phi'' = s(1-s) for softplus,
-    -2z phi' for erf), each with the sum of the absolute values of its quadrature terms (its
-    rounding scale)."""
-    z, w = mk.gauss_hermite(200, dtype)
-    f = mk._hermite_dphi(z, code)
-    d2 = f * (1 - f) if code == 0 else -2 * z * f
-    t1, t2 = w * f * z, w * f * (z * z - 1) / np.sqrt(np.asarray(2, dtype=dtype))
-    mu = mk.hermite_coefficients(code, 2, q=200, dtype=dtype)
-    return {"mu1": mu[1], "mu1_abs": np.abs(t1).sum(), "mu2": mu[2], "mu2_abs": np.abs(t2).sum(),
-            "e_dphi2": (w * d2).sum(), "e_dphi2_abs": np.abs(w * d2).sum()}
-
-
-def hermite_observables(X: np.ndarray, act: np.ndarray, *, backend: str = "numpy",
-                        dtype: Any = np.float64) -> dict[str, np.ndarray]:
-    """``lambda_min(Sigma - c K o K)`` for ``c = mu_1(phi')^2`` (corrected) and ``c = mu_2(phi')^2``
-    (printed), plus the Hermite coefficients and ``E phi''(g)``.  Rounding-scale companion of the
-    eigenvalues: ``n (||Sigma||_F + c ||K o K||_F)``; of ``mu_r`` and ``E phi''``: the sum of the
-    absolute values of their quadrature terms (Stein: ``mu_1(phi') = E[g phi'(g)] = E[phi''(g)]``)."""
-    b = _backend(backend, dtype)
-    X = np.asarray(X, dtype=dtype)
-    n = X.shape[1]
-    Xn = X / np.sqrt(np.einsum("bid,bid->bi", X, X))[:, :, None]
-    K = np.einsum("bid,bjd->bij", Xn, Xn)
-    Sig = mk.gaussian_cross_moment(K, act) * K
-    terms = {c: _stein_terms(c, dtype) for c in set(int(a) for a in act)}
-    out = {key: np.asarray([terms[int(a)][key] for a in act], dtype=dtype) for key in next(iter(terms.values()))}
-    mu1, mu2 = out["mu1"], out["mu2"]
-    KK = K * K
-    fro = lambda M: np.sqrt((M * M).sum(axis=(1, 2)))  # noqa: E731
-    for name, c in (("herm_gap", mu1 * mu1), ("herm_gap_printed", mu2 * mu2)):
-        e = eigvalsh(Sig - c[:, None, None] * KK, backend=b, dtype=dtype)
-        out[name] = e[:, 0]
-        out[name + "_scale"] = n * (fro(Sig) + c * fro(KK))
-    return out
-
-
-def _run_hermite(req: RunRequest) -> Run:
-    problem = req.problem
-    b = _backend(req.backend, req.dtype)
-    return Run(hermite_observables(problem.X, problem.act, backend=b, dtype=req.dtype), backend=b)
-
-
-DYNAMICS.append(Dynamics(
-    name="hermite_spectra",
-    run=_run_hermite,
-    observables=observables({}, _obs("herm_gap", "herm_gap_printed", "herm_gap_scale", "herm_gap_printed_scale", "mu1", "mu2", "e_dphi2",
-         "mu1_abs", "mu2_abs", "e_dphi2_abs"), {"herm_gap": "herm_gap_scale", "herm_gap_printed": "herm_gap_printed_scale", "mu1": "mu1_abs",
-     "mu2": "mu2_abs", "e_dphi2": "e_dphi2_abs"}),
-    accepts=(HermiteData,),
-    parameters=(),
-    doc="smallest eigenvalue of Sigma(X) - c (X X^T) o (X X^T) on unit-norm data (no time steps)",
-))

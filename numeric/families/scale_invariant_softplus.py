@@ -1,0 +1,228 @@
+"""Scale-invariant family, normalised softplus losses: softplus(u^T w/||w||) and the normalised logistic loss,
+with the certified bound rho_bar on the Hessian over the sphere and a certified lower bound of min L."""
+
+from __future__ import annotations
+
+
+from typing import Any
+
+import numpy as np
+
+from kernels.scale_invariant import (NormalizedSoftplus, Rayleigh, softplus_ball_descent,
+
+                                     softplus_value_grad)
+
+from ..api import (
+    combine_checks,
+    Dynamics,
+    Family,
+    InstanceBatch,
+    InstanceClass,
+    Knobs,
+)
+from .scale_invariant import EPS, decode_rayleigh, encode_rayleigh, generate_rayleigh, rayleigh_member
+
+__all__ = ["softplus_hessian_norm_estimate", "softplus_hessian", "softplus_min_lower_bound", "softplus_rho_certificate"]
+
+#: This module's instance classes and dynamics (registered through the entry points
+#: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
+CLASSES: list[InstanceClass] = []
+DYNAMICS: list[Dynamics] = []
+
+
+# ------------------------------------------------------------------------------------------------
+# Normalised softplus losses: softplus(u^T w/||w||) and the normalised logistic loss
+# ------------------------------------------------------------------------------------------------
+#
+# L(w) = h(w/||w||) with h(v) = (1/m) sum_k softplus(a_k^T v).  At a unit point u, with g = grad h(u),
+# H = Hess h(u) = (1/m) sum_k sigmoid'(a_k^T u) a_k a_k^T and P = I - u u^T, the Hessian of L is
+#     Hess L(u) = P H P - (u^T g) P - (P g) u^T - u (P g)^T      (and Hess L(cw) = Hess L(w)/c^2).
+# Certified bound (the instance's rho): with C = (1/m) sum_k a_k a_k^T, lambda = lambda_max(C),
+# alpha = lambda/4 >= ||H|| (sigmoid' <= 1/4) and s = sqrt(lambda) >= ||g|| (||g|| <= (1/m) sum_k |a_k^T x|
+# <= sqrt(x^T C x) for the unit x attaining it).  For a unit x = beta u + y (y orthogonal to u),
+# x^T Hess L x = y^T (P H P - (u^T g) P) y - 2 beta (P g)^T y, so with c = |u^T g| and b = ||P g||
+# (c^2 + b^2 <= s^2):  |x^T Hess L x| <= (alpha + c) ||y||^2 + 2 b |beta| ||y|| <= (A + sqrt(A^2 + 4 b^2))/2,
+# A = alpha + c.  Since (alpha + c)^2 + 4 (s^2 - c^2) = alpha^2 + 2 alpha c - 3 c^2 + 4 s^2 <= 4 alpha^2/3 + 4 s^2
+# and alpha + c <= alpha + s:
+#     rho <= rho_bar = (alpha + s + sqrt(4 alpha^2 / 3 + 4 s^2)) / 2.
+# The classes use rho = rho_bar (any certified upper bound keeps every claim of the family valid).
+#
+# min L: h is convex, so min over the sphere >= min over the unit ball, and for any v* in the ball
+# with g* = grad h(v*), h(v) >= h(v*) + g*^T (v - v*) >= h(v*) - g*^T v* - ||g*|| on the ball: a certified
+# lower bound, tight when the ball's minimiser lies on the sphere (for separable data, where h has no
+# stationary point, and for m = 1, where it is exact: softplus(-||u||)).  lmin is that bound at v* from
+# projected gradient descent on the ball; using a lower bound of min L makes Lemma 13.4.3(2)'s check
+# at least as strong as the statement.
+
+
+def _softplus_h(a: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """h(v) = (1/m) sum_k softplus(a_k^T v) and its gradient, any v (not normalised)."""
+    z = np.matmul(a, v[:, :, None])[:, :, 0]
+    sp = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    sg = np.exp(z - sp)
+    return sp.mean(axis=1), np.matmul(sg[:, None, :], a)[:, 0, :] / a.shape[1]
+
+
+def softplus_hessian(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Hessian of L(w) = (1/m) sum_k softplus(a_k^T w/||w||) (batched: a (B, m, d), w (B, d))."""
+    n2 = np.einsum("bi,bi->b", w, w)
+    u = w / np.sqrt(n2)[:, None]
+    z = np.einsum("bkj,bj->bk", a, u)
+    sg = 1.0 / (1.0 + np.exp(-z))
+    g = np.einsum("bk,bkj->bj", sg, a) / a.shape[1]
+    H = np.einsum("bk,bki,bkj->bij", sg * (1 - sg), a, a) / a.shape[1]
+    d = a.shape[-1]
+    P = np.eye(d) - u[:, :, None] * u[:, None, :]
+    ug = np.einsum("bi,bi->b", u, g)
+    Pg = np.einsum("bij,bj->bi", P, g)
+    M = (P @ H @ P - ug[:, None, None] * P - Pg[:, :, None] * u[:, None, :] - u[:, :, None] * Pg[:, None, :])
+    return M / n2[:, None, None]
+
+
+def softplus_rho_certificate(a: np.ndarray) -> np.ndarray:
+    """rho_bar = (alpha + s + sqrt(4 alpha^2/3 + 4 s^2))/2 >= max_{||w||=1} ||Hess L(w)|| (see above)."""
+    C = np.einsum("bki,bkj->bij", a, a) / a.shape[1]
+    lam = np.maximum(np.linalg.eigvalsh(C)[:, -1], 0.0)
+    alpha, s = lam / 4.0, np.sqrt(lam)
+    return (alpha + s + np.sqrt(4.0 * alpha**2 / 3.0 + 4.0 * s**2)) / 2.0
+
+
+def softplus_hessian_norm_estimate(a: np.ndarray, starts: int = 24, seed: int = 0) -> np.ndarray:
+    """Multistart estimate of max_{||w||=1} ||Hess L(w)|| (never above the true value): random unit
+    points, +-a_k/||a_k||, and a few steps of ascent on the top eigenvalue's magnitude."""
+    B, m, d = a.shape
+    rng = np.random.default_rng(seed)
+    cands = [rng.standard_normal((B, d)) for _ in range(starts)]
+    for k in range(min(m, 4)):
+        cands += [a[:, k], -a[:, k]]
+    best = np.zeros(B)
+    for w in cands:
+        w = w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-300)
+        w = np.where(np.isfinite(w) & (np.linalg.norm(w, axis=1, keepdims=True) > 0), w, 1.0 / np.sqrt(d))
+        best = np.maximum(best, np.abs(np.linalg.eigvalsh(softplus_hessian(a, w))).max(axis=1))
+    return best
+
+
+def softplus_min_lower_bound(a: np.ndarray, iters: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """(certified lower bound of min_{||w||=1} L, the value h(v*) at the ball point v* it is taken at)."""
+    B, m, d = a.shape
+    C = np.einsum("bki,bkj->bij", a, a) / m
+    step = 1.0 / np.maximum(np.linalg.eigvalsh(C)[:, -1] / 4.0, 1e-300)
+    _, g = _softplus_h(a, np.zeros((B, d)))
+    v = -g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-300)
+    v = softplus_ball_descent(a, v, step, iters)  # the iterate only; the bound is computed here
+    hv, g = _softplus_h(a, v)
+    return hv - np.einsum("bi,bi->b", g, v) - np.linalg.norm(g, axis=1), hv
+
+
+def _random_dirs(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    x = rng.standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _softplus_data(rng: np.random.Generator, n: int, k: Knobs, logistic: bool) -> np.ndarray:
+    """m = 1: a = s u (softplus(s u^T w/||w||)); logistic: a_k = -y_k x_k for m = 2d..4d points x_k
+    separable by a random unit v0 with margin (y_k x_k^T v0 >= 0.1 s / sqrt(d)), scale s = 10^log_scale."""
+    d = max(int(k.dim), 2)
+    s = 10.0 ** (k.log_scale if not logistic else 0.5 * k.log_scale)
+    if not logistic:
+        return (s * _random_dirs(rng, n, d))[:, None, :]
+    m = 2 * d + (k.pattern % 3) * d  # separable points; the data scale is 10^(log_scale / 2)
+    v0 = _random_dirs(rng, n, d)
+    x = rng.standard_normal((n, m, d))
+    par = np.einsum("nkj,nj->nk", x, v0)
+    y = np.where(rng.random((n, m)) < 0.5, -1.0, 1.0)
+    x = x + ((y * (0.1 + np.abs(par))) - par)[:, :, None] * v0[:, None, :]
+    return -(y[:, :, None] * x) * (s / np.sqrt(d))
+
+
+def _generate_softplus(rng: np.random.Generator, n: int, k: Knobs, logistic: bool, with_lmin: bool = True) -> InstanceBatch:
+    a = _softplus_data(rng, n, k, logistic)
+    d = a.shape[-1]
+    rho = softplus_rho_certificate(a)
+    lmin = softplus_min_lower_bound(a, iters=200)[0] if with_lmin else None
+    w0 = _random_dirs(rng, n, d)
+    lam = 0.5 * rho * 10.0 ** rng.uniform(0.0, 1.5, n)
+    w0 = w0 * 10.0 ** (2.0 * k.log_w0 + rng.uniform(-0.5, 0.5, (n, 1)))
+    attrs = {"rho": rho, "lam": lam, "d": np.full(n, float(d))}
+    if with_lmin:
+        attrs["lmin"] = lmin
+    return InstanceBatch("logistic" if logistic else "softplus", NormalizedSoftplus(a), w0, attrs)
+
+
+def _softplus_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    """Independent check: rho equals the certificate recomputed from the stored a (to eigenvalue backward
+    error) and is not below a multistart estimate of max ||Hess L|| on the sphere; lmin is a lower bound
+    of L at the multistart points and agrees with a fresh certified bound (own solver run); lam > 0."""
+    a = np.asarray(batch.problem.a, dtype=np.float64)
+    B, m, d = a.shape
+    rho, lam = batch.attrs["rho"], batch.attrs["lam"]
+    cert = softplus_rho_certificate(a)
+    anorm2 = (a * a).sum(axis=-1).max(axis=1)
+    slack = 16 * (d + m) * EPS * (anorm2 + cert)
+    est = softplus_hessian_norm_estimate(a, starts=8, seed=1)
+    checks: tuple = (
+        (np.abs(cert - rho) <= slack, "rho differs from the certified bound recomputed from a"),
+        (est <= rho + slack, "the multistart Hessian-norm estimate exceeds rho"),
+        (lam > 0, "weight decay must be positive"),
+        (np.linalg.norm(batch.w0, axis=1) > 0, "w0 = 0"),
+    )
+    if "lmin" in batch.attrs:  # classes that carry min L (Lemma 13.4.3(2))
+        lmin = batch.attrs["lmin"]
+        low, hv = softplus_min_lower_bound(a, iters=250)  # more iterations than the generator: a sharper bound
+        rng = np.random.default_rng(2)
+        probe = np.min([softplus_value_grad(a, _random_dirs(rng, B, d))[0] for _ in range(8)], axis=0)
+        scale = 16 * (d + m) * EPS * (np.abs(hv) + np.sqrt(anorm2)) + 1e-9 * np.abs(hv)
+        checks = checks[:2] + (
+            (lmin <= np.minimum(probe, hv) + scale, "lmin exceeds L at a point of the sphere"),
+            (lmin <= low + scale, "lmin exceeds a fresh certified lower bound of min L"),
+        ) + checks[2:]
+    return combine_checks(B, checks)
+
+
+def _any_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    return (rayleigh_member if isinstance(batch.problem, Rayleigh) else _softplus_member)(batch)
+
+
+def _any_encode(problem: Any, i: int) -> dict[str, Any]:
+    if isinstance(problem, Rayleigh):
+        return encode_rayleigh(problem, i)
+    return {"a": np.asarray(problem.a[i], dtype=np.float64).tolist()}
+
+
+def _any_decode(data: dict[str, Any]) -> Any:
+    if "A" in data:
+        return decode_rayleigh(data)
+    return NormalizedSoftplus(np.asarray(data["a"], dtype=np.float64)[None])
+
+
+_SOFTPLUS = Family(name="softplus", generate=lambda r, n, k: _generate_softplus(r, n, k, False), finite_sum=False, doc="softplus(s u^T w/||w||), ||u|| = 1, s = 10^log_scale; rho = the certified rho_bar; lmin = "
+                   "softplus(-s) (to the certificate's rounding)")
+_LOGISTIC = Family(name="logistic", generate=lambda r, n, k: _generate_softplus(r, n, k, True), finite_sum=True, doc="normalised logistic loss (1/m) sum_k log(1 + exp(-y_k x_k^T w/||w||)) on m = 2d..4d separable "
+                   "points; rho = the certified rho_bar; lmin = a certified lower bound of min L")
+_RAYLEIGH = Family(name="rayleigh", generate=generate_rayleigh, finite_sum=False, doc="Rayleigh quotients with spectrum in [c - s, c + s] (both ends present), weight decay lam = "
+                   "(rho/2) 10^U(0, 1.5), ||w0|| over many orders of magnitude")
+
+CLASSES.append(InstanceClass(
+    name="scale_invariant_losses",
+    text="L is scale invariant: a Rayleigh quotient (rho exact), softplus(u^T w/||w||) or a normalised logistic loss "
+    "(rho a certified upper bound of max_{||w||=1} ||Hess L||); weight decay lam > 0",
+    families=(_RAYLEIGH, _SOFTPLUS, _LOGISTIC),
+    attributes=("rho", "lam", "lmin", "d"),
+    member=_any_member,
+    encode=_any_encode,
+    decode=_any_decode,
+    problem_type=(Rayleigh, NormalizedSoftplus),
+))
+
+CLASSES.append(InstanceClass(
+    name="logistic_si",
+    text="L_t are minibatch means of a normalised logistic loss (each scale invariant); weight decay lam > 0",
+    families=(Family(name="logistic", generate=lambda r, n, k: _generate_softplus(r, n, k, True, with_lmin=False), finite_sum=True, doc="normalised logistic loss on m = 2d..4d separable points; rho = the certified rho_bar (no lmin)"),),
+    attributes=("rho", "lam", "d"),
+    member=_any_member,
+    encode=_any_encode,
+    decode=_any_decode,
+    problem_type=NormalizedSoftplus,
+))
+
