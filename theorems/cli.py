@@ -1,7 +1,12 @@
 """The ``thmcheck`` command: list, show, verify, replay, report.
 
 Exit codes: 0 all claims as expected; 1 some claim has an unexpected verdict (or a spec/plugin
-failed to load); 2 usage errors (unknown id, unavailable backend, unreadable results file).
+failed to load); 2 usage errors (unknown id, unavailable backend, unreadable results file, a spec
+file or module named on the command line that does not import or redeclares an installed id).
+
+``list``, ``show`` and ``verify`` take theorem ids, family prefixes, ``theorem::claim``, and spec
+files (``path.py``) or spec modules (``pkg.module``, tried for a name that is no known id) whose
+``THEOREMS`` are added to the installed catalogue.
 """
 
 from __future__ import annotations
@@ -16,23 +21,101 @@ from rich.console import Console
 __all__ = ["main"]
 
 
-def _registry():
+def _registry(extra_modules: Sequence[str] = (), extra_files: Sequence[str] = ()):
     from .registry import load_registry
 
-    return load_registry()
+    return load_registry(extra_modules=extra_modules, extra_files=extra_files)
+
+
+def _spec_module(name: str) -> str | None:
+    """``name`` if it imports as a module with a ``THEOREMS`` attribute; None if there is no such
+    module (or it has no ``THEOREMS``).  A module that exists but fails to import raises."""
+    import importlib
+
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        return None
+    try:
+        mod = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+            return None  # no such module (or package): an unknown id, reported as such
+        raise
+    return name if hasattr(mod, "THEOREMS") else None
+
+
+def _select(ids: Sequence[str], console: Console):
+    """The registry and the selection for command-line ``ids``, which may name spec files
+    (``path.py``) and spec modules (``pkg.module``) as well as ids, family prefixes and
+    ``theorem::claim``.  The theorems of the files and modules are added to the installed ones;
+    only they (or, when ids are given too, those ids) are selected.  Returns ``(registry,
+    theorems, only)``, or an exit code after printing why (a source that does not load, an id that
+    is refused or matches nothing)."""
+    from rich.text import Text
+
+    from .registry import load_error
+
+    def refuse(line: str) -> int:
+        console.print(Text(line, style="red"), soft_wrap=True)
+        return 2
+
+    files = [a for a in ids if a.endswith(".py") and Path(a).is_file()]
+    rest = [a for a in ids if a not in files]
+    reg = _registry(extra_files=files) if files else _registry()
+    modules: list[str] = []
+    for raw in rest:
+        name = raw.partition("::")[0]
+        if any(t == name or t.startswith(name + ".") for t in reg.order):
+            continue
+        try:
+            if _spec_module(name):
+                modules.append(name)
+        except Exception as exc:
+            import importlib.util
+
+            try:
+                origin = getattr(importlib.util.find_spec(name), "origin", None)
+            except Exception:  # its package does not import either
+                origin = None
+            return refuse(f"problem: {name}: import: {load_error(exc, origin)}")
+    if modules:
+        reg = _registry(extra_modules=modules, extra_files=files)
+    sources = [*files, *modules]
+    bad = [p for p in reg.problems if p.source in sources]
+    if bad:
+        for p in bad:
+            console.print(Text(f"problem: {p}", style="red"), soft_wrap=True)
+        return 2
+    wanted = [a for a in rest if a not in modules]
+    if sources and not wanted:
+        for src in sources:
+            file = str(Path(sys.modules[src].__file__ or "").resolve()) if src in modules else str(Path(src).resolve())
+            declared = [t for t in reg.order if reg.files.get(t) == file]
+            if not declared:
+                for p in reg.problems:
+                    console.print(Text(f"problem: {p}", style="red"), soft_wrap=True)
+                return refuse(f"{src}: no valid theorem to check")
+            wanted += declared
+    try:
+        theorems, only = reg.select(wanted)
+    except KeyError as exc:
+        return refuse(exc.args[0])
+    return reg, theorems, only
 
 
 def _cmd_list(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    reg = _registry()
+    picked = _select(args.ids, console)
+    if isinstance(picked, int):
+        return picked
+    reg, theorems, _ = picked
     table = Table(title="thmcheck catalogue")
     table.add_column("id")
     table.add_column("claim")
     table.add_column("expected")
     table.add_column("statement", overflow="fold")
-    for thm in reg.ordered():
+    for thm in theorems:
         for c in thm.claims:
             label = c.name + ("  [as printed]" if c.printed else "")
             table.add_row(Text(thm.id), Text(label), thm.expected(c).value, Text(c.statement))
@@ -45,12 +128,11 @@ def _cmd_list(args: argparse.Namespace, console: Console) -> int:
 def _cmd_show(args: argparse.Namespace, console: Console) -> int:
     import symbolic
 
-    reg = _registry()
-    try:
-        theorems, only = reg.select([args.id])
-    except KeyError as exc:
-        console.print(f"[red]{exc.args[0]}[/]")
-        return 2
+    picked = _select(args.ids, console)
+    if isinstance(picked, int):
+        return picked
+    reg, theorems, only = picked
+
     def say(text: str) -> None:
         # Spec text is printed verbatim: brackets in citations are not rich markup.
         console.print(text, markup=False, highlight=False)
@@ -98,14 +180,12 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
     from reports.records import dump_run
     from reports.terminal import render_run
 
-    from .runner import run
+    from .runner import run, write_outputs
 
-    reg = _registry()
-    try:
-        theorems, only = reg.select(args.ids)
-    except KeyError as exc:
-        console.print(f"[red]{exc.args[0]}[/]")
-        return 2
+    picked = _select(args.ids, console)
+    if isinstance(picked, int):
+        return picked
+    reg, theorems, only = picked
     try:
         kernels.resolve_backend(args.backend)
     except (kernels.BackendUnavailable, ValueError) as exc:
@@ -148,20 +228,14 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
 
             record = run(reg, theorems, budget=args.budget, seed=args.seed, backend=args.backend, only=only,
                          progress=progress, on_theorem=save)
-    dump_run(record, results)
     render_run(record, console)
-    console.print(f"results written to {results}")
-    from reports.counterexamples import write_counterexamples
-
-    for path in write_counterexamples(record, out / "counterexamples"):
+    paths = write_outputs(record, out, markdown=args.markdown)
+    console.print(f"results written to {paths['results']}")
+    for path in paths["counterexamples"]:
         console.print(f"counterexample written to {path}", markup=False, highlight=False)
-    from reports.html import write_html
-
-    console.print(f"report written to {write_html(record, out / 'report.html')}")
-    if args.markdown:
-        from reports.markdown import write_markdown
-
-        console.print(f"markdown summary written to {write_markdown(record, out / 'report.md')}")
+    console.print(f"report written to {paths['report']}")
+    if paths["markdown"]:
+        console.print(f"markdown summary written to {paths['markdown']}")
     return 1 if (record.unexpected or record.problems) else 0
 
 
@@ -251,11 +325,14 @@ def _cmd_necessity(args: argparse.Namespace, console: Console) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="thmcheck", description="Check theorem statements symbolically and numerically.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="theorems and claims, with ids and expected verdicts")
+    what = ("theorem ids, family prefixes, theorem::claim, spec files (path.py) or spec modules (pkg.module); "
+            "the theorems of files and modules are added to the installed ones")
+    lst = sub.add_parser("list", help="theorems and claims, with ids and expected verdicts")
+    lst.add_argument("ids", nargs="*", help=what + " (default: all)")
     show = sub.add_parser("show", help="statement, assumptions, derivations and citation of a theorem")
-    show.add_argument("id", help="theorem id, family prefix or theorem::claim")
+    show.add_argument("ids", nargs="+", metavar="id", help=what)
     ver = sub.add_parser("verify", help="check claims and write DIR/results.json")
-    ver.add_argument("ids", nargs="*", help="theorem ids, family prefixes or theorem::claim (default: all)")
+    ver.add_argument("ids", nargs="*", help=what + " (default: all)")
     ver.add_argument("--budget", choices=("quick", "default", "thorough"), default="default")
     ver.add_argument("--backend", choices=("auto", "numpy", "numba", "cupy"), default="auto")
     ver.add_argument("--seed", type=int, default=0)

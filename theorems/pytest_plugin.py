@@ -6,15 +6,20 @@ collector named by its id and each claim an item, so node ids read
 theorem ids and claim names.  An item passes when the claim's verdict is the one the spec expects
 (for a claim *as printed* and known wrong, that is ``fail`` with a confirmed counterexample).
 
+With ``--thmcheck-out DIR`` the session also writes ``DIR/results.json``, ``DIR/report.html`` and
+``DIR/counterexamples/`` from the records of the claim items that ran (the files ``thmcheck verify
+--out DIR`` writes, by the same functions).  Under pytest-xdist each worker sends its records to the
+controller (``workeroutput``), which writes the files once.
+
 This module imports only pytest and the standard library at import time: SymPy, numba and the
 pipeline load when the first spec file is collected.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import re
-import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -30,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--thmcheck-seed", type=int, default=0, help="seed of the counterexample search")
     group.addoption("--thmcheck-backend", default="auto", choices=("auto", "numpy", "numba", "cupy"),
                     help="kernel backend (an unavailable explicit choice skips the claims)")
+    group.addoption("--thmcheck-out", default=None, metavar="DIR",
+                    help="after the session, write DIR/results.json, DIR/report.html and DIR/counterexamples/ "
+                         "(as 'thmcheck verify --out DIR') from the claims that ran")
 
 
 def _is_spec_file(path: Path) -> bool:
@@ -58,6 +66,11 @@ class _State:
         self.registry = load_registry()
         self.local: dict[str, Any] = {}
         self.records: dict[str, list[Any]] = {}
+        # For --thmcheck-out: the records of the claim items that ran, their theorems' summaries
+        # and the malformed specs met in collection.
+        self.emitted: dict[str, Any] = {}
+        self.summaries: dict[str, dict[str, Any]] = {}
+        self.spec_problems: list[dict[str, str]] = []
         self.backend: str | None = None
         self.backend_error: str | None = None
         try:
@@ -92,6 +105,28 @@ class _State:
                                                      seed=seed, budget=budget.name, backend=str(self.backend))
         return self.records[thm.id]
 
+    def emit(self, thm: Any, record: Any) -> None:
+        if not self.config.getoption("thmcheck_out"):
+            return
+        if thm.id not in self.summaries:
+            from theorems.pipeline import theorem_summary
+
+            self.summaries[thm.id] = theorem_summary(thm)
+        self.emitted.setdefault(record.id, record)
+
+    def payload(self) -> dict[str, Any]:
+        """What this process contributes to the results file, as JSON-able data."""
+        from dataclasses import asdict
+
+        from reports.records import json_safe
+
+        return {
+            "claims": [json_safe(asdict(r)) for r in self.emitted.values()],
+            "theorems": json_safe(self.summaries),
+            "problems": [p.as_dict() for p in self.registry.problems] + self.spec_problems,
+            "backend": self.backend,
+        }
+
 
 _STATE = pytest.StashKey["_State"]()
 
@@ -102,17 +137,89 @@ def _state(config: pytest.Config) -> _State:
     return config.stash[_STATE]
 
 
+_PAYLOADS = pytest.StashKey["list[dict[str, Any]]"]()
+_STARTED = pytest.StashKey[float]()
+_WRITTEN = pytest.StashKey["dict[str, Any]"]()
+
+
 def _load_module(path: Path) -> Any:
-    name = "thmcheck_specs_" + re.sub(r"\W", "_", str(path.resolve()))
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    from theorems.registry import import_spec_file
+
+    return import_spec_file(path)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.perf_counter()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: keep what a finished worker sends for the results file."""
+    data = (getattr(node, "workeroutput", None) or {}).get("thmcheck")
+    if data:
+        node.config.stash.setdefault(_PAYLOADS, []).append(json.loads(data))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    out = config.getoption("thmcheck_out")
+    if not out:
+        return
+    mine = config.stash[_STATE].payload() if _STATE in config.stash else None
+    if hasattr(config, "workeroutput"):  # an xdist worker: the controller writes the files
+        if mine:
+            config.workeroutput["thmcheck"] = json.dumps(mine)
+        return
+    payloads = ([mine] if mine else []) + config.stash.get(_PAYLOADS, [])
+    started = config.stash.get(_STARTED, time.perf_counter())
+    config.stash[_WRITTEN] = _write_outputs(config, Path(config.invocation_params.dir, out), payloads,
+                                            time.perf_counter() - started)
+
+
+def _write_outputs(config: pytest.Config, out: Path, payloads: list[dict[str, Any]], total_s: float) -> dict[str, Any]:
+    """One run record from the payloads (claims in run order: lemmas first, then by id, as
+    ``thmcheck verify`` orders them), written by the functions ``thmcheck verify`` uses."""
+    import networkx as nx
+
+    from reports.records import ClaimRecord, build_record
+    from theorems.runner import make_record, write_outputs
+
+    claims: dict[str, dict[str, Any]] = {}
+    summaries: dict[str, dict[str, Any]] = {}
+    problems: list[dict[str, str]] = []
+    backend = None
+    for p in payloads:
+        for c in p["claims"]:
+            claims.setdefault(f"{c['theorem']}::{c['claim']}", c)
+        for tid, summary in p["theorems"].items():
+            summaries.setdefault(tid, summary)
+        problems += [q for q in p["problems"] if q not in problems]
+        backend = backend or p["backend"]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(summaries)
+    graph.add_edges_from((d, t) for t, s in summaries.items() for d in s["depends_on"] if d in summaries)
+    order = {t: i for i, t in enumerate(nx.lexicographical_topological_sort(graph))}
+
+    def rank(c: dict[str, Any]) -> tuple[int, int]:
+        names = [x["name"] for x in summaries[c["theorem"]]["claims"]]
+        return order[c["theorem"]], names.index(c["claim"]) if c["claim"] in names else len(names)
+
+    ordered = sorted(claims.values(), key=rank)
+    used = sorted({c["theorem"] for c in ordered}, key=order.__getitem__)
+    record = make_record([build_record(ClaimRecord, c, f"{c['theorem']}::{c['claim']}") for c in ordered],
+                         [summaries[t] for t in used], problems, seed=config.getoption("thmcheck_seed"),
+                         budget=config.getoption("thmcheck_budget"),
+                         backend=backend or config.getoption("thmcheck_backend"), total_s=total_s)
+    return write_outputs(record, out)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    paths = config.stash.get(_WRITTEN, None)
+    if paths:
+        terminalreporter.write_line(f"thmcheck results written to {paths['results']}")
+        for path in paths["counterexamples"]:
+            terminalreporter.write_line(f"thmcheck counterexample written to {path}")
+        terminalreporter.write_line(f"thmcheck report written to {paths['report']}")
 
 
 class SpecFile(pytest.File):
@@ -129,6 +236,9 @@ class SpecFile(pytest.File):
             try:
                 thm = validate(spec)
             except SpecError as exc:
+                problem = {"source": str(exc.spec_id), "field": exc.field, "message": exc.message}
+                if problem not in state.spec_problems:
+                    state.spec_problems.append(problem)
                 yield SpecProblemItem.from_parent(self, name=str(exc.spec_id), message=str(exc))
                 continue
             reg_thm = state.registry.theorems.get(thm.id)
@@ -191,6 +301,7 @@ class ClaimItem(pytest.Item):
         if state.backend_error:
             pytest.skip(f"thmcheck backend unavailable: {state.backend_error}")
         record = next(r for r in state.result(self.theorem) if r.claim == self.claim.name)
+        state.emit(self.theorem, record)
         self.user_properties += [
             ("verdict", record.verdict),
             ("expected", record.expected),

@@ -2,15 +2,20 @@
 
 Built-in specs and third-party plugins are found the same way: through the entry-point group
 ``thmcheck.theorems``, whose values are modules (with a ``THEOREMS`` list) or objects (a Theorem or
-a list of them).  A broken plugin or a malformed spec becomes a :class:`Problem` naming its source
-and field; every other theorem still runs.  The registry builds the dependency graph with networkx,
-rejects unknown ids and cycles, and orders the run so lemmas come before what rests on them.
+a list of them).  Spec files and modules named on the command line are added after them.  A
+broken plugin or a malformed spec becomes a :class:`Problem` naming its source and field; every
+other theorem still runs.  The registry builds the dependency graph with networkx, rejects unknown
+ids and cycles, and orders the run so lemmas come before what rests on them.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import importlib
+import importlib.util
 import sys
+import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -24,7 +29,8 @@ import symbolic
 from .spec import SpecError, Theorem
 from .validate import domain_relations, validate
 
-__all__ = ["GROUP", "Problem", "Registry", "load_registry", "build_registry", "specs_of"]
+__all__ = ["GROUP", "Problem", "Registry", "load_registry", "build_registry", "specs_of", "import_spec_file",
+           "load_error"]
 
 GROUP = "thmcheck.theorems"
 
@@ -33,7 +39,7 @@ GROUP = "thmcheck.theorems"
 class Problem:
     """Something that kept a spec or plugin from loading."""
 
-    source: str  # spec id or plugin name
+    source: str  # spec id, plugin name, or a spec file / module as named on the command line
     field: str
     message: str
 
@@ -70,11 +76,14 @@ class Registry:
             thm_id, _, claim = raw.partition("::")
             hits = [t for t in self.order if t == thm_id or t.startswith(thm_id + ".")]
             if not hits:
-                raise KeyError(f"no theorem matches {raw!r}; see 'thmcheck list'")
+                families = {t.rsplit(".", k)[0] for t in self.order for k in range(1, t.count(".") + 1)}
+                raise KeyError(f"no theorem matches {raw!r}{_suggest(thm_id, [*self.order, *families])}; "
+                               "see 'thmcheck list'")
             for t in hits:
                 if claim:
-                    if claim not in {c.name for c in self.theorems[t].claims}:
-                        raise KeyError(f"theorem {t!r} has no claim {claim!r}")
+                    names = [c.name for c in self.theorems[t].claims]
+                    if claim not in names:
+                        raise KeyError(f"theorem {t!r} has no claim {claim!r}{_suggest(claim, names)}")
                     chosen.setdefault(t, set()).add(claim)
                 else:
                     chosen[t] = set()
@@ -94,6 +103,11 @@ class Registry:
         )
 
 
+def _suggest(word: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=3)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+
+
 def specs_of(obj: Any) -> list[Any]:
     """The specs an entry point or module provides."""
     if isinstance(obj, ModuleType):
@@ -110,6 +124,7 @@ def specs_of(obj: Any) -> list[Any]:
 def build_registry(sources: Iterable[tuple[str, str, list[Any]]], problems: Iterable[Problem] = ()) -> Registry:
     """Validate specs from ``(source name, file, specs)`` triples and build the graph."""
     reg = Registry(problems=list(problems))
+    declared_by: dict[str, str] = {}
     for source, file, specs in sources:
         for spec in specs:
             sid = getattr(spec, "id", f"<{source}>")
@@ -124,8 +139,14 @@ def build_registry(sources: Iterable[tuple[str, str, list[Any]]], problems: Iter
                 reg.broken.add(str(sid))
                 continue
             if thm.id in reg.theorems:
-                reg.problems.append(Problem(thm.id, "id", f"declared twice (again in {source})"))
+                # The first declaration is kept: a later source (a spec file given on the command
+                # line comes after the installed plugins) never replaces a built-in theorem.
+                first = declared_by[thm.id]
+                where = "twice in it" if first == source else f"already by {first}"
+                reg.problems.append(Problem(source, "id", f"theorem id {thm.id!r} is declared {where}; "
+                                                          "this declaration is refused"))
                 continue
+            declared_by[thm.id] = source
             reg.theorems[thm.id] = thm
             reg.files[thm.id] = file
     g = nx.DiGraph()
@@ -169,13 +190,85 @@ def _entry_point_sources() -> tuple[list[tuple[str, str, list[Any]]], list[Probl
     return sources, problems
 
 
-def load_registry(extra_modules: Iterable[str] = ()) -> Registry:
-    """Discover every installed theorem spec (plus ``extra_modules`` given by import name)."""
-    sources, problems = _entry_point_sources()
-    for name in extra_modules:
+def _spec_module_name(path: Path) -> str:
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    return f"thmcheck_specs_{''.join(ch if ch.isalnum() else '_' for ch in path.stem)}_{digest}"
+
+
+def import_spec_file(path: str | Path) -> ModuleType:
+    """Import a spec file by path, under a module name unique to its resolved path (importing it
+    again returns the same module).  Its folder is on ``sys.path`` only while it executes, so it
+    can import modules next to it; exceptions from the file propagate (and it is not left in
+    ``sys.modules``)."""
+    path = Path(path).resolve()
+    name = _spec_module_name(path)
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    folder = str(path.parent)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    finally:
         try:
-            mod = importlib.import_module(name)
-            sources.append((name, str(Path(mod.__file__ or "").resolve()), specs_of(mod)))
+            sys.path.remove(folder)
+        except ValueError:
+            pass
+    return module
+
+
+def load_error(exc: BaseException, file: str | Path | None = None) -> str:
+    """One line describing why a spec source failed to import: the exception and, where ``file``
+    raised it (or holds the syntax error), the line."""
+    if isinstance(exc, SyntaxError):
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        text = f"{type(exc).__name__}: {exc.msg}{where}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+        if file is not None:
+            target = str(Path(file).resolve())
+            lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == target]
+            if lines:
+                text += f" (line {lines[-1]})"
+    return " ".join(text.split())
+
+
+def load_registry(extra_modules: Iterable[str] = (), extra_files: Iterable[str | Path] = ()) -> Registry:
+    """Discover every installed theorem spec, plus ``extra_modules`` (import names) and
+    ``extra_files`` (paths of spec files).
+
+    Extra sources come after the installed ones, so an id they redeclare is refused (a problem whose
+    source is the module name or path as given) and never replaces a built-in; one that is an
+    installed plugin's own module or file is not loaded twice.  A source that fails to import is a
+    problem with field ``import``.  Everything is validated by :func:`build_registry`.
+    """
+    # Other plugin kinds (instance classes, dynamics) belong here: loaded before any spec source is
+    # imported or validated.
+    sources, problems = _entry_point_sources()
+    known = {file for _, file, _ in sources if file}
+
+    def add(label: str, load: Any, file: str | Path | None = None) -> None:
+        try:
+            mod = load()
+            specs = specs_of(mod)
         except Exception as exc:
-            problems.append(Problem(name, "import", f"{type(exc).__name__}: {exc}"))
+            problems.append(Problem(label, "import", load_error(exc, file)))
+            return
+        resolved = str(Path(mod.__file__ or "").resolve())
+        if resolved not in known:
+            known.add(resolved)
+            sources.append((label, resolved, specs))
+
+    for name in extra_modules:
+        add(name, lambda name=name: importlib.import_module(name))
+    for path in extra_files:
+        if str(Path(path).resolve()) not in known:
+            add(str(path), lambda path=path: import_spec_file(path), path)
     return build_registry(sources, problems)

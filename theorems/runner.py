@@ -10,7 +10,8 @@ from __future__ import annotations
 import platform
 import time
 import traceback
-from typing import Callable, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import kernels
 import numeric
@@ -20,7 +21,7 @@ from .pipeline import run_theorem, theorem_summary
 from .registry import Registry
 from .spec import ClaimKind, Theorem
 
-__all__ = ["run", "versions", "error_records"]
+__all__ = ["run", "versions", "error_records", "make_record", "write_outputs"]
 
 
 def versions() -> dict[str, str]:
@@ -90,8 +91,35 @@ def run(
 
 
 def _record(claims, summaries, registry, seed, budget, backend, t0) -> RunRecord:
+    return make_record(claims, summaries, [p.as_dict() for p in registry.problems], seed=seed, budget=budget,
+                       backend=backend, total_s=time.perf_counter() - t0)
+
+
+def make_record(claims: Iterable[ClaimRecord], summaries: Iterable[dict[str, Any]], problems: Iterable[dict[str, str]],
+                *, seed: int, budget: str, backend: str, total_s: float) -> RunRecord:
+    """The run record of ``claims`` (in run order) and the summaries of their theorems."""
     return RunRecord(
         claims=tuple(claims), seed=int(seed), budget=budget, backend=backend,
-        theorems=tuple(summaries), problems=tuple(p.as_dict() for p in registry.problems),
-        versions=versions(), timings={"total_s": round(time.perf_counter() - t0, 3)},
+        theorems=tuple(summaries), problems=tuple(problems),
+        versions=versions(), timings={"total_s": round(total_s, 3)},
     )
+
+
+def write_outputs(record: RunRecord, out: str | Path, *, markdown: bool = False) -> dict[str, Any]:
+    """Write a run's files into ``out``: ``results.json``, ``counterexamples/<theorem>__<claim>.json``,
+    ``report.html`` and, with ``markdown``, ``report.md``.  Returns their paths by kind
+    (``results``, ``counterexamples`` (a list), ``report``, ``markdown`` (None without it))."""
+    from reports.counterexamples import write_counterexamples
+    from reports.html import write_html
+    from reports.records import dump_run
+
+    out = Path(out)
+    paths: dict[str, Any] = {"results": dump_run(record, out / "results.json")}
+    paths["counterexamples"] = write_counterexamples(record, out / "counterexamples")
+    paths["report"] = write_html(record, out / "report.html")
+    paths["markdown"] = None
+    if markdown:
+        from reports.markdown import write_markdown
+
+        paths["markdown"] = write_markdown(record, out / "report.md")
+    return paths
