@@ -249,9 +249,13 @@ def load_registry(extra_modules: Iterable[str] = (), extra_files: Iterable[str |
     installed plugin's own module or file is not loaded twice.  A source that fails to import is a
     problem with field ``import``.  Everything is validated by :func:`build_registry`.
     """
-    # Other plugin kinds (instance classes, dynamics) belong here: loaded before any spec source is
-    # imported or validated.
+    # Instance classes and dynamics come from their own entry points, loaded here, before any spec
+    # is imported or validated, so validation never depends on import order.
+    import numeric  # noqa: PLC0415 - keeps this module's import light for the pytest plugin
+
+    plugin_lines = numeric.load_plugins()
     sources, problems = _entry_point_sources()
+    problems.extend(Problem("plugins", "entry point", line) for line in plugin_lines)
     known = {file for _, file, _ in sources if file}
 
     def add(label: str, load: Any, file: str | Path | None = None) -> None:
