@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 __all__ = ["eigvalsh_kernel", "hadamard_eigvalsh_kernel", "jacobian_gram_kernel"]
 
 
