@@ -7,7 +7,7 @@ Every random number used by the dynamics is a pure function of ``(seed, instance
     x0, x1, x2, x3 = philox4x32(counter, key)                            Philox4x32-10 (Random123)
 
 so no backend stores noise, a trajectory can be replayed alone from its instance id, and the NumPy,
-numba (``kernels._numba``) and CUDA (:data:`CUDA_SOURCE`, used by ``kernels._cupy``) versions give
+numba (``kernels.rng_numba``) and CUDA (:data:`CUDA_SOURCE`, used by the ``cupy.py`` kernels) versions give
 the same bits.  Ranges: ``seed`` and ``instance`` in ``[0, 2**64)``, ``step`` and ``draw`` in
 ``[0, 2**32)``.
 

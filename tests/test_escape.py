@@ -349,7 +349,7 @@ def test_improve_or_localize_is_proved_and_volume_ratio_is_proved():
 
 @pytest.mark.skipif(shutil.which("nvcc") is None, reason="CUDA toolkit (nvcc) not installed")
 def test_cuda_source_compiles(tmp_path):
-    from kernels import _escape_cupy
+    from kernels.escape import cupy as _escape_cupy
 
     src = tmp_path / "esc.cu"
     src.write_text(_escape_cupy.SOURCE)
@@ -380,7 +380,7 @@ def test_cupy_backend_is_unavailable_without_cupy_or_a_device():
 
 # CPU emulation of the CUDA source: compiled as C++ with the thread indices as host globals, each launch run
 # as a sequential loop over (block, thread), behind a NumPy stand-in for the part of CuPy that
-# kernels._escape_cupy uses -- so the Python glue (layouts, transposes, argument types) runs too.
+# kernels.escape.cupy uses -- so the Python glue (layouts, transposes, argument types) runs too.
 
 _EMU_PRELUDE = """
 #include <math.h>
@@ -449,7 +449,7 @@ class _EmulatedModule:
 
 @pytest.fixture(scope="module")
 def _emulated_lib(tmp_path_factory):
-    from kernels import _escape_cupy
+    from kernels.escape import cupy as _escape_cupy
 
     cxx = shutil.which("g++") or shutil.which("c++")
     if cxx is None:
@@ -466,8 +466,8 @@ def _emulated_lib(tmp_path_factory):
 
 @pytest.fixture
 def emulated(_emulated_lib, monkeypatch):
-    """kernels._escape_cupy with CuPy replaced by a NumPy stand-in and launches run by the emulation."""
-    from kernels import _escape_cupy
+    """kernels.escape.cupy with CuPy replaced by a NumPy stand-in and launches run by the emulation."""
+    from kernels.escape import cupy as _escape_cupy
 
     monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
     monkeypatch.setattr(_escape_cupy, "_module", lambda: _EmulatedModule(_emulated_lib))
@@ -530,7 +530,8 @@ def test_emulated_cuda_through_the_public_api(emulated, monkeypatch):
     """gd_saddle / coupled_gd / pgd(backend='cupy') end to end, the device replaced by the emulation."""
     import kernels
 
-    monkeypatch.setattr(kernels, "resolve_backend", lambda name: name)
+    real = kernels.backend.backend_unavailable_reason
+    monkeypatch.setattr(kernels.backend, "backend_unavailable_reason", lambda name: None if name == "cupy" else real(name))
     p = matrix_problem(B=7, d=3)
     x0 = np.random.default_rng(2).standard_normal((7, 3)) * 0.1
     a = gd_saddle(p, x0, 0.05, 12, backend="cupy")

@@ -4,7 +4,7 @@ Three levels, so that the GPU code is checked everywhere and run where a GPU exi
 
 1. the CUDA source compiles for the device (``nvcc -ptx``; needs the CUDA toolkit, not a GPU);
 2. the same source, compiled as C++ with a sequential emulation of the thread grid, runs the real
-   host wrappers of ``kernels._cupy`` (CuPy replaced by a NumPy shim) and must reproduce the numba
+   host wrappers of ``kernels.ridge.cupy`` (CuPy replaced by a NumPy shim) and must reproduce the numba
    kernels and the NumPy generator bit for bit (same operations in the same order, same libm);
 3. ``@pytest.mark.gpu``: the real thing through CuPy, compared with the reference like the numba
    tests.  Skipped cleanly without CuPy or without a CUDA device.
@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 import kernels
-from kernels import Ridge, RidgeQuadratic, _cupy, rng
+from kernels import Ridge, RidgeQuadratic, rng
+from kernels.ridge import cupy as _cupy
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from test_kernels import assert_close, random_problem, scales, smoothness  # noqa: E402
@@ -74,7 +75,7 @@ def _h(a) -> _HostArray:
 
 
 class _NumpyCupyShim:
-    """The part of the CuPy API that kernels._cupy uses, on the host."""
+    """The part of the CuPy API that kernels.ridge.cupy uses, on the host."""
 
     uint32 = np.uint32
     int64 = np.int64
@@ -109,7 +110,7 @@ _SCALARS = {
 
 @pytest.fixture(scope="module")
 def _emulated_launch(tmp_path_factory):
-    """Compile the CUDA source as C++; return a launcher with kernels._cupy._launch's signature."""
+    """Compile the CUDA source as C++; return a launcher with kernels.ridge.cupy._launch's signature."""
     cxx = shutil.which("g++") or shutil.which("c++")
     if cxx is None:
         pytest.skip("no C++ compiler for the CPU emulation of the CUDA kernels")
@@ -153,7 +154,7 @@ def _emulated_launch(tmp_path_factory):
 
 @pytest.fixture
 def emulated(_emulated_launch, monkeypatch):
-    """kernels._cupy with CuPy replaced by a NumPy shim and launches run by the emulation (per test)."""
+    """kernels.ridge.cupy with CuPy replaced by a NumPy shim and launches run by the emulation (per test)."""
     monkeypatch.setattr(_cupy, "_cupy", lambda: _NumpyCupyShim)
     monkeypatch.setattr(_cupy, "_launch", _emulated_launch)
     return _cupy
@@ -168,7 +169,7 @@ def _args(P, w0, eta, T):
 @pytest.mark.parametrize("psi", [Ridge.LOGCOSH, Ridge.SIN])
 @pytest.mark.parametrize("m", [0, 3])
 def test_emulated_cuda_gd_is_bitwise_the_numba_general_path(emulated, psi, m):
-    from kernels import _numba
+    from kernels.ridge import numba as _numba
 
     g = np.random.default_rng(20 + m)
     B, d, T = 37, 4, 12
@@ -187,7 +188,7 @@ def test_emulated_cuda_gd_is_bitwise_the_numba_general_path(emulated, psi, m):
 
 @pytest.mark.parametrize("psi", [Ridge.LOGCOSH, Ridge.SIN])
 def test_emulated_cuda_sgd_is_bitwise_numba(emulated, psi):
-    from kernels import _numba
+    from kernels.ridge import numba as _numba
 
     g = np.random.default_rng(30)
     B, d, m, T = 29, 3, 5, 10
@@ -225,8 +226,8 @@ def test_emulated_cuda_generator_is_bitwise_numpy(emulated):
 
 def test_emulated_cuda_through_the_public_api(emulated, monkeypatch):
     """kernels.gd/sgd(backend='cupy') end to end, with the device replaced by the emulation."""
-    real = kernels._unavailable_reason
-    monkeypatch.setattr(kernels, "_unavailable_reason", lambda name: None if name == "cupy" else real(name))
+    real = kernels.backend.backend_unavailable_reason
+    monkeypatch.setattr(kernels.backend, "backend_unavailable_reason", lambda name: None if name == "cupy" else real(name))
     g = np.random.default_rng(50)
     P = random_problem(g, 21, 3, 2, Ridge.SIN)
     w0 = g.standard_normal((21, 3))

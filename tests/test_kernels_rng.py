@@ -160,7 +160,7 @@ def test_randint_rejects_bad_n():
 
 @pytest.fixture(scope="module")
 def nb():
-    from kernels import _numba
+    from kernels import rng_numba as _numba
 
     return _numba
 

@@ -1,4 +1,4 @@
-"""numba kernel of :func:`kernels.layernorm.layernorm_value_grad` (imported only when that backend is selected).
+"""numba kernel of ``layernorm.value_grad`` (:func:`kernels.layernorm.layernorm_value_grad`; imported only when that backend runs).
 
 ``prange`` over the batch of networks; per network a loop over the data points runs the compiled op
 table forward and backward (values and rounding magnitudes), the arithmetic of the NumPy reference.
@@ -167,3 +167,15 @@ def forward_backward(ops, theta, X, y, n_act, f, g, acts, fa, ga, mags):  # prag
         for j in range(theta.shape[1]):
             g[b, j] = gb[j]
             ga[b, j] = gm[j] * (2 * total + n)
+
+
+def value_grad_kernel(ops, theta, X, y, n_act):
+    """``layernorm.value_grad`` on numba: (f, g, acts, fabs, gabs, mags) as the NumPy reference returns them."""
+    B, n = X.shape[:2]
+    f, fa = np.zeros(B), np.zeros(B)
+    g, ga = np.zeros_like(theta), np.zeros_like(theta)
+    a = np.zeros((B, n, n_act))
+    mg = np.zeros((B, n, n_act))
+    forward_backward(ops, np.ascontiguousarray(theta), np.ascontiguousarray(X), np.ascontiguousarray(y),
+                     n_act, f, g, a, fa, ga, mg)
+    return f, g, a, fa, ga, mg

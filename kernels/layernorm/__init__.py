@@ -19,7 +19,9 @@ The network's output is one scalar per data point (the last node has width 1); t
 networks sharing one graph: ``theta`` (B, P) (the frozen values; trainable entries are replaced by the
 point w), ``X`` (B, n, d_in) and ``y`` (B, n).  Entry point: :func:`layernorm_value_grad` (forward,
 gradient in the trainable parameters, the per-node activations and rounding magnitudes), with a NumPy
-reference (runs in ``np.longdouble``) and a numba kernel (``prange`` over the batch).
+reference (:mod:`kernels.layernorm.reference`, runs in ``np.longdouble``) and a numba kernel
+(:mod:`kernels.layernorm.numba`, ``prange`` over the batch), chosen by :func:`kernels.backend.select`;
+there is no CuPy kernel (asking for one raises :class:`kernels.BackendUnavailable`).
 
 Rounding magnitudes (``fabs``, ``gabs``): the forward and backward passes re-run on absolute values
 (``|W| |x|`` for a linear layer, ``(|z| + mean |z| + |y| mean(|c| |z|)/std)/std`` for layernorm; one
@@ -35,11 +37,21 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import KernelImpl, get_kernel, select
+from ..ridge.problems import ProblemError
+
 __all__ = ["LINEAR", "LAYERNORM", "AFFINE", "RELU", "CODES", "CompiledNet", "LayerNormNet", "layernorm_value_grad",
            "NetEval", "node_counts"]
 
 LINEAR, LAYERNORM, AFFINE, RELU = 1, 2, 3, 4
 CODES = {"linear": LINEAR, "layernorm": LAYERNORM, "affine": AFFINE, "relu": RELU}
+
+#: This family's implementations (registered through the ``thmcheck.kernels`` entry point ``layernorm``).
+KERNELS: tuple[KernelImpl, ...] = (
+    KernelImpl("layernorm.value_grad", "numpy", ("float32", "float64", "longdouble"),
+               "kernels.layernorm.reference:value_grad_kernel"),
+    KernelImpl("layernorm.value_grad", "numba", ("float64",), "kernels.layernorm.numba:value_grad_kernel"),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,97 +110,11 @@ class NetEval:
     backend: str
 
 
-def _reference(ops, theta, X, y, n_act):
-    """Forward and backward pass with magnitudes, vectorised over (B, n); any float dtype."""
-    B, n, d_in = X.shape
-    dt = theta.dtype
-    a = np.zeros((B, n, n_act), dtype=dt)
-    m = np.zeros((B, n, n_act), dtype=dt)  # magnitudes (|terms|) of each activation
-    cnt = np.zeros(n_act)  # operation counts along the path
-    a[:, :, :d_in] = X
-    m[:, :, :d_in] = np.abs(X)
-    sig = {}
-    for r, (code, i0, o0, wi, wo, p0) in enumerate(ops):
-        x, mx = a[:, :, i0:i0 + wi], m[:, :, i0:i0 + wi]
-        if code == LINEAR:
-            W = theta[:, p0:p0 + wo * wi].reshape(B, wo, wi)
-            a[:, :, o0:o0 + wo] = np.einsum("boi,bni->bno", W, x)
-            m[:, :, o0:o0 + wo] = np.einsum("boi,bni->bno", np.abs(W), mx)
-            cnt[o0:o0 + wo] = cnt[i0:i0 + wi].max() + wi + 1
-        elif code == LAYERNORM:
-            c = x - x.mean(axis=-1, keepdims=True)
-            s = np.sqrt((c * c).mean(axis=-1, keepdims=True))
-            yv = c / s
-            sig[r] = s
-            a[:, :, o0:o0 + wo] = yv
-            mc = mx + mx.mean(axis=-1, keepdims=True)
-            m[:, :, o0:o0 + wo] = (mc + np.abs(yv) * (mc * np.abs(c)).mean(axis=-1, keepdims=True) / s) / s
-            cnt[o0:o0 + wo] = cnt[i0:i0 + wi].max() + 2 * wi + 8
-        elif code == AFFINE:
-            gm, bt = theta[:, None, p0:p0 + wi], theta[:, None, p0 + wi:p0 + 2 * wi]
-            a[:, :, o0:o0 + wo] = gm * x + bt
-            m[:, :, o0:o0 + wo] = np.abs(gm) * mx + np.abs(bt)
-            cnt[o0:o0 + wo] = cnt[i0:i0 + wi].max() + 2
-        else:
-            a[:, :, o0:o0 + wo] = np.maximum(x, 0.0)
-            m[:, :, o0:o0 + wo] = mx
-            cnt[o0:o0 + wo] = cnt[i0:i0 + wi]
-    o0 = ops[-1][2]
-    out, mout = a[:, :, o0], m[:, :, o0]
-    z = -y * out
-    sp = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
-    sg = np.exp(z - sp)
-    f = sp.mean(axis=1)
-    total = cnt[o0] + n + 4
-    fabs = (sp + sg * total * mout).mean(axis=1)
-    # backward (values and magnitudes)
-    da = np.zeros_like(a)
-    dm = np.zeros_like(a)
-    da[:, :, o0] = -y * sg / n
-    dm[:, :, o0] = sg / n
-    gth = np.zeros_like(theta)
-    gmag = np.zeros_like(theta)
-    for r in range(len(ops) - 1, -1, -1):
-        code, i0, o0, wi, wo, p0 = ops[r]
-        x, mx = a[:, :, i0:i0 + wi], m[:, :, i0:i0 + wi]
-        dy, mdy = da[:, :, o0:o0 + wo], dm[:, :, o0:o0 + wo]
-        if code == LINEAR:
-            W = theta[:, p0:p0 + wo * wi].reshape(B, wo, wi)
-            gth[:, p0:p0 + wo * wi] = np.einsum("bno,bni->boi", dy, x).reshape(B, -1)
-            gmag[:, p0:p0 + wo * wi] = np.einsum("bno,bni->boi", mdy, mx).reshape(B, -1)
-            da[:, :, i0:i0 + wi] += np.einsum("boi,bno->bni", W, dy)
-            dm[:, :, i0:i0 + wi] += np.einsum("boi,bno->bni", np.abs(W), mdy)
-        elif code == LAYERNORM:
-            yv, s = a[:, :, o0:o0 + wo], sig[r]
-            da[:, :, i0:i0 + wi] += (dy - dy.mean(axis=-1, keepdims=True)
-                                     - yv * (dy * yv).mean(axis=-1, keepdims=True)) / s
-            my, ay, ady = m[:, :, o0:o0 + wo], np.abs(yv), np.abs(dy)
-            dm[:, :, i0:i0 + wi] += (mdy + mdy.mean(axis=-1, keepdims=True) + ay * (mdy * ay).mean(axis=-1, keepdims=True)
-                                     + my * (ady * ay).mean(axis=-1, keepdims=True)
-                                     + ay * (ady * my).mean(axis=-1, keepdims=True)) / s
-        elif code == AFFINE:
-            gm = theta[:, None, p0:p0 + wi]
-            gth[:, p0:p0 + wi] = (dy * x).sum(axis=1)
-            gth[:, p0 + wi:p0 + 2 * wi] = dy.sum(axis=1)
-            gmag[:, p0:p0 + wi] = (mdy * mx).sum(axis=1)
-            gmag[:, p0 + wi:p0 + 2 * wi] = mdy.sum(axis=1)
-            da[:, :, i0:i0 + wi] += gm * dy
-            dm[:, :, i0:i0 + wi] += np.abs(gm) * mdy
-        else:
-            da[:, :, i0:i0 + wi] += np.where(x > 0, dy, 0.0)
-            dm[:, :, i0:i0 + wi] += mdy
-    return f, gth, a, fabs, gmag * (2 * total + n), m
-
-
 def layernorm_value_grad(problem: LayerNormNet, w: Any, *, backend: str = "auto", dtype: Any = np.float64) -> NetEval:
     """Loss, gradient in the trainable parameters, activations and rounding magnitudes at the points w
     (B, dim) (the trainable entries of ``problem.theta`` replaced by w)."""
-    from . import ProblemError, resolve_backend
-
-    name = resolve_backend(backend)
+    name = select("layernorm.value_grad", backend, dtype)
     dt = np.dtype(dtype)
-    if name != "numpy" and dt != np.dtype(np.float64):
-        raise ProblemError(f"backend {name!r} computes in float64 only, not {dt}")
     net = problem.net
     theta = np.array(problem.theta, dtype=dt)
     X = np.asarray(problem.X, dtype=dt)
@@ -201,20 +127,7 @@ def layernorm_value_grad(problem: LayerNormNet, w: Any, *, backend: str = "auto"
         raise ProblemError(f"shapes: theta {theta.shape}, w {w.shape}, X {X.shape}, y {y.shape} do not fit the net "
                            f"({net.n_params} parameters, {idx.size} trainable, d_in = {net.d_in})")
     theta[:, idx] = w
-    if name == "cupy":
-        raise ProblemError("the layernorm network has no CuPy kernel; use backend='numpy' or 'numba'")
-    if name == "numpy":
-        f, g, a, fa, ga, mg = _reference(net.ops, theta, X, y, net.n_act)
-    else:
-        from ._layernorm_numba import forward_backward
-
-        n = X.shape[1]
-        f, fa = np.zeros(B), np.zeros(B)
-        g, ga = np.zeros_like(theta), np.zeros_like(theta)
-        a = np.zeros((B, n, net.n_act))
-        mg = np.zeros((B, n, net.n_act))
-        forward_backward(net.ops, np.ascontiguousarray(theta), np.ascontiguousarray(X), np.ascontiguousarray(y),
-                         net.n_act, f, g, a, fa, ga, mg)
+    f, g, a, fa, ga, mg = get_kernel("layernorm.value_grad", name)(net.ops, theta, X, y, net.n_act)
     return NetEval(f, g[:, idx], a, fa, ga[:, idx], mg, name)
 
 

@@ -280,3 +280,43 @@ def softplus_ball_descent(a, v0, step, iters, out):  # pragma: no cover - compil
                     v[j] /= nr
         for j in range(d):
             out[b, j] = v[j]
+
+
+# --------------------------------------------------------------------------------------------------
+# Registry targets (arguments validated by kernels.scale_invariant; float64)
+# --------------------------------------------------------------------------------------------------
+
+
+def gd_wd_kernel(A, w, e, lm, c, T, ray, idx, K, Fr):
+    """``scale_invariant.gd_wd`` on numba: the Rayleigh kernel, or the softplus one (with minibatches)."""
+    B = w.shape[0]
+    shape = (B, T + 1)
+    arrs = [np.zeros(shape) for _ in range(5)]
+    extra = [np.zeros(shape) for _ in range(3)] if c is not None else [np.zeros((B, 1)) for _ in range(3)]
+    cc = np.zeros(B) if c is None else c
+    if ray:
+        gd_wd(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, cc, T, c is not None, *arrs, *extra)
+    else:
+        ib = idx if idx is not None else np.zeros((B, 1, 1), dtype=np.int64)
+        gd_wd_softplus(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, cc, T, c is not None,
+                       idx is not None, ib, K, Fr, *arrs, *extra)
+    return (*arrs, *(extra if c is not None else (None, None, None)))
+
+
+def hitting_kernel(A, w, e, lm, T, lg, ln, ray):
+    """``scale_invariant.hitting`` on numba (Rayleigh quotients only: the kernel has no softplus path)."""
+    if not ray:
+        from ..ridge.problems import ProblemError  # noqa: PLC0415
+
+        raise ProblemError("the numba hitting kernel runs Rayleigh quotients only; use backend='numpy'")
+    B = w.shape[0]
+    out = (np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64), np.zeros(B), np.zeros(B))
+    hitting(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, T, lg, ln, *out)
+    return out
+
+
+def ball_descent_kernel(a, v, st, iters):
+    """``scale_invariant.softplus_ball_descent`` on numba."""
+    out = np.zeros_like(v)
+    softplus_ball_descent(a, v, st, iters, out)
+    return out

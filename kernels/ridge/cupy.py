@@ -8,7 +8,7 @@ Layout on the device is batch-last ("structure of arrays"): ``A`` is stored as (
 (d, B), outputs as (T+1, B), so that consecutive threads touch consecutive addresses (coalesced).
 The wrapper re-lays the inputs out once on the device and transposes the outputs back.
 
-The per-trajectory arithmetic is the same sequence of operations as ``kernels._numba``'s general path
+The per-trajectory arithmetic is the same sequence of operations as ``kernels.ridge.numba``'s general path
 (which follows the reference); CUDA's libm (tanh, cos, exp, log1p) may differ from glibc's in the last
 bits.  The SGD indices come from the same Philox4x32-10 stream (:data:`kernels.rng.CUDA_SOURCE`), so
 every backend draws the same indices.  Non-finite iterates propagate as inf/nan; nothing raises.
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .rng import CUDA_SOURCE as _RNG_SOURCE
+from ..rng import CUDA_SOURCE as _RNG_SOURCE
 
 __all__ = ["KERNELS", "NVRTC_OPTIONS", "THREADS_PER_BLOCK", "kernel_source", "gd", "sgd"]
 

@@ -12,8 +12,8 @@ Backends: ``"numpy"`` (the oracle; LAPACK has no extended precision, so for ``np
 :func:`eigvalsh` and :func:`hadamard_eigvalsh` take a ``solver`` -- ``numeric.schur`` passes mpmath's),
 ``"numba"`` (``prange`` over the batch, LAPACK's ``eigvalsh`` called per matrix inside the loop) and
 ``"cupy"`` (``cupy.linalg.eigvalsh`` batched; CuPy imported lazily).  float64 only for numba/CuPy.
-
-This module imports nothing from the project.
+The implementations sit side by side in :mod:`kernels.matrices.reference`, ``.numba`` and ``.cupy``;
+the backend comes from :func:`kernels.backend.select` (``"auto"`` accepted).
 """
 
 from __future__ import annotations
@@ -23,24 +23,22 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import KernelImpl, get_kernel, select
+
 __all__ = ["ACTIVATIONS", "eigvalsh", "hadamard_eigvalsh", "jacobian_gram", "activation_derivative",
            "HERMITE_ACTIVATIONS", "GH_NODES", "gauss_hermite", "hermite_coefficients", "gaussian_cross_moment"]
 
 #: Activations whose derivative phi' the Jacobian kernels know (index = integer code).
 ACTIVATIONS: tuple[str, ...] = ("softplus", "tanh", "relu")
 
-_BACKENDS = ("numpy", "numba", "cupy")
+_REF_DTYPES = ("float32", "float64", "longdouble")
 
-
-def _check(backend: str, dtype: Any) -> np.dtype:
-    if backend not in _BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(_BACKENDS)}")
-    dt = np.dtype(dtype)
-    if backend != "numpy" and dt != np.dtype(np.float64):
-        raise ValueError(f"backend {backend!r} computes in float64 only (got {dt.name})")
-    if dt not in (np.dtype(np.float64), np.dtype(np.longdouble), np.dtype(np.float32)):
-        raise ValueError(f"unsupported dtype {dt.name}")
-    return dt
+#: This family's implementations (registered through the ``thmcheck.kernels`` entry point ``matrices``).
+KERNELS: tuple[KernelImpl, ...] = tuple(
+    KernelImpl(f"matrices.{op}", backend, _REF_DTYPES if backend == "numpy" else ("float64",),
+               f"kernels.matrices.{backend if backend != 'numpy' else 'reference'}:{op}_kernel")
+    for op in ("eigvalsh", "hadamard_eigvalsh", "jacobian_gram") for backend in ("numpy", "numba", "cupy")
+)
 
 
 def _square_batch(M: np.ndarray, name: str) -> np.ndarray:
@@ -49,108 +47,26 @@ def _square_batch(M: np.ndarray, name: str) -> np.ndarray:
     return M
 
 
-# ------------------------------------------------------------------------------------------------
-# Reference (NumPy / mpmath)
-# ------------------------------------------------------------------------------------------------
-
-
-def _eig_reference(M: np.ndarray) -> np.ndarray:
-    if M.dtype == np.longdouble and np.dtype(np.longdouble) != np.dtype(np.float64):
-        raise ValueError("LAPACK has no extended precision: pass eigvalsh an extended-precision solver "
-                         "(numeric.schur uses mpmath) or compute in float64")
-    return np.linalg.eigvalsh(M)
-
-
-@cache
-def _numba_kernels():
-    import numba  # noqa: PLC0415
-
-    @numba.njit(parallel=True, cache=True)
-    def eig_batch(M):
-        N, n, _ = M.shape
-        out = np.empty((N, n))
-        for b in numba.prange(N):
-            out[b] = np.linalg.eigvalsh(M[b])
-        return out
-
-    @numba.njit(parallel=True, cache=True)
-    def hadamard_eig_batch(A, B):
-        N, n, _ = A.shape
-        out = np.empty((N, n))
-        for b in numba.prange(N):
-            H = np.empty((n, n))
-            for i in range(n):
-                for j in range(n):
-                    H[i, j] = A[b, i, j] * B[b, i, j]
-            out[b] = np.linalg.eigvalsh(H)
-        return out
-
-    @numba.njit(cache=True)
-    def dphi(z, act):
-        if act == 0:
-            return 1.0 / (1.0 + np.exp(-z))
-        if act == 1:  # sech^2 = 1 / cosh^2: no cancellation (1 - tanh^2 loses digits for large |z|)
-            c = np.cosh(z)
-            return 1.0 / (c * c)
-        return 1.0 if z > 0.0 else 0.0
-
-    @numba.njit(parallel=True, cache=True)
-    def gram_batch(X, W, v, act):
-        N, n, d = X.shape
-        k = W.shape[1]
-        out = np.empty((N, n, n))
-        for b in numba.prange(N):
-            J = np.empty((n, k * d))
-            for i in range(n):
-                for l in range(k):
-                    z = 0.0
-                    for j in range(d):
-                        z += W[b, l, j] * X[b, i, j]
-                    g = v[b, l] * dphi(z, act[b])
-                    for j in range(d):
-                        J[i, l * d + j] = g * X[b, i, j]
-            for i in range(n):
-                for i2 in range(i, n):
-                    s = 0.0
-                    for c in range(k * d):
-                        s += J[i, c] * J[i2, c]
-                    out[b, i, i2] = s
-                    out[b, i2, i] = s
-        return out
-
-    return eig_batch, hadamard_eig_batch, gram_batch
-
-
 def eigvalsh(M: np.ndarray, *, backend: str = "numpy", dtype: Any = np.float64, solver: Any = None) -> np.ndarray:
     """Ascending eigenvalues ``(N, n)`` of the symmetric matrices ``M`` ``(N, n, n)`` (lower triangle
     read).  ``solver`` (numpy backend only): a callable ``(N, n, n) -> (N, n)`` used instead of LAPACK,
     e.g. an extended-precision one for ``np.longdouble``."""
-    dt = _check(backend, dtype)
+    backend = select("matrices.eigvalsh", backend, dtype)
+    dt = np.dtype(dtype)
     M = _square_batch(np.asarray(M, dtype=dt), "M")
-    if backend == "numpy":
-        return solver(M) if solver is not None else _eig_reference(M)
-    if backend == "numba":
-        return _numba_kernels()[0](np.ascontiguousarray(M))
-    import cupy  # noqa: PLC0415 - lazy by design
-
-    return cupy.asnumpy(cupy.linalg.eigvalsh(cupy.asarray(M)))
+    return get_kernel("matrices.eigvalsh", backend)(M, solver)
 
 
 def hadamard_eigvalsh(A: np.ndarray, B: np.ndarray, *, backend: str = "numpy", dtype: Any = np.float64,
                       solver: Any = None) -> np.ndarray:
     """Ascending eigenvalues ``(N, n)`` of ``A[b] * B[b]`` (entrywise product) for every b."""
-    dt = _check(backend, dtype)
+    backend = select("matrices.hadamard_eigvalsh", backend, dtype)
+    dt = np.dtype(dtype)
     A = _square_batch(np.asarray(A, dtype=dt), "A")
     B = _square_batch(np.asarray(B, dtype=dt), "B")
     if A.shape != B.shape:
         raise ValueError(f"A and B differ in shape: {A.shape} vs {B.shape}")
-    if backend == "numpy":
-        return solver(A * B) if solver is not None else _eig_reference(A * B)
-    if backend == "numba":
-        return _numba_kernels()[1](np.ascontiguousarray(A), np.ascontiguousarray(B))
-    import cupy  # noqa: PLC0415
-
-    return cupy.asnumpy(cupy.linalg.eigvalsh(cupy.asarray(A) * cupy.asarray(B)))
+    return get_kernel("matrices.hadamard_eigvalsh", backend)(A, B, solver)
 
 
 def activation_derivative(Z: np.ndarray, act: np.ndarray) -> np.ndarray:
@@ -170,28 +86,13 @@ def jacobian_gram(X: np.ndarray, W: np.ndarray, v: np.ndarray, act: np.ndarray, 
     """``J J^T`` ``(N, n, n)`` for ``f(x) = v^T phi(W x)``, J the Jacobian of ``(f(x_1), ..., f(x_n))``
     with respect to ``vec(W)``, built explicitly: X ``(N, n, d)``, W ``(N, k, d)``, v ``(N, k)``,
     act ``(N,)`` activation codes."""
-    dt = _check(backend, dtype)
+    backend = select("matrices.jacobian_gram", backend, dtype)
+    dt = np.dtype(dtype)
     X, W, v = (np.asarray(a, dtype=dt) for a in (X, W, v))
     act = np.asarray(act, dtype=np.int64)
     if X.ndim != 3 or W.ndim != 3 or v.ndim != 2 or W.shape[2] != X.shape[2] or v.shape[1] != W.shape[1]:
         raise ValueError(f"shapes X {X.shape}, W {W.shape}, v {v.shape} do not fit (N,n,d), (N,k,d), (N,k)")
-    if backend == "numpy":
-        Z = np.einsum("bid,bld->bil", X, W)
-        G = activation_derivative(Z, act) * v[:, None, :]  # (N, n, k)
-        J = (G[:, :, :, None] * X[:, :, None, :]).reshape(X.shape[0], X.shape[1], -1)
-        return np.einsum("bic,bjc->bij", J, J)
-    if backend == "numba":
-        return _numba_kernels()[2](*(np.ascontiguousarray(a) for a in (X, W, v)), act)
-    import cupy  # noqa: PLC0415
-
-    Xc, Wc, vc = cupy.asarray(X), cupy.asarray(W), cupy.asarray(v)
-    Z = cupy.einsum("bid,bld->bil", Xc, Wc)
-    a = cupy.asarray(act).reshape(-1, 1, 1)
-    sig = 1.0 / (1.0 + cupy.exp(-Z))
-    ch = cupy.cosh(Z)
-    G = cupy.where(a == 0, sig, cupy.where(a == 1, 1.0 / (ch * ch), (Z > 0).astype(Z.dtype))) * vc[:, None, :]
-    J = (G[:, :, :, None] * Xc[:, :, None, :]).reshape(X.shape[0], X.shape[1], -1)
-    return cupy.asnumpy(cupy.einsum("bic,bjc->bij", J, J))
+    return get_kernel("matrices.jacobian_gram", backend)(X, W, v, act)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import rng
+from .. import rng
 from .problems import Ridge
 
 __all__ = ["psi", "dpsi", "value_and_grad", "value", "gd", "sgd"]

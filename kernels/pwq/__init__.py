@@ -9,19 +9,28 @@ exactly when every ``|a_k| <= L``.  The knot values ``F_k = f(z_k)`` follow by t
 which is exact for a piecewise-linear derivative.
 
 One public entry point, :func:`gd_pwq`, validated here, with two implementations of the same loop:
-a NumPy reference (any float dtype, ``np.longdouble`` for replay) and a numba kernel (``prange``
-over the batch, float64).  Zero-width pieces (``z_{k+1} = z_k``) are allowed and never entered.
+a NumPy reference (:mod:`kernels.pwq.reference`; float32, float64, ``np.longdouble`` for replay) and
+a numba kernel (:mod:`kernels.pwq.numba`, ``prange`` over the batch, float64).  The backend comes
+from :func:`kernels.backend.select`; there is no CuPy kernel (asking for one raises
+:class:`kernels.BackendUnavailable`).  Zero-width pieces (``z_{k+1} = z_k``) are allowed and never entered.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
 
+from ..backend import KernelImpl, get_kernel, select
+
 __all__ = ["PiecewiseQuadratic", "PWQRun", "gd_pwq", "pwq_knot_values", "pwq_value"]
+
+#: This family's implementations (registered through the ``thmcheck.kernels`` entry point ``pwq``).
+KERNELS: tuple[KernelImpl, ...] = (
+    KernelImpl("pwq.gd", "numpy", ("float32", "float64", "longdouble"), "kernels.pwq.reference:gd_kernel"),
+    KernelImpl("pwq.gd", "numba", ("float64",), "kernels.pwq.numba:gd_kernel"),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,79 +107,17 @@ def pwq_value(problem: PiecewiseQuadratic, x: np.ndarray) -> tuple[np.ndarray, n
     return fx, gx, fa
 
 
-def _reference(problem: PiecewiseQuadratic, x0: np.ndarray, eta: np.ndarray, T: int) -> tuple[np.ndarray, ...]:
-    B = x0.shape[0]
-    dt = x0.dtype
-    X = np.empty((B, T + 1), dtype=dt)
-    f = np.empty((B, T + 1), dtype=dt)
-    g2 = np.empty((B, T + 1), dtype=dt)
-    fa = np.empty((B, T + 1), dtype=dt)
-    x = x0.copy()
-    for t in range(T + 1):
-        fx, gx, fax = pwq_value(problem, x)
-        X[:, t], f[:, t], g2[:, t], fa[:, t] = x, fx, gx * gx, fax
-        if t < T:
-            x = x - eta * gx
-    return X, f, g2, fa
-
-
-@cache
-def _numba_kernel():
-    import numba  # noqa: PLC0415 - lazy by design
-
-    @numba.njit(parallel=True, cache=True, fastmath=False)
-    def run(z, g, F, FA, x0, eta, T, X, f, g2, fa):
-        B, K1 = z.shape
-        for n in numba.prange(B):
-            x = x0[n]
-            for t in range(T + 1):
-                k = -1
-                for j in range(K1):
-                    if z[n, j] <= x:
-                        k = j
-                    else:
-                        break
-                if k < 0:
-                    base = 0
-                    curv = 0.0
-                elif k >= K1 - 1:
-                    base = K1 - 1
-                    curv = 0.0
-                else:
-                    base = k
-                    dz = z[n, k + 1] - z[n, k]
-                    curv = (g[n, k + 1] - g[n, k]) / dz if dz > 0 else 0.0
-                d = x - z[n, base]
-                gb = g[n, base]
-                gx = gb + curv * d
-                X[n, t] = x
-                f[n, t] = F[n, base] + gb * d + curv * d * d / 2
-                fa[n, t] = FA[n, base] + abs(gb * d) + abs(curv) * d * d / 2
-                g2[n, t] = gx * gx
-                if t < T:
-                    x = x - eta[n] * gx
-
-    return run
-
-
 def gd_pwq(problem: PiecewiseQuadratic, x0: Any, eta: Any, T: int, *, backend: str = "numpy",
            dtype: Any = np.float64) -> PWQRun:
     """Gradient descent ``x_{t+1} = x_t - eta f'(x_t)`` on a batch of piecewise-quadratic functions.
 
     Args:
         problem: B functions.  x0: (B,) or (B, 1) starting points.  eta: (B,) step sizes.
-        T: number of steps.  backend: "numpy" (reference, any float dtype), "numba" (float64) or
-            "auto" (numba when installed).
+        T: number of steps.  backend: "numpy" (reference: float32, float64, longdouble), "numba"
+            (float64) or "auto" (see :func:`kernels.backend.select`).
     """
-    if backend not in ("numpy", "numba", "auto"):
-        raise ValueError(f"gd_pwq runs on 'numpy' or 'numba', got {backend!r}")
-    if backend == "auto":
-        import importlib.util  # noqa: PLC0415
-
-        backend = "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+    backend = select("pwq.gd", backend, dtype)
     dt = np.dtype(dtype)
-    if backend == "numba" and dt != np.dtype(np.float64):
-        raise ValueError("backend 'numba' computes in float64 only; use backend='numpy' for other dtypes")
     pb = problem.astype(dt)
     B = pb.z.shape[0]
     if pb.z.ndim != 2 or pb.g.shape != pb.z.shape or pb.f0.shape != (B,):
@@ -184,11 +131,5 @@ def gd_pwq(problem: PiecewiseQuadratic, x0: Any, eta: Any, T: int, *, backend: s
     T = int(T)
     if T < 0:
         raise ValueError("T must be >= 0")
-    if backend == "numpy":
-        X, f, g2, fa = _reference(pb, x0, eta, T)
-    else:
-        F, FA = pwq_knot_values(pb.z, pb.g, pb.f0)
-        X, f, g2, fa = (np.empty((B, T + 1)) for _ in range(4))
-        _numba_kernel()(np.ascontiguousarray(pb.z), np.ascontiguousarray(pb.g), np.ascontiguousarray(F),
-                        np.ascontiguousarray(FA), x0, eta, T, X, f, g2, fa)
+    X, f, g2, fa = get_kernel("pwq.gd", backend)(pb, x0, eta, T)
     return PWQRun(X, f, g2, fa, backend)

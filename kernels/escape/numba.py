@@ -1,6 +1,6 @@
 """numba kernels of :mod:`kernels.escape` (float64, ``prange`` over the batch, one fused loop per
 trajectory).  The noise is the Philox stream of :mod:`kernels.rng` through the scalar generator of
-:mod:`kernels._numba`; a Gaussian block yields the two normals of draws 2j and 2j+1 at once (the
+:mod:`kernels.rng_numba`; a Gaussian block yields the two normals of draws 2j and 2j+1 at once (the
 same two values :func:`kernels.rng.normal` gives for those draws)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._numba import _block, _cos_quadrant, _log_unit, _u53, uniform
+from ..rng_numba import _block, _cos_quadrant, _log_unit, _u53, uniform
 
 __all__ = ["gd", "pgd", "coupled"]
 
@@ -281,3 +281,24 @@ def coupled(h, c, q, s, f0, x0, x0p, xs, eta, gamma, T):
     outs = [np.empty((B, T + 1)) for _ in range(9)]
     _coupled(h, c, q, s, f0, x0, x0p, xs, eta, gamma, int(T), *outs)
     return tuple(outs)
+
+
+# --------------------------------------------------------------------------------------------------
+# Registry targets of escape.gd / escape.pgd / escape.coupled (arguments validated by kernels.escape)
+# --------------------------------------------------------------------------------------------------
+
+
+def gd_kernel(p, x0, eta, T):
+    """``escape.gd`` on numba."""
+    return gd(p.h, p.c, p.q, p.s, p.f0, x0, eta, T)
+
+
+def pgd_kernel(p, x0, eta, T, mode, r, eps, tau, tcal, seed, ids, stop):
+    """``escape.pgd`` on numba (seed and ids as the uint64 the Philox helpers take)."""
+    return pgd(p.h, p.c, p.q, p.s, p.f0, x0, eta, T, mode, r, eps, tau, tcal, np.uint64(int(seed)),
+               ids.astype(np.uint64), bool(stop))
+
+
+def coupled_kernel(p, x0, x0p, xs, eta, gamma, T):
+    """``escape.coupled`` on numba."""
+    return coupled(p.h, p.c, p.q, p.s, p.f0, x0, x0p, xs, eta, gamma, T)

@@ -16,7 +16,7 @@ one).  Three implementations of the same arithmetic:
 
 * ``"numpy"``: vectorised over the batch, written to be obviously right; runs in ``np.longdouble``
   end to end (the replay engine);
-* ``"numba"``: :mod:`kernels._scale_invariant_numba`, ``prange`` over the batch, every step fused in
+* ``"numba"``: :mod:`kernels.scale_invariant.numba`, ``prange`` over the batch, every step fused in
   one loop (float64);
 * ``"cupy"``: the reference arithmetic on CuPy arrays (float64), imported only when asked for.
 
@@ -36,14 +36,33 @@ and ``||v_{t+1}|| >= q_t ||v_t||`` by the Pythagoras identity; ``q_t = 1 - eta l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
 
+from ..backend import KernelImpl, get_kernel, select
+from ..ridge.problems import ProblemError
+
 __all__ = ["Rayleigh", "NormalizedSoftplus", "SITrajectory", "Hitting", "gd_wd", "gd_wd_hitting", "rayleigh_value_grad",
            "softplus_value_grad", "softplus_sigmoid", "softplus_constants", "value_grad",
            "softplus_ball_descent"]
+
+
+_REF_DTYPES = ("float32", "float64", "longdouble")
+
+#: This family's implementations (registered through the ``thmcheck.kernels`` entry point ``scale_invariant``).
+KERNELS: tuple[KernelImpl, ...] = (
+    KernelImpl("scale_invariant.gd_wd", "numpy", _REF_DTYPES, "kernels.scale_invariant.reference:gd_wd_kernel"),
+    KernelImpl("scale_invariant.gd_wd", "numba", ("float64",), "kernels.scale_invariant.numba:gd_wd_kernel"),
+    KernelImpl("scale_invariant.gd_wd", "cupy", ("float64",), "kernels.scale_invariant.cupy:gd_wd_kernel"),
+    KernelImpl("scale_invariant.hitting", "numpy", _REF_DTYPES, "kernels.scale_invariant.reference:hitting_kernel"),
+    KernelImpl("scale_invariant.hitting", "numba", ("float64",), "kernels.scale_invariant.numba:hitting_kernel"),
+    KernelImpl("scale_invariant.hitting", "cupy", ("float64",), "kernels.scale_invariant.cupy:hitting_kernel"),
+    KernelImpl("scale_invariant.softplus_ball_descent", "numpy", ("float64",),
+               "kernels.scale_invariant.reference:ball_descent_kernel"),
+    KernelImpl("scale_invariant.softplus_ball_descent", "numba", ("float64",),
+               "kernels.scale_invariant.numba:ball_descent_kernel"),
+)
 
 
 @dataclass(frozen=True)
@@ -170,107 +189,15 @@ def softplus_constants(a: Any, batch: int | None = None) -> tuple[np.ndarray, np
 
 def softplus_ball_descent(a: Any, v0: Any, step: Any, iters: int, *, backend: str = "auto") -> np.ndarray:
     """``iters`` steps of projected gradient descent on the unit ball for ``h(v) = (1/m) sum_k softplus(a_k^T v)``
-    (a (B, m, d), v0 (B, d), step (B,)): ``v <- P_ball(v - step grad h(v))``.  Returns the last v (float64)."""
-    from . import ProblemError, resolve_backend
-
-    name = resolve_backend(backend)
+    (a (B, m, d), v0 (B, d), step (B,)): ``v <- P_ball(v - step grad h(v))``.  Returns the last v (float64).
+    Backends "numpy" and "numba" (no CuPy kernel: asking for one raises BackendUnavailable)."""
+    name = select("scale_invariant.softplus_ball_descent", backend, np.float64)
     a = np.ascontiguousarray(a, dtype=np.float64)
     v = np.array(v0, dtype=np.float64)
     st = np.broadcast_to(np.asarray(step, dtype=np.float64), (a.shape[0],)).copy()
     if a.ndim != 3 or v.shape != (a.shape[0], a.shape[2]):
         raise ProblemError(f"a must be (B, m, d) and v0 (B, d); got {a.shape} and {v.shape}")
-    if name == "numba":
-        from ._scale_invariant_numba import softplus_ball_descent as run
-
-        out = np.zeros_like(v)
-        run(a, v, st, int(iters), out)
-        return out
-    m = a.shape[1]
-    for _ in range(int(iters)):
-        _, sg = softplus_sigmoid(np.matmul(a, v[:, :, None])[:, :, 0])
-        v = v - st[:, None] * np.matmul(sg[:, None, :], a)[:, 0, :] / m
-        v = v / np.maximum(np.sqrt((v * v).sum(axis=1)), 1.0)[:, None]
-    return v
-
-
-def _reference(A, w0, eta, lam, c, T: int, xp: Any = np, vg: Any = None, K: Any = None, Fr: Any = None):
-    """``vg(w, t)`` -> (L, grad L, fabs, gabs) of the loss at step t (default: the Rayleigh quotient of A);
-    ``K`` (B,) bounds ``||w||^2 ||Hess L(w)||`` and ``Fr`` (B,) the one-step rounding of the gradient step
-    (in the errscale recursion; default the Rayleigh constants 4 ||A||_F and (4d + 12) ||A||_F)."""
-    B, d = w0.shape
-    dt = w0.dtype
-    q = 1.0 - eta * lam
-    if vg is None:
-        fro = xp.sqrt((A * A).sum(axis=(1, 2)))
-        K, Fr = 4.0 * fro, (4 * d + 12) * fro
-        vg = lambda w, t: rayleigh_value_grad(A, w, xp)  # noqa: E731
-    shape = (B, T + 1)
-    f, g2, n2, fa, ga = (xp.zeros(shape, dtype=dt) for _ in range(5))
-    exp = c is not None
-    if exp:
-        de, ne, es = (xp.zeros(shape, dtype=dt) for _ in range(3))
-        v = w0.copy()
-        p = 1.0 / q  # (1 - eta lam)^{-(2t+1)}
-        s = xp.ones(B, dtype=dt)  # (1 - eta lam)^t
-        ew = xp.zeros(B, dtype=dt)
-        ev = xp.zeros(B, dtype=dt)
-    w = w0.copy()
-    for t in range(T + 1):
-        ft, gt, fat, gat = vg(w, t)
-        wn2 = (w * w).sum(axis=-1)
-        f[:, t], g2[:, t], n2[:, t], fa[:, t], ga[:, t] = ft, (gt * gt).sum(axis=-1), wn2, fat, gat
-        if exp:
-            vn2 = (v * v).sum(axis=-1)
-            wn, vn = xp.sqrt(wn2), xp.sqrt(vn2)
-            diff = w / wn[:, None] - v / vn[:, None]
-            de[:, t] = xp.sqrt((diff * diff).sum(axis=-1))
-            ne[:, t] = xp.abs(vn * s / wn - 1.0)
-            es[:, t] = 2.0 * (ew + ev) + 2.0 * (d + 2)
-        if t == T:
-            break
-        if exp:
-            etat = c * p
-            _, gv, _, _ = vg(v, t)
-            ew = (1.0 + eta * K / (q * wn2)) * ew + 4.0 + eta * Fr / wn2
-            ev = (1.0 + etat * K / vn2) * ev + 4.0 + etat * Fr / vn2
-            v = v - etat[:, None] * gv
-            p = p / (q * q)
-            s = s * q
-        w = q[:, None] * w - eta[:, None] * gt
-    if not exp:
-        de = ne = es = None
-    return f, g2, n2, fa, ga, de, ne, es
-
-
-def _reference_hitting(A, w0, eta, lam, T: int, level_g, level_n, xp: Any = np, vg: Any = None):
-    B, d = w0.shape
-    if vg is None:
-        vg = lambda w: rayleigh_value_grad(A, w, xp)  # noqa: E731
-    q = 1.0 - eta * lam
-    hit = xp.full(B, T + 1, dtype=xp.int64)
-    either = xp.full(B, T + 1, dtype=xp.int64)
-    wn2_either = xp.full(B, xp.nan, dtype=w0.dtype)
-    gbar_min = xp.full(B, xp.inf, dtype=w0.dtype)
-    w = w0.copy()
-    active = xp.ones(B, dtype=bool)
-    for t in range(T + 1):
-        _, g, _, _ = vg(w)
-        wn2 = (w * w).sum(axis=-1)
-        gbar = wn2 * (g * g).sum(axis=-1)
-        gbar_min = xp.where(active, xp.minimum(gbar_min, gbar), gbar_min)
-        new_e = active & (either > T) & ((gbar <= level_g) | (wn2 >= level_n))
-        either = xp.where(new_e, t, either)
-        wn2_either = xp.where(new_e, wn2, wn2_either)
-        new_h = active & (gbar <= level_g)
-        hit = xp.where(new_h, t, hit)
-        active = active & ~new_h
-        if t == T:
-            wn2_either = xp.where(either > T, wn2, wn2_either)
-            break
-        if not bool(active.any()):
-            break
-        w = q[:, None] * w - eta[:, None] * g
-    return hit, either, wn2_either, gbar_min
+    return get_kernel("scale_invariant.softplus_ball_descent", name)(a, v, st, int(iters))
 
 
 @dataclass(frozen=True, eq=False)
@@ -302,55 +229,13 @@ def gd_wd_hitting(problem: Rayleigh | NormalizedSoftplus, w0: Any, eta: Any, lam
     """Hitting times of GD with weight decay (same step as :func:`gd_wd`) for long runs, without
     storing the trajectory: the run of an instance stops at its first ``hit``.  The numba kernel
     exists for Rayleigh quotients only (asking it for another problem type is an error)."""
-    from . import ProblemError
-
-    name, dt, A, w, B = _boundary(problem, w0, backend, dtype)
+    name, dt, A, w, B = _boundary("scale_invariant.hitting", problem, w0, backend, dtype)
     e, lm, lg, ln = (np.broadcast_to(np.asarray(x, dtype=dt), (B,)).copy() for x in (eta, lam, level_g, level_n))
     if np.any(~(e * lm < 1)) or np.any(e < 0) or np.any(lm < 0):
         raise ProblemError("need eta >= 0, lam >= 0 and eta lam < 1")
     T = int(T)
-    ray = isinstance(problem, Rayleigh)
-    if name == "numpy":
-        vg = None if ray else (lambda x: softplus_value_grad(A, x))
-        out = _reference_hitting(A, w, e, lm, T, lg, ln, vg=vg)
-    elif name == "cupy":
-        cp = _cupy()
-        Ad = cp.asarray(A)
-        vg = None if ray else (lambda x: softplus_value_grad(Ad, x, cp))
-        dev = _reference_hitting(Ad, *(cp.asarray(x) for x in (w, e, lm)), T, cp.asarray(lg), cp.asarray(ln), cp,
-                                 vg=vg)
-        out = tuple(cp.asnumpy(x) for x in dev)
-    else:
-        if not ray:
-            raise ProblemError("the numba hitting kernel runs Rayleigh quotients only; use backend='numpy'")
-        from ._scale_invariant_numba import hitting
-
-        out = (np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64), np.zeros(B), np.zeros(B))
-        hitting(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, T, lg, ln, *out)
+    out = get_kernel("scale_invariant.hitting", name)(A, w, e, lm, T, lg, ln, isinstance(problem, Rayleigh))
     return Hitting(*out, backend=name)
-
-
-@cache
-def _numba_kernel():
-    try:
-        from ._scale_invariant_numba import gd_wd as run
-    except ImportError as exc:  # pragma: no cover - numba is a dependency
-        from . import BackendUnavailable
-
-        raise BackendUnavailable(f"backend 'numba' is unavailable: {exc}") from exc
-    return run
-
-
-def _cupy():
-    try:
-        import cupy  # noqa: F401
-
-        cupy.cuda.runtime.getDeviceCount()
-    except Exception as exc:  # ImportError, or no device / driver
-        from . import BackendUnavailable
-
-        raise BackendUnavailable(f"backend 'cupy' is unavailable: {exc}") from exc
-    return cupy
 
 
 def gd_wd(problem: Rayleigh | NormalizedSoftplus, w0: Any, eta: Any, lam: Any, T: int, *,
@@ -371,9 +256,7 @@ def gd_wd(problem: Rayleigh | NormalizedSoftplus, w0: Any, eta: Any, lam: Any, T
         backend: "numpy", "numba", "cupy" or "auto".
         dtype: float64 (every backend) or longdouble / float32 (numpy only).
     """
-    from . import ProblemError
-
-    name, dt, A, w, B = _boundary(problem, w0, backend, dtype)
+    name, dt, A, w, B = _boundary("scale_invariant.gd_wd", problem, w0, backend, dtype)
     e = np.broadcast_to(np.asarray(eta, dtype=dt), (B,)).copy()
     lm = np.broadcast_to(np.asarray(lam, dtype=dt), (B,)).copy()
     c = None if exp_lr_scale is None else np.broadcast_to(np.asarray(exp_lr_scale, dtype=dt), (B,)).copy()
@@ -397,44 +280,15 @@ def gd_wd(problem: Rayleigh | NormalizedSoftplus, w0: Any, eta: Any, lam: Any, T
         K = Fr = None
     else:
         K, Fr = (np.asarray(x, dtype=dt) for x in softplus_constants(A, None if idx is None else idx.shape[2]))
-    if name in ("numpy", "cupy"):
-        xp = np if name == "numpy" else _cupy()
-        Ax, wx, ex, lx = (xp.asarray(x) for x in (A, w, e, lm))
-        cx = None if c is None else xp.asarray(c)
-        if ray:
-            out = _reference(Ax, wx, ex, lx, cx, T, xp)
-        else:
-            ix = None if idx is None else xp.asarray(idx)
-            vg = (lambda x, t: softplus_value_grad(Ax if ix is None else Ax[xp.arange(B)[:, None], ix[:, t]], x, xp))
-            out = _reference(Ax, wx, ex, lx, cx, T, xp, vg=vg, K=xp.asarray(K), Fr=xp.asarray(Fr))
-        if name == "cupy":
-            out = tuple(None if x is None else xp.asnumpy(x) for x in out)
-    else:
-        shape = (B, T + 1)
-        arrs = [np.zeros(shape) for _ in range(5)]
-        extra = [np.zeros(shape) for _ in range(3)] if c is not None else [np.zeros((B, 1)) for _ in range(3)]
-        cc = np.zeros(B) if c is None else c
-        if ray:
-            _numba_kernel()(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, cc, T, c is not None, *arrs, *extra)
-        else:
-            from ._scale_invariant_numba import gd_wd_softplus
-
-            ib = idx if idx is not None else np.zeros((B, 1, 1), dtype=np.int64)
-            gd_wd_softplus(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, cc, T, c is not None,
-                           idx is not None, ib, K, Fr, *arrs, *extra)
-        out = (*arrs, *(extra if c is not None else (None, None, None)))
+    out = get_kernel("scale_invariant.gd_wd", name)(A, w, e, lm, c, T, ray, idx, K, Fr)
     return SITrajectory(*out, backend=name)
 
 
-def _boundary(problem: Any, w0: Any, backend: str, dtype: Any) -> tuple[str, np.dtype, np.ndarray, np.ndarray, int]:
+def _boundary(op: str, problem: Any, w0: Any, backend: str, dtype: Any) -> tuple[str, np.dtype, np.ndarray, np.ndarray, int]:
     """Validate once at the boundary: backend, dtype, problem type and shapes (A (B, d, d) or a (B, m, d),
     and w0 (B, d)); returns the problem's array."""
-    from . import ProblemError, resolve_backend
-
-    name = resolve_backend(backend)
+    name = select(op, backend, dtype)
     dt = np.dtype(dtype)
-    if name != "numpy" and dt != np.dtype(np.float64):
-        raise ProblemError(f"backend {name!r} computes in float64 only, not {dt}")
     w = np.asarray(w0, dtype=dt)
     if isinstance(problem, NormalizedSoftplus):
         A = np.asarray(problem.a, dtype=dt)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .rng import CUDA_SOURCE as _RNG_SOURCE
+from ..rng import CUDA_SOURCE as _RNG_SOURCE
 
 __all__ = ["SOURCE", "gd", "pgd", "coupled"]
 
@@ -347,3 +347,23 @@ def coupled(h, c, q, s, f0, x0, x0p, xs, eta, gamma, T) -> tuple[np.ndarray, ...
         np.int64(T), np.int64(B), np.int32(d), *outs,
     ))
     return tuple(np.ascontiguousarray(a.get().T) for a in outs)
+
+
+# --------------------------------------------------------------------------------------------------
+# Registry targets of escape.gd / escape.pgd / escape.coupled (arguments validated by kernels.escape)
+# --------------------------------------------------------------------------------------------------
+
+
+def gd_kernel(p, x0, eta, T):
+    """``escape.gd`` on CuPy."""
+    return gd(p.h, p.c, p.q, p.s, p.f0, x0, eta, T)
+
+
+def pgd_kernel(p, x0, eta, T, mode, r, eps, tau, tcal, seed, ids, stop):
+    """``escape.pgd`` on CuPy."""
+    return pgd(p.h, p.c, p.q, p.s, p.f0, x0, eta, T, mode, r, eps, tau, tcal, seed, ids, stop)
+
+
+def coupled_kernel(p, x0, x0p, xs, eta, gamma, T):
+    """``escape.coupled`` on CuPy."""
+    return coupled(p.h, p.c, p.q, p.s, p.f0, x0, x0p, xs, eta, gamma, T)

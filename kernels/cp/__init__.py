@@ -24,7 +24,7 @@ Entry points (one each; validated here, three implementations of the same arithm
 * :func:`cp_sample` -- Monte Carlo sums for CP of a class of parities for n up to
   ``MAX_SAMPLED_INPUTS`` (beyond enumeration): pairs (F, F') from the class and uniform inputs, all
   from :mod:`kernels.rng` keyed by ``(seed, instance id, pair, draw)``; exact integer sums, identical
-  on the NumPy and numba backends (CuPy falls back to the NumPy reference on the host).
+  on the NumPy and numba backends (no CuPy kernel: asking for one raises BackendUnavailable).
 
 Losses (``loss`` codes): 0 square ``L(f, y) = (f - y)^2 / 2`` (``dL/df = f - y``); 1 correlation
 ``L(f, y) = -y f`` (``dL/df = -y``).  Activations (``act`` codes): 0 identity, 1 tanh.
@@ -35,9 +35,11 @@ Random numbers (:mod:`kernels.rng`, key ``(seed, instance id, step, draw)``): th
 ``randint(seed, id, 0, TEST_DRAW, 2**n)`` (step 0 carries no noise).  Which function ``F`` a trial
 trains on is chosen by the caller (its mask is an argument).
 
-Backends: ``"numpy"`` (reference, vectorised over batch and inputs; runs in ``np.longdouble``),
-``"numba"`` (:mod:`kernels._cp_numba`, ``prange`` over the batch, float64), ``"cupy"`` (the reference
-arithmetic on CuPy arrays with the noise from the Philox CUDA source; imported only when asked for).
+Backends, chosen by :func:`kernels.backend.select`: ``"numpy"`` (:mod:`kernels.cp.reference`,
+vectorised over batch and inputs; runs in ``np.longdouble``), ``"numba"`` (:mod:`kernels.cp.numba`,
+``prange`` over the batch, float64), ``"cupy"`` (:mod:`kernels.cp.cupy`: the reference arithmetic on
+CuPy arrays with the noise from the Philox CUDA source; imported only when asked for;
+:func:`forward_jacobian` and :func:`noisy_gd` only).
 Results agree to rounding across backends (sums are accumulated in different orders); the noise is
 bit-for-bit identical.
 """
@@ -51,7 +53,8 @@ from typing import Any
 
 import numpy as np
 
-from . import rng as _rng
+from ..backend import KernelImpl, get_kernel, select
+from .cupy import cuda_noise_source  # noqa: F401 - CUDA source only; CuPy is not imported
 
 __all__ = [
     "Net",
@@ -78,6 +81,24 @@ JUNK_DRAW = 1 << 20
 TEST_DRAW = 1
 #: Largest n for exact enumeration over {+-1}^n.
 MAX_INPUTS = 12
+
+_REF_DTYPES = ("float32", "float64", "longdouble")
+
+#: This family's implementations (registered through the ``thmcheck.kernels`` entry point ``cp``).
+#: ``cp.sample`` and ``cp.enumerate`` are exact integer sums (their dtype is nominal) and have no CuPy
+#: kernel: asking for one raises BackendUnavailable (there is no host fallback).
+KERNELS: tuple[KernelImpl, ...] = (
+    KernelImpl("cp.forward_jacobian", "numpy", _REF_DTYPES, "kernels.cp.reference:forward_jacobian_kernel"),
+    KernelImpl("cp.forward_jacobian", "numba", ("float64",), "kernels.cp.numba:forward_jacobian_kernel"),
+    KernelImpl("cp.forward_jacobian", "cupy", ("float64",), "kernels.cp.cupy:forward_jacobian_kernel"),
+    KernelImpl("cp.noisy_gd", "numpy", _REF_DTYPES, "kernels.cp.reference:noisy_gd_kernel"),
+    KernelImpl("cp.noisy_gd", "numba", ("float64",), "kernels.cp.numba:noisy_gd_kernel"),
+    KernelImpl("cp.noisy_gd", "cupy", ("float64",), "kernels.cp.cupy:noisy_gd_kernel"),
+    KernelImpl("cp.sample", "numpy", ("float64",), "kernels.cp.reference:sample_kernel"),
+    KernelImpl("cp.sample", "numba", ("float64",), "kernels.cp.numba:sample_kernel"),
+    KernelImpl("cp.enumerate", "numpy", ("float64",), "kernels.cp.reference:enumerate_kernel"),
+    KernelImpl("cp.enumerate", "numba", ("float64",), "kernels.cp.numba:enumerate_kernel"),
+)
 
 
 @dataclass(frozen=True)
@@ -197,18 +218,6 @@ def loss_derivative(f: Any, y: Any, loss: Any) -> Any:
 # --------------------------------------------------------------------------------------------------
 
 
-def _check_backend(backend: str, dtype: Any) -> tuple[str, np.dtype]:
-    from . import resolve_backend  # noqa: PLC0415 - avoid an import cycle at package import
-
-    name = resolve_backend(backend)
-    dt = np.dtype(dtype)
-    if name != "numpy" and dt != np.dtype(np.float64):
-        raise ValueError(f"backend {name!r} computes in float64 only, got {dt}; use backend='numpy' for {dt}")
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.longdouble)):
-        raise ValueError(f"unsupported dtype {dt}")
-    return name, dt
-
-
 def _check_weights(net: Net, W: Any, dt: np.dtype) -> np.ndarray:
     W = np.asarray(W)
     if W.ndim != 2 or W.shape[1] != net.P:
@@ -228,96 +237,6 @@ def _per_trial(x: Any, B: int, dt: Any, name: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------------
-# Reference (NumPy; xp may be CuPy)
-# --------------------------------------------------------------------------------------------------
-
-
-def _act(z: Any, code: int, xp: Any) -> tuple[Any, Any]:
-    if code == 1:
-        a = xp.tanh(z)
-        return a, 1 - a * a
-    return z, xp.ones_like(z)
-
-
-def _ref_forward_jacobian(net: Net, W: Any, X: Any, xp: Any = np) -> tuple[Any, Any]:
-    """f (B, M) and J (B, M, P) at the points X (M, n) for weights W (B, P)."""
-    B = W.shape[0]
-    M = X.shape[0]
-    dt = W.dtype
-    a = xp.zeros((B, M, net.nodes), dtype=dt)
-    a[:, :, : net.n] = X[None, :, :]
-    a[:, :, net.n] = 1
-    dact = xp.zeros((B, M, net.nodes), dtype=dt)
-    for j, v in enumerate(net.order.tolist()):
-        lo, hi = int(net.ptr[j]), int(net.ptr[j + 1])
-        src = net.src[lo:hi].tolist()
-        z = xp.zeros((B, M), dtype=dt)
-        for e, s in zip(range(lo, hi), src):
-            z = z + W[:, e][:, None] * a[:, :, s]
-        a[:, :, v], dact[:, :, v] = _act(z, int(net.act[v]), xp)
-    ga = xp.zeros((B, M, net.nodes), dtype=dt)
-    ga[:, :, net.output] = 1
-    J = xp.zeros((B, M, net.P), dtype=dt)
-    for j in range(len(net.order) - 1, -1, -1):
-        v = int(net.order[j])
-        dz = ga[:, :, v] * dact[:, :, v]
-        for e in range(int(net.ptr[j]), int(net.ptr[j + 1])):
-            s = int(net.src[e])
-            J[:, :, e] = dz * a[:, :, s]
-            if s > net.n:
-                ga[:, :, s] = ga[:, :, s] + W[:, e][:, None] * dz
-    return a[:, :, net.output], J
-
-
-def _ref_population(net: Net, W: Any, X: Any, F: Any, loss: Any, xp: Any) -> tuple[Any, ...]:
-    """True gradient E_x L'(f, F) J, junk gradient E_{x,y} L'(f, y) J, junk E_{x,y} L'^2 ||J||^2."""
-    f, J = _ref_forward_jacobian(net, W, X, xp)
-    M = X.shape[0]
-    lc = loss[:, None]
-    dF = xp.where(lc == 0, f - F, -F)
-    dp = xp.where(lc == 0, f - 1, -xp.ones_like(f))
-    dm = xp.where(lc == 0, f + 1, xp.ones_like(f))
-    g_true = (dF[:, :, None] * J).sum(axis=1) / M
-    g_junk = ((0.5 * (dp + dm))[:, :, None] * J).sum(axis=1) / M
-    j2 = (J * J).sum(axis=2)
-    g2_junk = (0.5 * (dp * dp + dm * dm) * j2).sum(axis=1) / M
-    return g_true, g_junk, g2_junk
-
-
-def _ref_noisy_gd(net, W0, masks, loss, gamma, sigma, T, seed, ids, xp=np, noise=None):
-    B, P = W0.shape
-    n = net.n
-    dt = W0.dtype
-    X = xp.asarray(cube_points(n, dt))
-    table = xp.asarray(parity_table(np.asarray(masks if xp is np else masks.get()), n).astype(dt))  # (B, M)
-    noise = noise or (lambda t, off: xp.asarray(_rng.normal(seed, np.asarray(ids)[:, None], t,
-                                                            off + np.arange(P)[None, :]).astype(dt)))
-    w = W0.copy()
-    wj = W0.copy()
-    g2 = xp.zeros((B, T), dtype=dt)
-    gm = xp.zeros((B, T), dtype=dt)
-    for t in range(1, T + 1):
-        g_true, _, _ = _ref_population(net, w, X, table, loss, xp)
-        _, gj, g2j = _ref_population(net, wj, X, table, loss, xp)
-        g2[:, t - 1] = g2j
-        gm[:, t - 1] = xp.sqrt((gj * gj).sum(axis=1))
-        w = w - gamma[:, None] * g_true + sigma[:, None] * noise(t, 0)
-        wj = wj - gamma[:, None] * gj + sigma[:, None] * noise(t, JUNK_DRAW)
-    xi = _rng.randint(seed, np.asarray(ids), 0, TEST_DRAW, 1 << n)
-    f_all, _ = _ref_forward_jacobian(net, w, X, xp)
-    rows = xp.arange(B)
-    xi_d = xp.asarray(xi)
-    f_test = f_all[rows, xi_d]
-    y_test = table[rows, xi_d]
-    pred = xp.where(f_test >= 0, 1, -1).astype(dt)
-    success = (pred == y_test).astype(dt)
-    pred_all = xp.where(f_all >= 0, 1, -1).astype(dt)
-    accuracy = (pred_all == table).astype(dt).mean(axis=1)
-    return {"w": w, "wj": wj, "g2": g2, "gmean": gm, "success": success, "accuracy": accuracy,
-            "f_test": f_test, "test_index": xi}
-
-
-# --------------------------------------------------------------------------------------------------
 # Public entry points
 # --------------------------------------------------------------------------------------------------
 
@@ -325,17 +244,10 @@ def _ref_noisy_gd(net, W0, masks, loss, gamma, sigma, T, seed, ids, xp=np, noise
 def forward_jacobian(net: Net, W: Any, *, backend: str = "numpy", dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
     """Network outputs ``f`` (B, 2**n) and gradients ``J = grad_W f`` (B, 2**n, P) at every point of
     {+-1}^n, for weights ``W`` (B, P)."""
-    name, dt = _check_backend(backend, dtype)
+    name = select("cp.forward_jacobian", backend, dtype)
+    dt = np.dtype(dtype)
     W = _check_weights(net, W, dt)
-    if name == "numba":
-        from . import _cp_numba  # noqa: PLC0415
-
-        return _cp_numba.forward_jacobian(net.src, net.order, net.ptr, net.act, net.n, net.nodes, W)
-    if name == "cupy":
-        cp = _cupy()
-        f, J = _ref_forward_jacobian(net, cp.asarray(W), cp.asarray(cube_points(net.n, dt)), cp)
-        return cp.asnumpy(f), cp.asnumpy(J)
-    return _ref_forward_jacobian(net, W, cube_points(net.n, dt))
+    return get_kernel("cp.forward_jacobian", name)(net, W)
 
 
 @dataclass(frozen=True, eq=False)
@@ -360,7 +272,8 @@ def noisy_gd(net: Net, W0: Any, masks: Any, loss: Any, gamma: Any, sigma: Any, T
              instance_ids: Any, backend: str = "numpy", dtype: Any = np.float64) -> NoisyGDResult:
     """Noisy population GD for T steps on true data (``F = chi_{masks[b]}``) and on junk data, per
     trial ``b``, with exact population gradients over {+-1}^n (see the module docstring)."""
-    name, dt = _check_backend(backend, dtype)
+    name = select("cp.noisy_gd", backend, dtype)
+    dt = np.dtype(dtype)
     W0 = _check_weights(net, W0, dt)
     B = W0.shape[0]
     T = int(T)
@@ -380,15 +293,7 @@ def noisy_gd(net: Net, W0: Any, masks: Any, loss: Any, gamma: Any, sigma: Any, T
     if np.any(ids < 0):
         raise ValueError("instance ids must be non-negative")
     seed = int(seed)
-    if name == "numba":
-        from . import _cp_numba  # noqa: PLC0415
-
-        out = _cp_numba.noisy_gd(net.src, net.order, net.ptr, net.act, net.n, net.nodes, W0, masks, loss,
-                                 gamma, sigma, T, np.uint64(seed), ids.astype(np.uint64), JUNK_DRAW, TEST_DRAW)
-    elif name == "cupy":
-        out = _cupy_noisy_gd(net, W0, masks, loss, gamma, sigma, T, seed, ids)
-    else:
-        out = _ref_noisy_gd(net, W0, masks, loss, gamma, sigma, T, seed, ids)
+    out = get_kernel("cp.noisy_gd", name)(net, W0, masks, loss, gamma, sigma, T, seed, ids)
     return NoisyGDResult(backend=name, **{k: np.asarray(v) for k, v in out.items()})
 
 
@@ -397,6 +302,7 @@ def cp_enumerate(tables: Any, *, backend: str = "numpy") -> tuple[Fraction, Frac
     entries +-1: ``CP = E_{F,F'} (E_X F F')^2`` and the printed ``E_F (E_X F)^4`` (independent X'),
     both exact rationals: integer numerators (int64 sums of squared Gram entries) over ``N^2 4^n``
     and ``N 16^n``."""
+    name = select("cp.enumerate", backend, np.float64)  # exact integer sums; the dtype is nominal
     t = np.ascontiguousarray(np.asarray(tables, dtype=np.int8))
     if t.ndim != 2 or t.shape[0] < 1:
         raise ValueError("tables must have shape (N, 2**n) with N >= 1")
@@ -405,77 +311,10 @@ def cp_enumerate(tables: Any, *, backend: str = "numpy") -> tuple[Fraction, Frac
     N, M = t.shape
     if M & (M - 1):
         raise ValueError("the number of inputs must be a power of two")
-    if backend == "numba":
-        from . import _cp_numba  # noqa: PLC0415
-
-        num = int(_cp_numba.gram_square_sum(t))
-    else:
-        # Exact in float64 (BLAS): Gram entries are integers |G| <= M <= 2**12, their squares <= 2**24,
-        # and every partial sum of N^2 <= 2**26 of them is an integer below 2**50 < 2**53.
-        if N * N * M * M >= 1 << 52:
-            raise ValueError("class too large for exact float64 accumulation")
-        tf = t.astype(np.float64)
-        G = tf @ tf.T
-        num = int(np.rint((G * G).sum(axis=1)).astype(np.int64).sum())
+    num = int(get_kernel("cp.enumerate", name)(t))
     s = t.astype(np.int64).sum(axis=1)
     num4 = sum(int(x) ** 4 for x in s)
     return Fraction(num, N * N * M * M), Fraction(num4, N * M**4)
-
-
-# --------------------------------------------------------------------------------------------------
-# CuPy
-# --------------------------------------------------------------------------------------------------
-
-_CUDA_NOISE = r"""
-#ifndef TC_CP_ID
-#define TC_CP_ID ((long long)blockIdx.x * (long long)blockDim.x + (long long)threadIdx.x)
-#endif
-extern "C" __global__ void tc_cp_noise(const unsigned long long* __restrict__ ids, double* __restrict__ out,
-                                       unsigned long long seed, unsigned int step, unsigned int offset,
-                                       long long B, int P) {
-    long long k = TC_CP_ID;
-    if (k >= B * (long long)P) return;
-    long long b = k / P;
-    int p = (int)(k % P);
-    out[k] = tc_normal(seed, ids[b], step, offset + (unsigned int)p);
-}
-"""
-
-
-def cuda_noise_source(prelude: str = "") -> str:
-    """CUDA source of the noise kernel (the Philox device functions of :mod:`kernels.rng` first);
-    ``prelude`` may define ``TC_CP_ID`` (the thread's flat index) for a CPU emulation."""
-    return prelude + _rng.CUDA_SOURCE + _CUDA_NOISE
-
-
-def _cupy() -> Any:
-    import cupy  # noqa: PLC0415 - only when the CuPy backend is asked for
-
-    return cupy
-
-
-@cache
-def _noise_kernel() -> Any:
-    cp = _cupy()
-    return cp.RawModule(code=cuda_noise_source(), options=("--fmad=false",)).get_function("tc_cp_noise")
-
-
-def _cupy_noisy_gd(net, W0, masks, loss, gamma, sigma, T, seed, ids):
-    cp = _cupy()
-    B, P = W0.shape
-    ids_d = cp.asarray(ids.astype(np.uint64))
-
-    def noise(t: int, off: int):
-        out = cp.empty((B, P), dtype=cp.float64)
-        threads = 128
-        blocks = (B * P + threads - 1) // threads
-        _noise_kernel()((blocks,), (threads,), (ids_d, out, np.uint64(seed), np.uint32(t), np.uint32(off),
-                                                 np.int64(B), np.int32(P)))
-        return out
-
-    out = _ref_noisy_gd(net, cp.asarray(W0), cp.asarray(masks), cp.asarray(loss), cp.asarray(gamma),
-                        cp.asarray(sigma), T, seed, ids, xp=cp, noise=noise)
-    return {k: (cp.asnumpy(v) if hasattr(v, "get") else v) for k, v in out.items()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -529,36 +368,6 @@ def unrank_mask(kind: int, n: int, k: int, point: int, index: Any) -> np.ndarray
     return mask
 
 
-def _parity_bits(v: np.ndarray) -> np.ndarray:
-    v = v.copy()
-    for s in (16, 8, 4, 2, 1):
-        v ^= v >> s
-    return v & 1
-
-
-def _ref_cp_sample(kind, n, k, point, pairs, inputs, seed, ids):
-    B = ids.shape[0]
-    N = _class_count(kind, n, k)
-    j = np.arange(pairs, dtype=np.uint64)[None, :]
-    inst = ids.astype(np.uint64)[:, None]
-    x0, x1, x2, x3 = _rng._block(seed, inst, j, PAIR_DRAW)
-    nn = np.uint64(N)
-    s32 = np.uint64(32)
-    # floor((hi 2**32 + lo) N / 2**64), as kernels.rng.randint, on words (x0, x1) and (x2, x3)
-    a = unrank_mask(kind, n, k, point, ((x0 * nn + ((x1 * nn) >> s32)) >> s32).astype(np.int64))
-    b = unrank_mask(kind, n, k, point, ((x2 * nn + ((x3 * nn) >> s32)) >> s32).astype(np.int64))
-    s = (a ^ b).astype(np.int64)
-    T = np.zeros((B, pairs), dtype=np.int64)
-    low = np.int64((1 << n) - 1)
-    for q in range(inputs // 4):
-        words = _rng._block(seed, inst, j, X_DRAW + q)
-        for w in words:
-            x = w.astype(np.int64) & low
-            T += 1 - 2 * _parity_bits(s & x)
-    u = T * T - inputs
-    return u.sum(axis=1), (u * u).sum(axis=1)
-
-
 def cp_sample(kind: Any, n: int, k: Any, point: Any, pairs: int, inputs: int, *, seed: int, instance_ids: Any,
               backend: str = "numpy") -> tuple[np.ndarray, np.ndarray]:
     """Monte Carlo sums for the cross-predictability of a class of parities on {+-1}^n (P_F uniform).
@@ -575,6 +384,7 @@ def cp_sample(kind: Any, n: int, k: Any, point: Any, pairs: int, inputs: int, *,
     ``[-1/(L-1), 1]``.
 
     Returns ``(sum_j u_j, sum_j u_j^2)`` per instance, exact int64 (identical on every backend)."""
+    name = select("cp.sample", backend, np.float64)  # exact integer sums; the dtype is nominal
     ids = np.ascontiguousarray(np.asarray(instance_ids, dtype=np.int64).reshape(-1))
     B = ids.shape[0]
     n, pairs, inputs = int(n), int(pairs), int(inputs)
@@ -592,16 +402,4 @@ def cp_sample(kind: Any, n: int, k: Any, point: Any, pairs: int, inputs: int, *,
     if pairs < 2 or inputs < 4 or inputs % 4:
         raise ValueError("need pairs >= 2 and inputs a positive multiple of 4")
     N = np.asarray([_class_count(c, n, kk) for c, kk in zip(kind.tolist(), k.tolist())], dtype=np.int64)
-    name = _check_backend(backend, np.float64)[0]
-    if name == "numba":
-        from . import _cp_numba  # noqa: PLC0415
-
-        return _cp_numba.cp_sample(kind, n, k, point, pairs, inputs, np.uint64(int(seed)), ids.astype(np.uint64),
-                                   _binomials(), N, PAIR_DRAW, X_DRAW)
-    # NumPy (CuPy too: the sums are integers from the same bits, computed on the host), per class.
-    s1 = np.zeros(B, dtype=np.int64)
-    s2 = np.zeros(B, dtype=np.int64)
-    for key in sorted(set(zip(kind.tolist(), k.tolist(), point.tolist()))):
-        rows = np.flatnonzero((kind == key[0]) & (k == key[1]) & (point == key[2]))
-        s1[rows], s2[rows] = _ref_cp_sample(key[0], n, key[1], key[2], pairs, inputs, int(seed), ids[rows])
-    return s1, s2
+    return get_kernel("cp.sample", name)(kind, n, k, point, pairs, inputs, int(seed), ids, N)

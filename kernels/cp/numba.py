@@ -3,7 +3,7 @@
 ``prange`` over the batch; per trial, one loop over the 2**n inputs of {+-1}^n with a forward and a
 backward pass through the flat DAG layout, accumulating the population gradients directly (nothing
 of size 2**n x P is stored).  Same arithmetic as the reference up to the order of summation.  The
-noise comes from :func:`kernels._numba.normal`, bit-for-bit identical to :mod:`kernels.rng`.
+noise comes from :func:`kernels.rng_numba.normal`, bit-for-bit identical to :mod:`kernels.rng`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._numba import _block, normal, randint
+from ..rng_numba import _block, normal, randint
 
 
 @njit(cache=True)
@@ -268,3 +268,34 @@ def cp_sample(kind, n, k, point, pairs, inputs, seed, ids, C, N, pdraw, xdraw):
     s2 = np.zeros(B, dtype=np.int64)
     _cp_sample(kind, int(n), k, point, int(pairs), int(inputs), seed, ids, C, N, int(pdraw), int(xdraw), s1, s2)
     return s1, s2
+
+
+# --------------------------------------------------------------------------------------------------
+# Registry targets (arguments validated by kernels.cp; float64)
+# --------------------------------------------------------------------------------------------------
+
+
+def forward_jacobian_kernel(net, W):
+    """``cp.forward_jacobian`` on numba."""
+    return forward_jacobian(net.src, net.order, net.ptr, net.act, net.n, net.nodes, W)
+
+
+def noisy_gd_kernel(net, W0, masks, loss, gamma, sigma, T, seed, ids):
+    """``cp.noisy_gd`` on numba."""
+    from . import JUNK_DRAW, TEST_DRAW  # noqa: PLC0415
+
+    return noisy_gd(net.src, net.order, net.ptr, net.act, net.n, net.nodes, W0, masks, loss, gamma, sigma, T,
+                    np.uint64(seed), ids.astype(np.uint64), JUNK_DRAW, TEST_DRAW)
+
+
+def sample_kernel(kind, n, k, point, pairs, inputs, seed, ids, N):
+    """``cp.sample`` on numba."""
+    from . import PAIR_DRAW, X_DRAW, _binomials  # noqa: PLC0415
+
+    return cp_sample(kind, n, k, point, pairs, inputs, np.uint64(int(seed)), ids.astype(np.uint64),
+                     _binomials(), N, PAIR_DRAW, X_DRAW)
+
+
+def enumerate_kernel(t):
+    """``cp.enumerate`` on numba."""
+    return gram_square_sum(t)
