@@ -287,8 +287,8 @@ def test_two_dimensional_quadrature_is_accurate_far_below_the_rounding_allowance
     if code == 2:  # the exact form agrees with quadrature
         z, w = mk.gauss_hermite(160)
         r = 0.3
-        quad = (w[:, None] * w[None, :] * mk._hermite_dphi(z[:, None], 2)
-                * mk._hermite_dphi(r * z[:, None] + np.sqrt(1 - r * r) * z[None, :], 2)).sum()
+        quad = (w[:, None] * w[None, :] * mk.hermite_dphi(z[:, None], 2)
+                * mk.hermite_dphi(r * z[:, None] + np.sqrt(1 - r * r) * z[None, :], 2)).sum()
         assert quad == pytest.approx(4 / np.pi / np.sqrt(9 - 4 * r * r), rel=1e-13)
 
 

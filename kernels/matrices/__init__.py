@@ -26,7 +26,8 @@ import numpy as np
 from ..backend import KernelImpl, get_kernel, select
 
 __all__ = ["ACTIVATIONS", "eigvalsh", "hadamard_eigvalsh", "jacobian_gram", "activation_derivative",
-           "HERMITE_ACTIVATIONS", "GH_NODES", "gauss_hermite", "hermite_coefficients", "gaussian_cross_moment"]
+           "HERMITE_ACTIVATIONS", "GH_NODES", "gauss_hermite", "hermite_coefficients", "gaussian_cross_moment",
+           "hermite_dphi"]
 
 #: Activations whose derivative phi' the Jacobian kernels know (index = integer code).
 ACTIVATIONS: tuple[str, ...] = ("softplus", "tanh", "relu")
@@ -133,7 +134,7 @@ def gauss_hermite(q: int, dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarr
     return _gauss_hermite(int(q), np.dtype(dtype).name)
 
 
-def _hermite_dphi(z: np.ndarray, code: int) -> np.ndarray:
+def hermite_dphi(z: np.ndarray, code: int) -> np.ndarray:
     one = z.dtype.type(1)
     if code == 0:
         return one / (one + np.exp(-z))
@@ -148,7 +149,7 @@ def hermite_coefficients(code: int, r_max: int, *, q: int = 200, dtype: Any = np
     Gauss-Hermite quadrature with ``q`` nodes (closed forms for erf: mu_0 = 2/sqrt(3 pi),
     mu_1 = 0, mu_2 = -4 / (3 sqrt(6 pi)))."""
     z, w = gauss_hermite(q, dtype)
-    f = _hermite_dphi(z, code)
+    f = hermite_dphi(z, code)
     he_prev, he = np.ones_like(z), z.copy()
     out = [float("nan")] * (r_max + 1)
     out[0] = (w * f).sum()
@@ -181,8 +182,8 @@ def gaussian_cross_moment(K: np.ndarray, code: np.ndarray, *, q: int = GH_NODES)
         if not sel.any():
             continue
         r, sr = rho[sel][..., None, None], s[sel][..., None, None]
-        inner = _hermite_dphi(r * z[:, None] + sr * z[None, :], c)  # (m, p, q, q)
-        val[sel] = np.einsum("...ab,a,b->...", inner, w * _hermite_dphi(z, c), w)
+        inner = hermite_dphi(r * z[:, None] + sr * z[None, :], c)  # (m, p, q, q)
+        val[sel] = np.einsum("...ab,a,b->...", inner, w * hermite_dphi(z, c), w)
     out = np.empty_like(K)
     out[:, iu[0], iu[1]] = val
     out[:, iu[1], iu[0]] = val

@@ -67,21 +67,20 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-
 from kernels import cp as kcp
+from kernels.backend import select
 
 from ..api import (
-    keyed,
     Dynamics,
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    keyed,
+    observables,
 )
-from .common import kernel_backend
 
 __all__ = ["KINDS", "CLASS_DRAW", "class_masks", "class_size", "class_cp", "class_ok", "FunctionClasses", "CubeNetworks",
            "sampled_cp", "sampled_interval"]
@@ -406,7 +405,7 @@ for _kind in range(3):
 
 def _run_cp_sampled(req: RunRequest) -> Run:
     problem = req.problem
-    b = kernel_backend(req.backend, req.dtype)
+    b = select("cp.sample", req.backend, req.dtype)
     return Run(sampled_cp(problem.kind, problem.n, problem.k, problem.point, req.seed, req.instance_ids, backend=b,
                           dtype=req.dtype), backend=b)
 

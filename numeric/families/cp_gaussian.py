@@ -10,17 +10,16 @@ from typing import Any
 
 import numpy as np
 
-
 from ..api import (
-    keyed,
     Dynamics,
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    keyed,
+    observables,
 )
 
 __all__ = ["GaussianPairs", "gaussian_tv"]

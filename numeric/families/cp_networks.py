@@ -5,23 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 import kernels
+import numpy as np
 from kernels import cp as kcp
+from kernels.backend import select
 
 from ..api import (
-    keyed,
     Dynamics,
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    keyed,
+    observables,
 )
-from .common import kernel_backend
 from .cp import CLASS_DRAW, KINDS, CubeNetworks, class_cp, class_masks, class_ok
 
 __all__ = ["compile_dag", "junk_observables", "random_architecture", "linear_architecture"]
@@ -276,7 +275,7 @@ def junk_observables(problem: CubeNetworks, W: np.ndarray, *, backend: str = "nu
     """Exact population quantities at weights W (see the module docstring), with rounding scales:
     ``rn_gap`` is compared with zero, its scale ``rn_scale`` = (n + 4) max_e of the sums of the
     absolute values of the terms of both sides (sums over 2^n inputs round by O(n) ulps of that)."""
-    b = kernel_backend(backend, dtype)
+    b = select("cp.forward_jacobian", backend, dtype)
     net = problem.net
     n = net.n
     M = 1 << n
@@ -320,7 +319,7 @@ def junk_observables(problem: CubeNetworks, W: np.ndarray, *, backend: str = "nu
 
 def _run_junk(req: RunRequest) -> Run:
     problem, w0 = req.problem, req.w0
-    b = kernel_backend(req.backend, req.dtype)
+    b = select("cp.forward_jacobian", req.backend, req.dtype)
     return Run(junk_observables(problem, w0, backend=b, dtype=req.dtype), backend=b)
 
 
@@ -351,7 +350,7 @@ def _trial_masks(problem: CubeNetworks, seed: int, ids: np.ndarray) -> np.ndarra
 
 def _run_noisy(req: RunRequest) -> Run:
     problem, w0 = req.problem, req.w0
-    b = kernel_backend(req.backend, req.dtype)
+    b = select("cp.noisy_gd", req.backend, req.dtype)
     ids = np.asarray(req.instance_ids, dtype=np.int64)
     gamma = np.asarray(req.params["gamma"], dtype=req.dtype)
     sigma = np.asarray(req.params["sigma"], dtype=req.dtype)

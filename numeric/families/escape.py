@@ -34,21 +34,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from kernels.escape import SaddleProblem, coupled_gd, gd_saddle, pgd
 
 from ..api import (
-    keyed,
-    combine_checks,
     Dynamics,
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
     Setting,
+    combine_checks,
+    keyed,
+    observables,
 )
 
 #: This module's instance classes and dynamics (registered through the entry points

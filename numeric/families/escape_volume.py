@@ -8,16 +8,15 @@ from typing import Any
 
 import numpy as np
 
-
 from ..api import (
     Dynamics,
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    observables,
 )
 
 __all__ = ["Dimension", "gamma_ratio"]

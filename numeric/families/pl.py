@@ -26,23 +26,31 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-
 import kernels
+import numpy as np
 from kernels import Ridge, RidgeQuadratic
 
 from ..api import (
     Dynamics,
     Family,
-    haar_orthogonal,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    haar_orthogonal,
+    observables,
 )
-from .ridge import PER_STEP, SCALE_OF, TRAJECTORY, RidgeRun, decode_ridge, encode_ridge, make_run, smoothness_certificate
+from .ridge import (
+    PER_STEP,
+    SCALE_OF,
+    TRAJECTORY,
+    RidgeRun,
+    decode_ridge,
+    encode_ridge,
+    make_run,
+    smoothness_certificate,
+)
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).

@@ -3,9 +3,7 @@ and the rank-deficient class on which GD converges to the solution closest to w0
 
 from __future__ import annotations
 
-
 import numpy as np
-
 
 from ..api import (
     Dynamics,
@@ -14,7 +12,15 @@ from ..api import (
     InstanceClass,
     Knobs,
 )
-from .pl import EPS, MinimizerProblem, decode_minimizer, encode_minimizer, gen_least_squares, least_squares_parts, pl_member
+from .pl import (
+    EPS,
+    MinimizerProblem,
+    decode_minimizer,
+    encode_minimizer,
+    gen_least_squares,
+    least_squares_parts,
+    pl_member,
+)
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).

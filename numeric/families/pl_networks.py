@@ -36,7 +36,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-
 from kernels.pl_networks import activation, gd_net, net_forward, net_jacobian
 
 from ..api import (
@@ -45,9 +44,9 @@ from ..api import (
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    observables,
 )
 
 #: This module's instance classes and dynamics (registered through the entry points

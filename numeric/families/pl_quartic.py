@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import kernels
+import numpy as np
 
 from ..api import (
     Dynamics,
@@ -16,9 +15,9 @@ from ..api import (
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    observables,
 )
 from .pl import EPS, PL_PER_STEP, PL_SCALE_OF, PL_TRAJECTORY, PLRun
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import kernels
+import numpy as np
 from kernels.pwq import PiecewiseQuadratic
 
 from ..api import (
@@ -32,9 +31,9 @@ from ..api import (
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    observables,
 )
 from .ridge import PER_STEP, SCALE_OF, TRAJECTORY, RidgeRun
 

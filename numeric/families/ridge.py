@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import numpy as np
-
 import kernels
+import numpy as np
 from kernels import Ridge, RidgeQuadratic
 
 from ..api import (

@@ -36,27 +36,25 @@ instance); see
 from __future__ import annotations
 
 import functools
-
 from typing import Any
 
 import numpy as np
-
 from kernels.rng import randint
-from kernels.scale_invariant import (NormalizedSoftplus, Rayleigh, gd_wd, gd_wd_hitting)
+from kernels.scale_invariant import NormalizedSoftplus, Rayleigh, gd_wd, gd_wd_hitting
 
 from ..api import (
-    keyed,
-    combine_checks,
     Dynamics,
     Family,
-    haar_orthogonal,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
     Setting,
+    combine_checks,
+    haar_orthogonal,
+    keyed,
+    observables,
 )
 
 #: This module's instance classes and dynamics (registered through the entry points

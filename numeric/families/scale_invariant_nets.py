@@ -22,21 +22,27 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from kernels.layernorm import (AFFINE, CODES, LAYERNORM, LINEAR, CompiledNet, LayerNormNet, layernorm_value_grad,
-
-                               node_counts)
+from kernels.layernorm import (
+    AFFINE,
+    CODES,
+    LAYERNORM,
+    LINEAR,
+    CompiledNet,
+    LayerNormNet,
+    layernorm_value_grad,
+    node_counts,
+)
 
 from ..api import (
-    keyed,
     Dynamics,
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    keyed,
+    observables,
 )
 
 #: This module's instance classes and dynamics (registered through the entry points
@@ -73,7 +79,6 @@ def compile_graph(g: Any) -> CompiledNet:
     """Compile a layer graph to the flat layout; checks it is a DAG of single-input layers fed by one
     ``input`` node and ending in one width-1 node, and propagates homogeneity degrees."""
     import networkx as nx
-
     from kernels import ProblemError
 
     if not nx.is_directed_acyclic_graph(g):

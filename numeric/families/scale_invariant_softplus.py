@@ -3,24 +3,31 @@ with the certified bound rho_bar on the Hessian over the sphere and a certified 
 
 from __future__ import annotations
 
-
 from typing import Any
 
 import numpy as np
-
-from kernels.scale_invariant import (NormalizedSoftplus, Rayleigh, softplus_ball_descent,
-
-                                     softplus_value_grad)
+from kernels.scale_invariant import (
+    NormalizedSoftplus,
+    Rayleigh,
+    softplus_ball_descent,
+    softplus_value_grad,
+)
 
 from ..api import (
-    combine_checks,
     Dynamics,
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
+    combine_checks,
 )
-from .scale_invariant import EPS, decode_rayleigh, encode_rayleigh, generate_rayleigh, rayleigh_member
+from .scale_invariant import (
+    EPS,
+    decode_rayleigh,
+    encode_rayleigh,
+    generate_rayleigh,
+    rayleigh_member,
+)
 
 __all__ = ["softplus_hessian_norm_estimate", "softplus_hessian", "softplus_min_lower_bound", "softplus_rho_certificate"]
 

@@ -32,21 +32,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from kernels import matrices as mk
+from kernels.backend import select
 
 from ..api import (
-    keyed,
     Dynamics,
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    keyed,
+    observables,
 )
-from .common import kernel_backend
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -359,7 +358,7 @@ def _spec_norm(ev: np.ndarray) -> np.ndarray:
 
 def _run_spectra(req: RunRequest) -> Run:
     problem = req.problem
-    b = kernel_backend(req.backend, req.dtype)
+    b = select("matrices.hadamard_eigvalsh", req.backend, req.dtype)
     A, B = problem.A.astype(req.dtype), problem.B.astype(req.dtype)
     n = A.shape[1]
     eA = eigvalsh(A, backend=b, dtype=req.dtype)
@@ -395,7 +394,7 @@ def network_observables(X: np.ndarray, W: np.ndarray, v: np.ndarray, act: np.nda
     ``(k d + k + d) eps max S``: that is the scale companion ``gram_scale``.  An eigenvalue of
     ``J J^T`` gets ``(n + k d) ||S||_F``, one of ``P = phi' diag(v^2) phi'^T`` gets ``(n + k) ||P_abs||_F``.
     """
-    b = kernel_backend(backend, dtype)
+    b = select("matrices.jacobian_gram", backend, dtype)
     X, W, v = (np.asarray(a, dtype=dtype) for a in (X, W, v))
     N, n, d = X.shape
     k = W.shape[1]
@@ -425,7 +424,7 @@ def network_observables(X: np.ndarray, W: np.ndarray, v: np.ndarray, act: np.nda
 
 def _run_gram(req: RunRequest) -> Run:
     problem = req.problem
-    b = kernel_backend(req.backend, req.dtype)
+    b = select("matrices.jacobian_gram", req.backend, req.dtype)
     return Run(network_observables(problem.X, problem.W, problem.v, problem.act, backend=b, dtype=req.dtype), backend=b)
 
 
@@ -449,7 +448,7 @@ def ntk_observables(X: np.ndarray, *, backend: str = "numpy", dtype: Any = np.fl
     a few ulps for every angle (arccos of a rounded inner product loses half the digits near +-1).
     Rounding-scale companion of each eigenvalue: ``n (||H||_F + ||K||_F / 4)``.
     """
-    b = kernel_backend(backend, dtype)
+    b = select("matrices.eigvalsh", backend, dtype)
     X = np.asarray(X, dtype=dtype)
     n = X.shape[1]
     Xn = X / np.sqrt(np.einsum("bid,bid->bi", X, X))[:, :, None]
@@ -471,7 +470,7 @@ def ntk_observables(X: np.ndarray, *, backend: str = "numpy", dtype: Any = np.fl
 
 def _run_ntk(req: RunRequest) -> Run:
     problem = req.problem
-    b = kernel_backend(req.backend, req.dtype)
+    b = select("matrices.eigvalsh", req.backend, req.dtype)
     return Run(ntk_observables(problem.X, backend=b, dtype=req.dtype), backend=b)
 
 

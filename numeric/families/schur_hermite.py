@@ -7,21 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from kernels import matrices as mk
+from kernels.backend import select
 
 from ..api import (
-    keyed,
     Dynamics,
     Family,
     InstanceBatch,
     InstanceClass,
     Knobs,
-    observables,
     Run,
     RunRequest,
+    keyed,
+    observables,
 )
-from .common import kernel_backend
 from .schur import eigvalsh, gen_unit_data, unit_member
 
 __all__ = ["HermiteData", "hermite_observables"]
@@ -81,7 +80,7 @@ def _stein_terms(code: int, dtype: Any) -> dict[str, Any]:
     -2z phi' for erf), each with the sum of the absolute values of its quadrature terms (its
     rounding scale)."""
     z, w = mk.gauss_hermite(200, dtype)
-    f = mk._hermite_dphi(z, code)
+    f = mk.hermite_dphi(z, code)
     d2 = f * (1 - f) if code == 0 else -2 * z * f
     t1, t2 = w * f * z, w * f * (z * z - 1) / np.sqrt(np.asarray(2, dtype=dtype))
     mu = mk.hermite_coefficients(code, 2, q=200, dtype=dtype)
@@ -95,7 +94,7 @@ def hermite_observables(X: np.ndarray, act: np.ndarray, *, backend: str = "numpy
     (printed), plus the Hermite coefficients and ``E phi''(g)``.  Rounding-scale companion of the
     eigenvalues: ``n (||Sigma||_F + c ||K o K||_F)``; of ``mu_r`` and ``E phi''``: the sum of the
     absolute values of their quadrature terms (Stein: ``mu_1(phi') = E[g phi'(g)] = E[phi''(g)]``)."""
-    b = kernel_backend(backend, dtype)
+    b = select("matrices.eigvalsh", backend, dtype)
     X = np.asarray(X, dtype=dtype)
     n = X.shape[1]
     Xn = X / np.sqrt(np.einsum("bid,bid->bi", X, X))[:, :, None]
@@ -115,7 +114,7 @@ def hermite_observables(X: np.ndarray, act: np.ndarray, *, backend: str = "numpy
 
 def _run_hermite(req: RunRequest) -> Run:
     problem = req.problem
-    b = kernel_backend(req.backend, req.dtype)
+    b = select("matrices.eigvalsh", req.backend, req.dtype)
     return Run(hermite_observables(problem.X, problem.act, backend=b, dtype=req.dtype), backend=b)
 
 
