@@ -40,6 +40,7 @@ __all__ = [
     "available_backends",
     "backend_unavailable_reason",
     "check_backend_name",
+    "check_request",
     "dtype_name",
     "get_kernel",
     "kernels_for",
@@ -321,6 +322,20 @@ def get_kernel(op: str, backend: str) -> Callable[..., Any]:
     if impl is None:
         raise BackendUnavailable(f"kernel {op}: backend {backend!r} has no implementation; {_registered_text(op)}")
     return _load_target(impl.target)
+
+
+def check_request(name: Any) -> str:
+    """Validate a run's backend request once, at the boundary (CLI, pytest option, API): a known
+    name, and a named backend that can run on this machine; returns it unchanged.  ``"auto"`` stays
+    ``"auto"``: every operation then resolves it with :func:`select`, the one place a backend is
+    chosen, so a run can use numba for one kernel and NumPy for an operation numba does not
+    implement -- and every record names what actually ran."""
+    check_backend_name(name)
+    if name != "auto":
+        reason = backend_unavailable_reason(name)
+        if reason is not None:
+            raise BackendUnavailable(reason)
+    return str(name)
 
 
 def resolve_backend(name: str) -> str:

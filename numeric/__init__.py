@@ -34,7 +34,7 @@ from .api import (
 )
 from .engine.budget import BUDGETS, Budget, budget
 from .engine.evaluate import CompiledClaim, Evaluation, evaluate
-from .engine.experiment import AssumptionCheck, ClaimOutcome, Experiment, Found, ParameterSpec
+from .engine.experiment import AssumptionCheck, ClaimOutcome, DerivedValue, Experiment, Found, ParameterSpec
 from .engine.run import replay, run_experiment
 from .engine.search import Replayed, replay_found
 from .registry import (
@@ -53,7 +53,7 @@ __all__ = [
     "ParameterDomain", "Parametrisation", "Problem", "Run", "RunRequest", "Setting", "combine_checks",
     "haar_orthogonal", "observables",
     "BUDGETS", "Budget", "budget", "CompiledClaim", "Evaluation", "evaluate",
-    "AssumptionCheck", "ClaimOutcome", "Experiment", "Found", "ParameterSpec", "Replayed", "replay", "replay_found",
+    "AssumptionCheck", "DerivedValue", "ClaimOutcome", "Experiment", "Found", "ParameterSpec", "Replayed", "replay", "replay_found",
     "run_experiment",
     "CLASSES", "DYNAMICS", "get_class", "get_dynamics", "load_plugins", "plugin_problems", "register_class",
     "register_dynamics",

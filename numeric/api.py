@@ -273,12 +273,19 @@ class ParameterDomain:
 @dataclass(frozen=True, kw_only=True)
 class Setting:
     """A declared option of a dynamics (``Theorem(settings={...})``), with its default and, for a
-    closed set, the allowed values.  Undeclared settings are refused at load time."""
+    closed set, the allowed values.  Undeclared settings are refused at load time.
+
+    A spec may give a setting as a SymPy expression of its symbols (a threshold the dynamics stops
+    at, say): the value is then compiled from the spec, evaluated per instance, and reaches the
+    runner as ``RunRequest.params[name]`` (an (n,) array), not in ``RunRequest.settings``.
+    ``expression=True`` declares such a setting; ``required=True`` makes the spec give it."""
 
     name: str
-    default: Any
+    default: Any = None
     doc: str = ""
     choices: tuple[Any, ...] = ()
+    expression: bool = False
+    required: bool = False
 
 
 #: ``RunRequest -> Run``.
@@ -298,6 +305,10 @@ class Dynamics:
         parameters: the drawn parameters the runner reads from ``RunRequest.params``.
         domain: where it is defined in those parameters.
         settings: its options, with defaults.
+        closed_form: True for an evaluation with no kernel to choose (a closed form, an exact
+            enumeration, one gradient evaluation): it is computed with NumPy whatever backend the
+            run asked for, and its records say "numpy".  Otherwise a runner that reports another
+            backend than an explicitly requested one is an error (no silent fallback).
         doc: the update rule in words.
     """
 
@@ -308,6 +319,7 @@ class Dynamics:
     parameters: tuple[str, ...] = ()
     domain: tuple[ParameterDomain, ...] = ()
     settings: tuple[Setting, ...] = ()
+    closed_form: bool = False
     doc: str = ""
     _index: dict[str, Observable] = field(init=False, repr=False, compare=False)
 
@@ -346,8 +358,8 @@ class Dynamics:
         return all(any(issubclass(t, a) for a in self.accepts) for t in cls.problem_types)
 
     def setting_defaults(self) -> dict[str, Any]:
-        """Every declared setting at its default."""
-        return {s.name: s.default for s in self.settings}
+        """Every declared plain (non-expression) setting at its default."""
+        return {s.name: s.default for s in self.settings if not s.expression}
 
 
 def observables(per_step: Mapping[str, Callable[[Any], np.ndarray]] | None = None,
@@ -368,7 +380,10 @@ def observables(per_step: Mapping[str, Callable[[Any], np.ndarray]] | None = Non
 def keyed(*names: str) -> dict[str, Callable[[Any], np.ndarray]]:
     """Readers for a runner whose data is a mapping: ``keyed("f", "g")`` reads ``data["f"]`` and
     ``data["g"]`` (use with :func:`observables`)."""
-    return {k: (lambda data, k=k: data[k]) for k in names}
+    def reader(key: str) -> Callable[[Any], np.ndarray]:
+        return lambda data: data[key]
+
+    return {k: reader(k) for k in names}
 
 
 def combine_checks(n: int, checks: Iterable[tuple[Any, str]]) -> tuple[np.ndarray, list[str]]:

@@ -469,11 +469,17 @@ def test_sampled_adapter_replays_in_extended_precision() -> None:
     batch = CLASSES["cp_sampled_k_parities"].families[0].generate(np.random.default_rng(2), 5, Knobs(0, 16, 0, 0, 0, (), 0))
     spec = DYNAMICS["cross_predictability_sampled"]
     ids = np.arange(100, 105)
-    run = spec.run(None, batch.problem, batch.w0, {}, backend="numba" if NUMBA else "numpy", seed=4, instance_ids=ids,
-                   dtype=np.float64)
-    data = {**CLASSES["cp_sampled_k_parities"].encode(batch.problem, 3), "seed": 4, "instance_id": 103}
-    lines, obs = spec.snippet(data, {}, None)
-    env: dict = {}
-    exec("\n".join(lines), env)
-    assert float(eval(obs["cp_hat"], env)) == pytest.approx(run["cp_hat"][3], rel=1e-15)
-    assert float(eval(obs["cp_half"], env)) == pytest.approx(run["cp_half"][3], rel=1e-14)
+    from numeric import RunRequest
+
+    def req(problem, w0, ids, dtype):
+        return RunRequest(problem=problem, w0=w0, params={}, horizon=0, settings={},
+                          backend="numba" if NUMBA and dtype == np.float64 else "numpy", seed=4, instance_ids=ids,
+                          dtype=dtype)
+
+    run = spec.run(req(batch.problem, batch.w0, ids, np.float64)).data
+    # Instance 3 alone, decoded from its record and rerun in extended precision (as a replay does).
+    data = CLASSES["cp_sampled_k_parities"].encode(batch.problem, 3)
+    one = CLASSES["cp_sampled_k_parities"].decode(data).astype(np.longdouble)
+    again = spec.run(req(one, batch.w0[3:4].astype(np.longdouble), np.array([103]), np.longdouble)).data
+    assert float(again["cp_hat"][0]) == pytest.approx(run["cp_hat"][3], rel=1e-15)
+    assert float(again["cp_half"][0]) == pytest.approx(run["cp_half"][3], rel=1e-14)

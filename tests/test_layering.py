@@ -60,7 +60,8 @@ def test_only_the_pipeline_wires_symbolic_to_numeric() -> None:
     """Outside theorems/, no module reaches two stages; inside, the wiring lives in few modules."""
     wiring = [p for p in modules("theorems") if {"symbolic", "numeric"} <= imported_roots(p)]
     names = sorted(p.name for p in wiring)
-    assert names and set(names) <= {"pipeline.py", "validate.py"}, names
+    # registry.py loads the class/dynamics plugins before validating specs (one call into numeric).
+    assert names and set(names) <= {"pipeline.py", "validate.py", "registry.py"}, names
 
 
 # --------------------------------------------------------------------------------------------------

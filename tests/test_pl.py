@@ -129,14 +129,14 @@ def test_gd_pl_observables_match_a_direct_computation() -> None:
     b = _batch(PL_CLS, "least_squares", pattern=3, dim=4, n=4)
     dyn = get("gd_pl")
 
-    class Exp:
-        horizon = 5
-        settings: dict = {}
+    from numeric import RunRequest
 
     eta = 1.0 / b.attrs["L"]
     for backend in ("numpy", "numba"):
-        run = dyn.run(Exp, b.problem, b.w0, {"eta": eta}, backend=backend, seed=0,
-                      instance_ids=np.arange(4), dtype=np.float64)
+        out = dyn.run(RunRequest(problem=b.problem, w0=b.w0, params={"eta": eta}, horizon=5, settings={},
+                                 backend=backend, seed=0, instance_ids=np.arange(4)))
+        assert out.backend == backend
+        run = out.data
         H, bb = b.problem.ridge.A, b.problem.ridge.b
         w = b.w0.copy()
         for t in range(5):

@@ -14,27 +14,27 @@ SPEC = textwrap.dedent(
     """
     import sympy
     from theorems.catalogue import descent as D
-    from theorems.spec import Assumption, Citation, Claim, Dynamics, Theorem
+    from theorems.spec import Assumption, Citation, Claim, Theorem
 
     eta, L, f0, f1, G = D.eta, D.L, D.f0, D.f1, D.G
 
     good = Theorem(
         id="user.descent", title="descent lemma, restated by a user", citation=Citation("me", "Lemma 1"),
-        symbols=D.STEP_SYMBOLS, structure=(D.SMOOTH,), dynamics=Dynamics.GD,
+        symbols=D.STEP_SYMBOLS, structure=(D.SMOOTH,), dynamics="gd",
         assumptions=(Assumption("step_size", eta <= 1 / L),),
         claims=(Claim("half_step", f0 - f1 >= eta / 2 * G, "the descent lemma"),),
         horizon=8,
     )
     bad = Theorem(
         id="user.too_strong", title="a false strengthening", citation=Citation("me", "Lemma 2"),
-        symbols=D.STEP_SYMBOLS, structure=(D.SMOOTH,), dynamics=Dynamics.GD,
+        symbols=D.STEP_SYMBOLS, structure=(D.SMOOTH,), dynamics="gd",
         assumptions=(Assumption("step_size", eta <= 1 / L),),
         claims=(Claim("full_step", f0 - f1 >= eta * G, "decrease by eta ||g||^2"),),
         horizon=8,
     )
     broken = Theorem(
         id="user.broken", title="refers to an undeclared symbol", citation=Citation("me", "Lemma 3"),
-        symbols=D.STEP_SYMBOLS, structure=(D.SMOOTH,), dynamics=Dynamics.GD,
+        symbols=D.STEP_SYMBOLS, structure=(D.SMOOTH,), dynamics="gd",
         assumptions=(Assumption("step_size", eta <= 1 / L),),
         claims=(Claim("c", f0 - f1 >= sympy.Symbol("zeta") * G, "typo"),),
     )
@@ -65,7 +65,7 @@ def test_verdicts_failure_report_and_spec_error(spec_dir: pytest.Pytester) -> No
     out = result.stdout.str()
     # The false claim reports its counterexample and a replay snippet, not a traceback.
     assert "user.too_strong::full_step: verdict FAIL, expected PASS" in out
-    assert "counterexample (" in out and "replay:" in out and "from kernels import" in out
+    assert "counterexample (" in out and "replay:" in out and "replay_recorded" in out
     assert "Traceback" not in out
     # The malformed spec is one clear error naming the id and field.
     assert "malformed theorem spec: user.broken: claims.c.relation: unknown symbol(s) zeta" in out

@@ -157,14 +157,14 @@ def test_probability_claims_get_the_verdict_their_intervals_decide() -> None:
     # The counterexample replays from its record: same trial ids, same counts, still refuted.
     res = replay_claim(reg, fail)
     assert res.reproduced and res.violation > 0
-    assert "replay_instance_found" in fail.counterexample.replay
+    assert "replay_recorded" in fail.counterexample.replay
 
 
 def test_probability_snippet_runs() -> None:
     recs, _ = _run(_coin_theorem((TRUE_GE, FALSE_GE)))
     fail = next(r for r in recs if r.claim == "too_much")
     # The snippet needs the theorem in the registry; run it against this module's registry instead.
-    src = fail.counterexample.replay.replace("load_registry()", "_reg")
+    src = fail.counterexample.replay.replace("instance)", "instance, registry=_reg)")
     ns = {"_reg": build_registry([("tests", "", [validate(_coin_theorem((TRUE_GE, FALSE_GE)))])])}
     exec(compile(src, "<snippet>", "exec"), ns)  # noqa: S102 - our own generated code
     assert ns["res"].reproduced

@@ -8,7 +8,7 @@ import pytest
 
 from kernels import PiecewiseQuadratic, gd_pwq
 from numeric import CLASSES, budget
-from numeric.engine.polish import PARAMETRISATIONS, cma_maximise
+from numeric.engine.polish import cma_maximise
 from numeric.families.pwq import PARAMETRISATION
 
 
@@ -77,8 +77,9 @@ def test_cma_finds_a_box_maximum_deterministically() -> None:
     assert runs[0][1].max() > -1e-6
 
 
-def test_polish_is_registered_only_for_the_pwq_class() -> None:
-    assert set(PARAMETRISATIONS) == {"smooth_pwq"}
+def test_the_pwq_class_carries_its_parametrisation() -> None:
+    assert CLASSES["smooth_pwq"].parametrisation is PARAMETRISATION
+    assert CLASSES["smooth"].parametrisation is None
 
 
 def test_pep_claim_record_carries_tightness_and_is_deterministic() -> None:

@@ -49,7 +49,7 @@ def test_verify_writes_one_self_contained_file_per_counterexample(verified: Path
     assert {"instance", "replay", "seed", "budget", "backend", "violation", "confirmed_violation",
             "statement", "latex"} <= data.keys()
     assert data["budget"] == "quick" and data["backend"] == "numpy" and data["seed"] == 0
-    assert "from kernels import" in data["replay"] and data["instance"]["data"]["w0"]
+    assert "replay_recorded" in data["replay"] and data["instance"]["data"]["w0"]
     # What the file holds is exactly what results.json holds for that claim.
     rec = load_counterexample(files[0])
     assert rec.counterexample == with_cex[0].counterexample

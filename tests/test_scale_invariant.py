@@ -11,8 +11,6 @@ from kernels.scale_invariant import Rayleigh, gd_wd, rayleigh_value_grad
 from numeric import CLASSES, Knobs
 from numeric.families.scale_invariant import (
     hessian_norm_estimate,
-    hit_threshold,
-    norm_threshold,
     rayleigh_hessian,
 )
 from theorems.catalogue import scale_invariant as S
@@ -191,12 +189,35 @@ def test_generator_members_and_constants(pattern: int) -> None:
     assert not ok2.any() and "rho" in why2[0]
 
 
-def test_thresholds_match_the_spec() -> None:
+def hit_threshold(rho, lam, eta):
+    """The spec's HIT_LEVEL, evaluated through the same compiled path the engine uses."""
+    import symbolic
+
+    f = symbolic.compile_numpy(S.HIT_LEVEL, [S.rho, S.lam, S.eta])
+    return f(rho, lam, eta, _dtype=np.result_type(np.asarray(rho).dtype, np.float64).type)
+
+
+def norm_threshold(rho, eta):
+    import symbolic
+
+    f = symbolic.compile_numpy(S.NORM_LEVEL, [S.rho, S.eta])
+    return f(rho, eta, _dtype=np.result_type(np.asarray(rho).dtype, np.float64).type)
+
+
+def test_the_hitting_levels_reach_the_runner_from_the_spec() -> None:
+    """The runner stops at the spec's own expressions (no copy of them in numeric/): the compiled
+    experiment carries them as derived values, and a changed expression changes the run."""
+    from theorems.pipeline import compile_theorem
+
+    exp, _ = compile_theorem(S.lemma_13_4_8).experiment_for("first_clause")
+    names = {d.name for d in exp.derived}
+    assert names == {"hit_level", "norm_level"}
     g = np.random.default_rng(10)
     rho, lam, eta = g.uniform(0.1, 3, 3)
-    env = {S.rho: rho, S.lam: lam, S.eta: eta}
-    assert hit_threshold(rho, lam, eta) == pytest.approx(float(S.HIT_LEVEL.subs(env)), rel=1e-14)
-    assert norm_threshold(rho, eta) == pytest.approx(float(S.NORM_LEVEL.subs(env)), rel=1e-14)
+    d = {x.name: x for x in exp.derived}["hit_level"]
+    env = {"rho": np.array([rho]), "lam": np.array([lam]), "eta": np.array([eta])}
+    got = d.value(*[env[a] for a in d.args], _dtype=np.float64)
+    assert got == pytest.approx(8 * np.pi**4 * rho**2 * lam * eta, rel=1e-14)
 
 
 def test_theorem_13_4_2_horizon_fits_the_run_and_the_level_is_not_trivial() -> None:

@@ -20,7 +20,7 @@ from theorems.registry import load_registry
 UPPER_BOUND = textwrap.dedent('''
     import sympy
 
-    from theorems.spec import (Algebra, Assumption, Citation, Claim, Derivation, Domain, Dynamics, Fact, Role,
+    from theorems.spec import (Algebra, Assumption, Citation, Claim, Derivation, Domain, Fact, Role,
                                Step, Structural, Sym, Theorem, Uses)
 
     L_ = Sym("L", Domain.POSITIVE, Role.INSTANCE, "L", doc="smoothness constant of f")
@@ -38,7 +38,7 @@ UPPER_BOUND = textwrap.dedent('''
         citation=Citation("my notes", "Lemma 1", "page 1"),
         symbols=(L_, ETA_, F0_, F1_, G_, IP_, D_),
         structure=(Structural("smooth", "smooth", "f is L-smooth"),),
-        dynamics=Dynamics.GD,
+        dynamics="gd",
         search=(Assumption("search_range", eta <= 4 / L, "the search draws eta in (0, 4/L]"),),
         facts=(
             Fact("smooth", f1 <= f0 + ip + L / 2 * D, "quadratic upper bound"),

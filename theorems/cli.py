@@ -187,7 +187,7 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
         return picked
     reg, theorems, only = picked
     try:
-        kernels.resolve_backend(args.backend)
+        kernels.backend.check_request(args.backend)
     except (kernels.BackendUnavailable, ValueError) as exc:
         console.print(f"[red]backend error:[/] {exc}")
         return 2

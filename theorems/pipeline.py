@@ -176,6 +176,17 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
         extra = {thm.symbol(x.name).source for rel in rels for x in rel.free_symbols if x.name in observable_syms}
         for kind in observables:
             observables[kind] |= extra
+        derived = []
+        plain = {}
+        expression_settings = {d.name for d in numeric.DYNAMICS[dynamics_name(thm)].settings if d.expression}
+        for key, value in thm.settings.items():
+            if key in expression_settings:
+                value = sympy.sympify(value)  # a constant is an expression too
+            if isinstance(value, sympy.Basic):
+                vsyms, vkeys = _args(thm, value)
+                derived.append(numeric.DerivedValue(name=key, args=vkeys, value=_compile(thm, value, vsyms)))
+            else:
+                plain[key] = value
         exp = numeric.Experiment(
             key=f"{thm.id}/{'+'.join(names) or 'base'}",
             dynamics=dynamics_name(thm),
@@ -186,8 +197,9 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
             assumptions=tuple(checks),
             claims=tuple(compiled),
             observables={k: tuple(sorted(v)) for k, v in observables.items()},
-            settings=dict(thm.settings),
+            settings=plain,
             statistical=tuple(statistical),
+            derived=tuple(derived),
         )
         experiments.append((exp, tuple(c.name for c in claims)))
     return CompiledTheorem(thm, tuple(experiments))
@@ -285,21 +297,32 @@ def _instance(found: numeric.Found) -> InstanceRecord:
     )
 
 
-def snippet(thm: Theorem, claim: Claim, found: numeric.Found) -> str:
-    """A self-contained Python snippet that reruns the recorded instance through the one replay path
-    (the theorem's own spec, the instance class's decoder, the dynamics' runner on the NumPy
-    reference in extended precision; recorded trials for probability and scaling claims) and
-    prints both sides of the claim.  The same for every family: no per-dynamics template."""
+def snippet(thm: Theorem, claim: Claim, found: numeric.Found, source: str | None = None) -> str:
+    """A self-contained Python snippet that replays the recorded instance through the one replay path
+    (:func:`theorems.replay.replay_recorded`: the spec, the instance class's decoder and the dynamics'
+    runner on the NumPy reference in extended precision; the recorded trials for probability and
+    scaling claims) and prints both sides of the claim.  The same for every family: no template per
+    dynamics, so it cannot drift from what the search and the confirmation ran."""
     inst = {"family": found.family, "dynamics": found.dynamics, "data": found.data, "params": found.params,
             "step": found.step, "observed": found.observed, "bound": found.bound, "ratio": found.ratio,
             "slack": found.slack}
-    return "\n".join([
-        f"# Replays {thm.id}::{claim.name} on the recorded instance and prints observed vs bound.",
+    stat = ClaimKind(claim.kind) in _STATISTICAL
+    sense = "<=" if isinstance(claim.relation, (sympy.Le, sympy.Lt)) else ">="
+    where = "" if source is None else f", spec={source!r}"
+    lines = [
+        f"# Replays {thm.id}::{claim.name} on the recorded instance and prints both sides of the claim.",
         "import json",
         "from theorems.replay import replay_recorded",
         f"instance = json.loads({json.dumps(inst)!r})",
-        f"print(replay_recorded({thm.id!r}, {claim.name!r}, instance))",
-    ])
+        f"res = replay_recorded({thm.id!r}, {claim.name!r}, instance{where})",
+        "print(res)",
+    ]
+    if not stat:
+        lines += [
+            "observed, bound = res.observed, res.bound",
+            f"print('claim observed {sense} bound holds:', bool(observed {sense} bound))",
+        ]
+    return "\n".join(lines)
 
 
 def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
@@ -415,8 +438,11 @@ def run_theorem(
     lookup: LemmaLookup,
     lemma_records: dict[str, list[ClaimRecord]] | None = None,
     progress: Callable[[str], None] | None = None,
+    source: str | None = None,
 ) -> list[ClaimRecord]:
-    """Check every claim of ``thm`` and return its records (in claim order)."""
+    """Check every claim of ``thm`` and return its records (in claim order).  ``source`` says where
+    the spec can be loaded again (a spec file, a module, or ``module:ATTRIBUTE`` naming a list of
+    theorems); replay snippets use it for theorems that are not installed plugins."""
     t0 = time.perf_counter()
     derivs = {c.name: check_derivations(thm, c, lookup) for c in thm.claims}
     t_sym = time.perf_counter() - t0
@@ -448,7 +474,7 @@ def run_theorem(
                 tolerance=out.counterexample.tol,
                 confirmed_precision=("float64, independent rerun" if stat_kind
                                      else out.backends.get("confirm", "").split("/")[-1]),
-                confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample),
+                confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample, source),
             )
         worst = out.worst
         records.append(ClaimRecord(

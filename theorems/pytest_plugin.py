@@ -76,7 +76,7 @@ class _State:
         try:
             import kernels
 
-            self.backend = kernels.resolve_backend(config.getoption("thmcheck_backend"))
+            self.backend = kernels.backend.check_request(config.getoption("thmcheck_backend"))
         except Exception as exc:  # BackendUnavailable: the claims are skipped with this reason
             self.backend_error = str(exc)
 
@@ -99,7 +99,8 @@ class _State:
             seed = self.config.getoption("thmcheck_seed")
             try:
                 self.records[thm.id] = run_theorem(thm, budget=budget, seed=seed, backend=self.backend,
-                                                   lookup=self.lookup, lemma_records=self.records)
+                                                   lookup=self.lookup, lemma_records=self.records,
+                                                   source=self.registry.replay_source(thm.id))
             except Exception as exc:
                 self.records[thm.id] = error_records(thm, f"the run raised {type(exc).__name__}: {exc}",
                                                      seed=seed, budget=budget.name, backend=str(self.backend))

@@ -58,6 +58,15 @@ class Registry:
     order: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # theorem id -> defining file
+    sources: dict[str, str] = field(default_factory=dict)  # theorem id -> "plugin NAME", module or path as given
+
+    def replay_source(self, theorem: str) -> str | None:
+        """Where a replay finds the spec again: None for an installed plugin (found by entry point on
+        any machine), else the spec file or module it was loaded from."""
+        src = self.sources.get(theorem, "")
+        if not src or src.startswith("plugin "):
+            return None
+        return self.files.get(theorem) or src
     broken: set[str] = field(default_factory=set)  # ids that were declared but rejected
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
 
@@ -149,6 +158,16 @@ def build_registry(sources: Iterable[tuple[str, str, list[Any]]], problems: Iter
             declared_by[thm.id] = source
             reg.theorems[thm.id] = thm
             reg.files[thm.id] = file
+            reg.sources[thm.id] = source
+    for thm in list(reg.theorems.values()):
+        for c in thm.claims:
+            ref = c.corrected_by or ""
+            if c.printed and "::" in ref:
+                tid, _, claim = ref.partition("::")
+                target = reg.theorems.get(tid)
+                if target is None or claim not in {x.name for x in target.claims}:
+                    reg.problems.append(Problem(thm.id, f"claims.{c.name}.corrected_by",
+                                                f"{ref!r} names no claim of a loaded theorem"))
     g = nx.DiGraph()
     g.add_nodes_from(reg.theorems)
     for thm in reg.theorems.values():

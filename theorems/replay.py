@@ -66,18 +66,36 @@ def replay_instance_found(registry: Registry, theorem: str, claim: str, found: n
                         observed=r.observed, bound=r.bound, backend=r.backend)
 
 
-def replay_recorded(theorem: str, claim: str, instance: dict[str, Any], *, registry: Registry | None = None,
-                    dtype: type = np.longdouble) -> ReplayResult:
-    """Replay an instance given as the plain data of a record (``InstanceRecord`` fields), loading
-    the registry (built-ins and installed plugins) when none is given.  Replay snippets call this."""
+def replay_recorded(theorem: str, claim: str, instance: dict[str, Any], *, spec: str | None = None,
+                    registry: Registry | None = None, dtype: type = np.longdouble) -> ReplayResult:
+    """Replay an instance given as the plain data of a record (``InstanceRecord`` fields).  The
+    theorem is looked up in ``registry``, else among the installed specs, else in ``spec`` (a spec
+    file, a module with ``THEOREMS``, or ``module:ATTRIBUTE`` naming a list of theorems).  Replay
+    snippets call this."""
     from reports.records import build_record  # noqa: PLC0415 - records are plain data
 
     if registry is None:
-        from .registry import load_registry  # noqa: PLC0415
-
-        registry = load_registry()
+        registry = _registry_with(theorem, spec)
     inst = build_record(InstanceRecord, instance, f"{theorem}::{claim} instance")
     return replay_instance(registry, theorem, claim, inst, dtype)
+
+
+def _registry_with(theorem: str, spec: str | None) -> Registry:
+    import importlib  # noqa: PLC0415
+
+    from .registry import build_registry, load_registry  # noqa: PLC0415
+
+    installed = load_registry()
+    if theorem in installed.theorems or spec is None:
+        if theorem not in installed.theorems:
+            raise KeyError(f"theorem {theorem!r} is not installed; pass spec= (its spec file or module)")
+        return installed
+    if spec.endswith(".py"):
+        return load_registry(extra_files=[spec])
+    if ":" in spec:
+        module, _, attr = spec.partition(":")
+        return build_registry([(spec, "", list(getattr(importlib.import_module(module), attr)))])
+    return load_registry(extra_modules=[spec])
 
 
 def replay_claim(registry: Registry, record: ClaimRecord) -> ReplayResult:

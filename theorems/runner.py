@@ -62,10 +62,11 @@ def run(
 ) -> RunRecord:
     """Check ``theorems`` (in the order given) and return the run record.
 
-    ``backend`` is resolved once here ("auto" -> numba when importable, else numpy); an explicitly
-    requested backend that is unavailable raises ``kernels.BackendUnavailable`` before anything runs.
+    ``backend`` is validated once here (``kernels.backend.check_request``): an explicitly requested
+    backend that cannot run raises ``kernels.BackendUnavailable`` before anything runs; "auto" is
+    resolved per kernel operation, and each record names the backend that actually ran.
     """
-    resolved = kernels.resolve_backend(backend)
+    resolved = kernels.backend.check_request(backend)
     spec = numeric.budget(budget)
     only = only or {}
     done: dict[str, list[ClaimRecord]] = {}
@@ -76,7 +77,7 @@ def run(
         summaries.append(theorem_summary(thm))
         try:
             recs = run_theorem(thm, budget=spec, seed=seed, backend=resolved, lookup=registry.lookup,
-                               lemma_records=done, progress=progress)
+                               lemma_records=done, progress=progress, source=registry.replay_source(thm.id))
         except Exception as exc:
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
             recs = error_records(thm, f"the run raised {tb}", seed=seed, budget=budget, backend=resolved)

@@ -21,7 +21,6 @@ from symbolic import Algebra, ByLemma, Derivation, Fact, Step, Uses
 __all__ = [
     "Verdict",
     "ClaimKind",
-    "Dynamics",
     "Domain",
     "Role",
     "Sym",
@@ -60,13 +59,6 @@ class ClaimKind(str, Enum):
     TRAJECTORY = "trajectory"  # one inequality per trajectory (rates, averages, minima)
     PROBABILITY = "probability"  # the probability of a per-trajectory event, against a bound
     SCALING = "scaling"  # a fitted growth exponent of a statistic across sizes, against a bound
-
-
-class Dynamics(str, Enum):
-    """The dynamics a theorem is about; each maps to one kernel entry point."""
-
-    GD = "gd"
-    SGD = "sgd"
 
 
 class Domain(str, Enum):
@@ -172,7 +164,7 @@ class Assumption:
 class Structural:
     """A structural hypothesis naming an instance class, e.g. "f is L-smooth".
 
-    ``instance_class`` is a key of ``numeric.families.CLASSES``; every generated instance is checked
+    ``instance_class`` is the name of a registered instance class (``numeric.CLASSES``); every generated instance is checked
     for membership in it before it may count for or against a claim.
     """
 
@@ -193,6 +185,7 @@ class Tolerance:
     ulps: float = 64.0
 
     def as_dict(self) -> dict[str, float]:
+        """The policy as plain data for the record."""
         return {"ulps": float(self.ulps)}
 
 
@@ -270,10 +263,12 @@ class Claim:
 
     @property
     def observed(self) -> Any:
+        """The side of the relation that is measured (its left-hand side)."""
         return self.relation.lhs
 
     @property
     def bound(self) -> Any:
+        """The side the theorem guarantees (its right-hand side)."""
         return self.relation.rhs
 
 
@@ -287,7 +282,7 @@ class Theorem:
     citation: Citation
     symbols: tuple[Sym, ...]
     claims: tuple[Claim, ...]
-    dynamics: Dynamics = Dynamics.GD
+    dynamics: str = "gd"  # the name of a registered dynamics (numeric.DYNAMICS)
     structure: tuple[Structural, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
     # Relations that only bound where the numeric search draws parameters (e.g. eta <= 4/L for a
@@ -302,12 +297,14 @@ class Theorem:
     settings: dict[str, Any] = field(default_factory=dict)  # dynamics options, e.g. {"batch": 1}
 
     def symbol(self, name: str) -> Sym:
+        """The declared symbol ``name`` (KeyError if there is none)."""
         for s in self.symbols:
             if s.name == name:
                 return s
         raise KeyError(name)
 
     def claim(self, name: str) -> Claim:
+        """The claim ``name`` (KeyError if there is none)."""
         for c in self.claims:
             if c.name == name:
                 return c

@@ -16,7 +16,6 @@ from .spec import (
     NAME_PATTERN,
     ClaimKind,
     Domain,
-    Dynamics,
     Role,
     SCALING_MODELS,
     SpecError,
@@ -27,8 +26,8 @@ __all__ = ["validate", "domain_relations", "dynamics_name"]
 
 
 def dynamics_name(thm: Theorem) -> str:
-    """The dynamics' registry name (specs may use the ``Dynamics`` enum or a plain string)."""
-    return thm.dynamics.value if isinstance(thm.dynamics, Dynamics) else str(thm.dynamics)
+    """The dynamics' registry name."""
+    return str(thm.dynamics)
 
 _SYMBOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _INEQ = (sympy.Le, sympy.Lt, sympy.Ge, sympy.Gt)
@@ -145,9 +144,10 @@ def validate(thm: object) -> Theorem:
                     raise SpecError(thm.id, f"{field}.relation",
                                     f"trajectory claim uses the per-step observable {decl.source!r}")
     for c in thm.claims:
-        if c.printed and (c.corrected_by is None or c.corrected_by not in claim_names):
+        if c.printed and not _names_a_correction(c.corrected_by, claim_names):
             raise SpecError(thm.id, f"claims.{c.name}.corrected_by",
-                            "a claim marked as printed (expected refuted) must name its corrected claim")
+                            "a claim marked as printed (expected refuted) must name its corrected claim: a claim "
+                            "of this theorem, or 'theorem.id::claim' of another one")
     for j, d in enumerate(thm.derivations):
         field = f"derivations[{j}]"
         if d.claim not in claim_names:
@@ -230,6 +230,16 @@ def _check_statistical(thm: Theorem, c: object, kind: ClaimKind, dyn: object) ->
         raise SpecError(thm.id, f"{field}.scaling", "instances and trials must be positive")
 
 
+def _names_a_correction(ref: object, claim_names: set[str]) -> bool:
+    """A claim of this theorem, or ``theorem.id::claim`` (checked to exist when the registry is built)."""
+    if not isinstance(ref, str):
+        return False
+    if "::" in ref:
+        tid, _, claim = ref.partition("::")
+        return bool(ID_PATTERN.match(tid)) and bool(NAME_PATTERN.match(claim))
+    return ref in claim_names
+
+
 def _type_names(types: tuple[type, ...]) -> str:
     return ", ".join(t.__name__ for t in types)
 
@@ -243,15 +253,35 @@ def _check_compatible(thm: Theorem, cls: Any, dyn: Any) -> None:
 
 
 def _check_settings(thm: Theorem, dyn: Any) -> None:
-    """Only declared settings, with allowed values."""
+    """Only declared settings, with allowed values; expression settings as SymPy expressions of
+    declared INSTANCE / PARAMETER symbols; required ones present."""
     declared = {s.name: s for s in dyn.settings}
     for key, value in thm.settings.items():
+        field_name = f"settings.{key}"
         if key not in declared:
             known = ", ".join(sorted(declared)) or "none"
-            raise SpecError(thm.id, f"settings.{key}", f"dynamics {dyn.name!r} has no setting {key!r} (its settings: {known})")
-        choices = declared[key].choices
-        if choices and value not in choices:
-            raise SpecError(thm.id, f"settings.{key}", f"{value!r} is not one of {', '.join(map(repr, choices))}")
+            raise SpecError(thm.id, field_name, f"dynamics {dyn.name!r} has no setting {key!r} (its settings: {known})")
+        decl = declared[key]
+        if decl.expression:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = sympy.sympify(value)
+            if not isinstance(value, sympy.Expr):
+                raise SpecError(thm.id, field_name, f"must be a SymPy expression of the spec's symbols, got {value!r}")
+            for sym in value.free_symbols:
+                try:
+                    role = Role(thm.symbol(sym.name).role)
+                except KeyError:
+                    raise SpecError(thm.id, field_name, f"uses undeclared symbol {sym.name!r}") from None
+                if role not in (Role.INSTANCE, Role.PARAMETER):
+                    raise SpecError(thm.id, field_name,
+                                    f"may use INSTANCE and PARAMETER symbols only ({sym.name!r} is {role.value})")
+        elif isinstance(value, sympy.Basic):
+            raise SpecError(thm.id, field_name, f"dynamics {dyn.name!r} takes a plain value here, not an expression")
+        elif decl.choices and value not in decl.choices:
+            raise SpecError(thm.id, field_name, f"{value!r} is not one of {', '.join(map(repr, decl.choices))}")
+    for decl in dyn.settings:
+        if decl.required and decl.name not in thm.settings:
+            raise SpecError(thm.id, "settings", f"dynamics {dyn.name!r} needs the setting {decl.name!r}: {decl.doc}")
 
 
 def _check_dynamics_domain(thm: Theorem, dyn: Any) -> None:

@@ -20,28 +20,30 @@ numba kernel (:mod:`.numba`, ``prange`` over the batch, float64).  There is **no
 ``backend="cupy"`` raises :class:`kernels.BackendUnavailable`.  Overflow is data, not an error: once
 the product overflows the arrays hold inf (and possibly nan).
 
-The package is self-contained (it depends on NumPy, optionally numba, and only the
-``BackendUnavailable`` exception of :mod:`kernels`), so it can be registered with a backend registry
-as one unit.
+The two implementations are registered as the operation "overparam.gd" (``KERNELS``, entry point
+``thmcheck.kernels``); :func:`kernels.backend.select` picks one, and refuses what none covers.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from kernels import BackendUnavailable
+from ..backend import KernelImpl, get_kernel, select
 
-from .reference import gd_product_reference, loss_and_grad
+from .reference import loss_and_grad
 
-__all__ = ["BACKENDS", "LogisticData", "ProductRun", "gd_product", "logistic_loss_grad"]
+#: "overparam.gd" implementations, registered through the ``thmcheck.kernels`` entry point.
+KERNELS: tuple[KernelImpl, ...] = (
+    KernelImpl("overparam.gd", "numpy", ("float32", "float64", "longdouble"),
+               "kernels.overparam.reference:gd_product_reference"),
+    KernelImpl("overparam.gd", "numba", ("float64",), "kernels.overparam.numba:gd_product_numba"),
+)
 
-#: The backends this kernel implements ("auto" picks numba when importable, else numpy).
-BACKENDS: tuple[str, ...] = ("numpy", "numba")
+__all__ = ["KERNELS", "LogisticData", "ProductRun", "gd_product", "logistic_loss_grad"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,19 +100,6 @@ def logistic_loss_grad(data: LogisticData, W: Any, dtype: Any = None) -> tuple[n
     return loss_and_grad(d.slopes, d.weight, Wv)
 
 
-def _resolve(backend: str) -> str:
-    if backend == "cupy":
-        raise BackendUnavailable("gd_product has no GPU kernel (backend 'cupy'); use 'numba' or 'numpy'")
-    if backend not in ("numpy", "numba", "auto"):
-        raise ValueError(f"unknown backend {backend!r}; gd_product runs on 'numpy', 'numba' or 'auto'")
-    has_numba = importlib.util.find_spec("numba") is not None
-    if backend == "auto":
-        return "numba" if has_numba else "numpy"
-    if backend == "numba" and not has_numba:
-        raise BackendUnavailable("numba is not installed; pip install numba")
-    return backend
-
-
 def _dtype_name(dt: np.dtype) -> str:
     return "longdouble" if dt == np.dtype(np.longdouble) and dt != np.dtype(np.float64) else dt.name
 
@@ -127,15 +116,13 @@ def gd_product(data: LogisticData, w0: Any, k: Any, eta: Any, T: int, *, backend
             kernel).
         dtype: compute dtype.
     """
-    backend = _resolve(backend)
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
         raise ValueError(f"dtype {dtype!r} is not a NumPy dtype") from exc
     if not np.issubdtype(dt, np.floating):
         raise ValueError(f"dtype must be a float dtype, got {dt}")
-    if backend == "numba" and dt != np.dtype(np.float64):
-        raise ValueError("backend 'numba' computes in float64 only; use backend='numpy' for other dtypes")
+    backend = select("overparam.gd", backend, dt)
     if not isinstance(data, LogisticData):
         raise TypeError(f"data must be a kernels.overparam.LogisticData, got {type(data).__name__}")
     d = data.astype(dt)
@@ -163,13 +150,7 @@ def gd_product(data: LogisticData, w0: Any, k: Any, eta: Any, T: int, *, backend
     T = int(T)
     s = np.ascontiguousarray(d.slopes)
     c = np.ascontiguousarray(d.weight)
-    if backend == "numpy":
-        wt, W, loss, g = gd_product_reference(s, c, w, kk, e, T)
-    else:
-        from .numba import kernel  # noqa: PLC0415 - lazy by design
-
-        wt, W, loss, g = (np.empty((B, T + 1)) for _ in range(4))
-        kernel()(s, c, w, kk, e, T, wt, W, loss, g)
+    wt, W, loss, g = get_kernel("overparam.gd", backend)(s, c, w, kk, e, T)
     with np.errstate(invalid="ignore"):
         Wabs = np.abs(W)
     return ProductRun(w=wt, W=W, Wabs=Wabs, loss=loss, lprime=g, backend=backend, dtype=_dtype_name(dt))

@@ -44,3 +44,13 @@ def kernel():
                     w = w - eta[n] * g * w ** (kf - 1.0)
 
     return run
+
+
+def gd_product_numba(s, weight, w0, k, eta, T):  # type: ignore[no-untyped-def]
+    """The numba kernel behind the registry's "overparam.gd" (float64): same outputs as the reference."""
+    import numpy as np  # noqa: PLC0415
+
+    B = w0.shape[0]
+    wt, W, loss, g = (np.empty((B, T + 1)) for _ in range(4))
+    kernel()(s, weight, w0, k, eta, T, wt, W, loss, g)
+    return wt, W, loss, g

@@ -24,7 +24,7 @@ from .evaluate import CompiledClaim, Evaluation, scale_args
 from .observables import observe
 
 __all__ = [
-    "ParameterSpec", "AssumptionCheck", "Experiment", "Found", "ClaimOutcome", "RATIO_EDGES", "SAMPLE_CAP",
+    "ParameterSpec", "AssumptionCheck", "DerivedValue", "Experiment", "Found", "ClaimOutcome", "RATIO_EDGES", "SAMPLE_CAP",
     "CONFIRM_DTYPE", "BackendMismatch", "seed_for", "draw_u", "batch_environment", "run_dynamics",
     "complete_arguments", "assumption_failures", "instance_data", "found_at", "rebuild",
 ]
@@ -60,9 +60,23 @@ class AssumptionCheck:
 
 
 @dataclass(frozen=True)
+class DerivedValue:
+    """A dynamics setting given in the spec as an expression of its symbols (a threshold such as
+    ``8 pi^4 rho^2 lam eta``): compiled once from the spec, evaluated per instance on the batch's
+    environment, and handed to the runner in ``RunRequest.params[name]`` -- so the quantity is
+    written once, in the spec, never again in a runner."""
+
+    name: str
+    args: tuple[str, ...]
+    value: Callable[..., np.ndarray]
+
+
+@dataclass(frozen=True)
 class Experiment:
+    """One group of claims that share their hypotheses, compiled for the numeric stage."""
+
     key: str
-    dynamics: str  # "gd" | "sgd"
+    dynamics: str
     instance_class: str
     horizon: int
     dims: tuple[int, ...]
@@ -74,6 +88,7 @@ class Experiment:
     # Probability and scaling claims (numeric.probability); an experiment holds either these or
     # ``claims``, never both, because their batches are shaped differently (trials per instance).
     statistical: tuple[Any, ...] = ()
+    derived: tuple[DerivedValue, ...] = ()
 
     @property
     def range_parameters(self) -> tuple[ParameterSpec, ...]:
@@ -170,15 +185,20 @@ def _value(p: ParameterSpec, env: dict[str, np.ndarray], u: np.ndarray) -> np.nd
 
 
 def _nudge(p: ParameterSpec, env: dict[str, np.ndarray], value: np.ndarray) -> np.ndarray:
-    """Move a drawn value the last few ulps inside its bounds, judged in higher precision, so the
-    instance satisfies the assumptions exactly and not just in float64 (``fl(1/L) * L`` may
-    exceed 1)."""
+    """Move a drawn value inside its bounds, judged in higher precision, so the instance satisfies
+    the assumptions exactly and not just in float64 (``fl(1/L) * L`` may exceed 1).  A value
+    outside is first snapped to the bound evaluated in extended precision and rounded to the
+    working dtype -- a bound that cancels badly in float64 (an expanded ``((sqrt L - sqrt mu) /
+    (sqrt L + sqrt mu))^2``) can be off by many ulps -- then moved the last ulps inside."""
     call = [np.asarray(env[a], dtype=CONFIRM_DTYPE) for a in p.args]
     v = np.array(value)
     for bound, is_upper, strict in ((p.upper, True, p.upper_strict), (p.lower, False, p.lower_strict)):
         if bound is None:
             continue
         limit = np.asarray(bound(*call, _dtype=CONFIRM_DTYPE), dtype=CONFIRM_DTYPE)
+        vd = v.astype(CONFIRM_DTYPE)
+        outside = (vd > limit) if is_upper else (vd < limit)
+        v = np.where(outside & np.isfinite(limit), limit.astype(v.dtype), v)
         for _ in range(8):
             vd = v.astype(CONFIRM_DTYPE)
             if is_upper:
@@ -226,13 +246,17 @@ def run_dynamics(
     the dynamics' declared defaults overridden by the spec's; a runner that reports a backend other
     than an explicitly requested one raises :class:`BackendMismatch` (never a silent fallback)."""
     dyn = get_dynamics(exp.dynamics)
-    req = RunRequest(problem=problem, w0=w0, params=env, horizon=int(exp.horizon),
+    params = dict(env)
+    for d in exp.derived:
+        call = [np.asarray(env[a], dtype=dtype) for a in d.args]
+        params[d.name] = np.asarray(d.value(*call, _dtype=np.dtype(dtype).type), dtype=dtype) * np.ones(w0.shape[0], dtype=dtype)
+    req = RunRequest(problem=problem, w0=w0, params=params, horizon=int(exp.horizon),
                      settings={**dyn.setting_defaults(), **exp.settings}, backend=backend, seed=int(seed),
                      instance_ids=instance_ids, dtype=dtype)
     run = dyn.run(req)
     if not isinstance(run, Run):
         raise TypeError(f"dynamics {dyn.name!r}: its runner returned a {type(run).__name__}, not a numeric.api.Run")
-    if backend != "auto" and run.backend != backend:
+    if backend != "auto" and not dyn.closed_form and run.backend != backend:
         raise BackendMismatch(f"dynamics {dyn.name!r} was asked to run on {backend!r} but ran on {run.backend!r}")
     return run
 
@@ -284,11 +308,20 @@ def assumption_failures(exp: Experiment, args_by_kind: dict[str, dict[str, np.nd
     return reasons
 
 
+#: Keys the engine adds to every recorded instance next to the class's ``encode`` output.
+RESERVED_KEYS = frozenset({"w0", "T", "seed", "instance_id", "settings"})
+
+
 def instance_data(exp: Experiment, batch: InstanceBatch, i: int, ids: np.ndarray, seed: int) -> dict[str, Any]:
     """Everything needed to replay instance ``i``: the problem arrays (encoded by its instance
     class), the initial point, the horizon and the random-stream coordinates."""
+    encoded = CLASSES[exp.instance_class].encode(batch.problem, i)
+    taken = sorted(set(encoded) & RESERVED_KEYS)
+    if taken:
+        raise ValueError(f"instance class {exp.instance_class!r}: encode() returned the engine's reserved key(s) "
+                         f"{', '.join(taken)}; rename them")
     return {
-        **CLASSES[exp.instance_class].encode(batch.problem, i),
+        **encoded,
         "w0": batch.w0[i].tolist(),
         "T": exp.horizon,
         "seed": int(seed),

@@ -304,6 +304,7 @@ DYNAMICS.append(Dynamics(
     run=_run_cp,
     observables=observables({}, keyed("cp", "cp_printed"), {}),
     accepts=(FunctionClasses,),
+    closed_form=True,
     parameters=(),
     doc="exact CP = E_{F,F'}(E_X F F')^2 and the printed E_F (E_X F)^4 of a function class by enumeration of "
     "every function and every input (no time steps)",
@@ -405,7 +406,8 @@ for _kind in range(3):
 
 def _run_cp_sampled(req: RunRequest) -> Run:
     problem = req.problem
-    b = select("cp.sample", req.backend, req.dtype)
+    # The sample sums are exact int64 whatever the dtype; only the interval after them uses req.dtype.
+    b = select("cp.sample", req.backend, np.float64)
     return Run(sampled_cp(problem.kind, problem.n, problem.k, problem.point, req.seed, req.instance_ids, backend=b,
                           dtype=req.dtype), backend=b)
 

@@ -158,6 +158,7 @@ DYNAMICS.append(Dynamics(
     run=_run_tv,
     observables=observables({}, keyed("tv", "tv_erf", "delta"), {}),
     accepts=(GaussianPairs,),
+    closed_form=True,
     parameters=(),
     doc="total-variation distance of two isotropic Gaussians by quadrature of its definition (no time steps)",
 ))

@@ -496,6 +496,8 @@ DYNAMICS.append(Dynamics(
 _PGD_SETTINGS = (
     Setting(name="start", default="saddle", choices=("saddle", "w0"), doc="start at the saddle xs or at w0"),
     Setting(name="stop_at_hit", default=True, choices=(True, False), doc="stop a trajectory at its first eps-SOSP"),
+    Setting(name="sosp_curvature", expression=True, required=True,
+            doc="tau in the eps-SOSP test ||grad f|| <= eps, lambda_min(Hess f) >= -tau (the spec's sqrt(rho eps))"),
 )
 
 
@@ -505,14 +507,14 @@ def _run_pgd(mode: str):
         eta = np.asarray(req.params["eta"], dtype=req.dtype)
         r = np.asarray(req.params["r"], dtype=req.dtype)
         eps = np.asarray(req.params["eps"], dtype=req.dtype)
-        rho = np.asarray(req.params["rho"], dtype=req.dtype)
         tcal = np.asarray(req.params["tcal"], dtype=np.float64).round().astype(np.int64) if "tcal" in req.params else 0
         T = int(req.horizon)
         start = req.settings["start"]
         x0 = np.asarray(problem.xs if start == "saddle" else w0, dtype=req.dtype)
-        tr = pgd(problem, x0, eta, T, perturbation=mode, r=r, eps=eps, tau=np.sqrt(rho * eps), tcal=tcal,
-                 seed=req.seed, instance_ids=req.instance_ids, stop_at_hit=bool(req.settings["stop_at_hit"]),
-                 backend=req.backend, dtype=req.dtype)
+        tau = np.asarray(req.params["sosp_curvature"], dtype=req.dtype)  # the spec's sqrt(rho eps)
+        tr = pgd(problem, x0, eta, T, perturbation=mode, r=r, eps=eps, tau=tau, tcal=tcal, seed=req.seed,
+                 instance_ids=req.instance_ids, stop_at_hit=bool(req.settings["stop_at_hit"]), backend=req.backend,
+                 dtype=req.dtype)
         hit = tr.hit >= 0
         out = {
             "hit_time": np.where(hit, tr.hit, T + 1).astype(req.dtype), "hit": hit.astype(req.dtype),

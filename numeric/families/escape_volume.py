@@ -98,6 +98,7 @@ DYNAMICS.append(Dynamics(
     run=_run_volume,
     observables=observables({}, {"gratio": lambda r: r["gratio"]}, {}),
     accepts=(Dimension,),
+    closed_form=True,
     parameters=(),
     doc="no dynamics: Gamma(d/2 + 1) / Gamma(d/2 + 1/2) for each d",
 ))

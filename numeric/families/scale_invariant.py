@@ -29,8 +29,8 @@ from :func:`minibatches`), ``gd_wd_exp_lr`` (beside it the exponential-LR
 protocol with the corrected schedule ``eta (1 - eta lam)^{-(2t+1)}`` and the printed one
 ``(1 - eta lam)^{-(2t+1)}``) ``gd_wd_hitting`` (long runs, hitting times only) and ``orthogonal_pair`` (Lemma 13.4.5: one pair x, v per
 instance); see
-:mod:`kernels.scale_invariant`.  The thresholds the hitting adapter uses (:func:`hit_threshold`,
-:func:`norm_threshold`) are tested against the spec's expressions.
+:mod:`kernels.scale_invariant`.  The levels the hitting adapter stops at are the spec's own expressions (settings
+``hit_level`` and ``norm_level``), never written here.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ CLASSES: list[InstanceClass] = []
 DYNAMICS: list[Dynamics] = []
 
 
-__all__ = ["rayleigh_hessian", "hessian_norm_estimate", "RHO_FACTOR", "hit_threshold", "norm_threshold"]
+__all__ = ["rayleigh_hessian", "hessian_norm_estimate", "RHO_FACTOR", ]
 
 EPS = float(np.finfo(np.float64).eps)
 RHO_FACTOR = 2.0  # rho = RHO_FACTOR * (lambda_max - lambda_min)
@@ -242,14 +242,6 @@ CLASSES.append(InstanceClass(
 # ------------------------------------------------------------------------------------------------
 
 
-def hit_threshold(rho: Any, lam: Any, eta: Any) -> Any:
-    """``8 pi^4 rho^2 lam eta``: the gradient-norm level of Theorem 13.4.2 / Lemma 13.4.8 (a test checks
-    it against the spec's expression)."""
-    dt = np.result_type(np.asarray(rho).dtype, np.float64)
-    pi = np.longdouble("3.14159265358979323846264338327950288") if dt == np.longdouble else np.pi
-    return 8 * pi**4 * rho**2 * lam * eta
-
-
 def terms(problem: Any) -> int:
     """How many products each gradient entry sums (the rounding scales' count factor): d for a Rayleigh
     quotient, d + m for a normalised softplus loss with m components."""
@@ -299,13 +291,6 @@ def _run(req: RunRequest, *, exp_lr: bool) -> Run:
     return Run(out, backend=tr.backend)
 
 
-def norm_threshold(rho: Any, eta: Any) -> Any:
-    """``pi^2 rho eta``: the norm level of Lemma 13.4.8 (a test checks it against the spec)."""
-    dt = np.result_type(np.asarray(rho).dtype, np.float64)
-    pi = np.longdouble("3.14159265358979323846264338327950288") if dt == np.longdouble else np.pi
-    return pi**2 * rho * eta
-
-
 
 _PER_STEP = {
     "f_t": lambda r: r["f"][:, :-1], "f_next": lambda r: r["f"][:, 1:],
@@ -334,9 +319,9 @@ def _run_hitting(req: RunRequest) -> Run:
     problem, w0 = req.problem, req.w0
     eta = np.asarray(req.params["eta"], dtype=req.dtype)
     lam = np.asarray(req.params["lam"], dtype=req.dtype)
-    rho = np.asarray(req.params["rho"], dtype=req.dtype)
-    h = gd_wd_hitting(problem, w0, eta, lam, int(req.horizon), hit_threshold(rho, lam, eta),
-                      norm_threshold(rho, eta), backend=req.backend, dtype=req.dtype)
+    # Both levels are the spec's own expressions, evaluated per instance (Setting(expression=True)).
+    h = gd_wd_hitting(problem, w0, eta, lam, int(req.horizon), np.asarray(req.params["hit_level"], dtype=req.dtype),
+                      np.asarray(req.params["norm_level"], dtype=req.dtype), backend=req.backend, dtype=req.dtype)
     w0 = np.asarray(w0, dtype=req.dtype)
     d = terms(problem)
     return Run({
@@ -354,13 +339,22 @@ _OFFSET = Setting(name="schedule_offset", default=0,
                   doc="k: the exponential-LR protocol runs eta_t = eta (1 - eta lam)^(k - (2t+1)); k = 0 is the "
                   "corrected schedule, other values are deliberately wrong variants")
 
+_LEVELS = (
+    Setting(name="hit_level", expression=True, required=True,
+            doc="the level ||grad L(w_t/||w_t||)||^2 <= hit_level whose first time is hit_time (an expression of the "
+            "spec's symbols, e.g. 8 pi^4 rho^2 lam eta)"),
+    Setting(name="norm_level", expression=True, required=True,
+            doc="the level ||w_t||^2 >= norm_level that also ends either_time (e.g. pi^2 rho eta)"),
+)
+
 DYNAMICS.append(Dynamics(
     name="gd_wd_hitting",
     run=_run_hitting,
     observables=observables({}, keyed("hit_time", "either_time", "wnorm2_either", "wnorm2_either_abs", "w0n2", "gbar2_min", "horizon"), {"wnorm2_either": "wnorm2_either_abs"}),
     accepts=(Rayleigh, NormalizedSoftplus),
     parameters=("eta",),
-    doc="GD with weight decay run up to the first t with ||grad L(w_t/||w_t||)||^2 <= 8 pi^4 rho^2 lam eta "
+    settings=_LEVELS,
+    doc="GD with weight decay run up to the first t with ||grad L(w_t/||w_t||)||^2 <= hit_level "
     "(horizon = the longest run); hitting times only, no stored trajectory",
 ))
 DYNAMICS.append(Dynamics(
@@ -446,6 +440,7 @@ DYNAMICS.append(Dynamics(
               "pair_f_xv_abs", "pair_ip_abs", "pair_v2_abs", "pair_x2_abs"), {"pair_f_x": "pair_f_x_abs", "pair_f_xv": "pair_f_xv_abs", "pair_ip": "pair_ip_abs", "pair_v2": "pair_v2_abs",
      "pair_x2": "pair_x2_abs"}),
     accepts=(Rayleigh, NormalizedSoftplus),
+    closed_form=True,
     parameters=(),
     doc="one evaluation per instance: x = w0 and v orthogonal to x with ||v||/||x|| = 10^U(-3, 1) (counter-based "
     "randomness keyed by (seed, instance_id)); L(x), L(x + v), <v, grad L(x)>, ||v||^2, ||x||^2",

@@ -33,7 +33,8 @@ def test_every_family_has_at_least_four_valid_variants() -> None:
 
 @pytest.mark.parametrize("module, thm", CASES, ids=[t.id for _, t in CASES])
 def test_false_variant_is_refuted_with_a_replayable_counterexample(module: str, thm) -> None:
-    recs = run_theorem(thm, budget=budget("quick"), seed=0, backend="numba", lookup=REGISTRY.lookup)
+    recs = run_theorem(thm, budget=budget("quick"), seed=0, backend="numba", lookup=REGISTRY.lookup,
+                       source=f"{__package__}.{module}:VARIANTS")
     for rec in recs:
         assert rec.verdict == "fail", f"{rec.id}: {rec.reason}"
         cex = rec.counterexample
@@ -46,4 +47,5 @@ def test_false_variant_is_refuted_with_a_replayable_counterexample(module: str, 
         observed, bound = out["observed"], out["bound"]
         assert np.isfinite(float(observed)) and np.isfinite(float(bound))
         sense = ">=" if ">=" in cex.replay.splitlines()[-1] else "<="
+        assert out["res"].reproduced and out["res"].violation == pytest.approx(cex.confirmed_violation, rel=1e-9)
         assert (observed < bound) if sense == ">=" else (observed > bound)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy
 
 from theorems.catalogue import descent as D
-from theorems.spec import Assumption, Citation, Claim, ClaimKind, Domain, Dynamics, Role, Sym, Theorem, Verdict
+from theorems.spec import Assumption, Citation, Claim, ClaimKind, Domain, Role, Sym, Theorem, Verdict
 
 HERE = Citation("thmcheck quality suite", "false variant of the descent family")
 eta, L, f0, f1, G = D.eta, D.L, D.f0, D.f1, D.G
@@ -19,7 +19,7 @@ LDIAG_ = Sym("Ldiag", Domain.POSITIVE, Role.INSTANCE, "Ldiag",
 
 def _step_variant(vid: str, title: str, assumption: Assumption, relation, statement: str, symbols=D.STEP_SYMBOLS) -> Theorem:
     return Theorem(
-        id=vid, title=title, citation=HERE, symbols=symbols, structure=(D.SMOOTH,), dynamics=Dynamics.GD,
+        id=vid, title=title, citation=HERE, symbols=symbols, structure=(D.SMOOTH,), dynamics="gd",
         assumptions=(assumption,),
         claims=(Claim("false_claim", relation, statement, expect=Verdict.FAIL),),
         horizon=12,
@@ -42,7 +42,7 @@ VARIANTS = [
                   "f(w_{t+1}) <= f(w_t) for eta < 5/(2L)"),
     Theorem(
         id="quality.average_gradient_3m", title="Theorem 2.5.1 with 3 M beta / T", citation=HERE,
-        symbols=D.theorem_2_5_1.symbols, structure=D.theorem_2_5_1.structure, dynamics=Dynamics.GD,
+        symbols=D.theorem_2_5_1.symbols, structure=D.theorem_2_5_1.structure, dynamics="gd",
         assumptions=D.theorem_2_5_1.assumptions,
         claims=(Claim("false_claim", D.Gmean <= 3 * D.M * D.beta / D.T, "(1/T) sum ||grad||^2 <= 3 M beta / T",
                       kind=ClaimKind.TRAJECTORY, expect=Verdict.FAIL),),
@@ -50,7 +50,7 @@ VARIANTS = [
     ),
     Theorem(
         id="quality.sgd_quarter_beta", title="stochastic descent with beta/4", citation=HERE,
-        symbols=D.sgd_step.symbols, structure=D.sgd_step.structure, dynamics=Dynamics.SGD,
+        symbols=D.sgd_step.symbols, structure=D.sgd_step.structure, dynamics="sgd",
         search=D.sgd_step.search,
         claims=(Claim("false_claim", D.f0 - D.Ef1 >= eta * G - D.beta / 4 * eta**2 * D.S2,
                       "E f(w_{t+1}) <= f(w_t) - eta ||grad||^2 + (beta/4) eta^2 sigma^2", expect=Verdict.FAIL),),
@@ -62,7 +62,7 @@ VARIANTS = [
 VARIANTS += [
     Theorem(
         id="quality.average_gradient_t_squared", title="Theorem 2.5.1 with T^2 in place of T (wrong exponent)",
-        citation=HERE, symbols=D.theorem_2_5_1.symbols, structure=D.theorem_2_5_1.structure, dynamics=Dynamics.GD,
+        citation=HERE, symbols=D.theorem_2_5_1.symbols, structure=D.theorem_2_5_1.structure, dynamics="gd",
         assumptions=D.theorem_2_5_1.assumptions,
         claims=(Claim("false_claim", D.Gmean <= 4 * D.M * D.beta / D.T**2, "(1/T) sum ||grad||^2 <= 4 M beta / T^2",
                       kind=ClaimKind.TRAJECTORY, expect=Verdict.FAIL),),

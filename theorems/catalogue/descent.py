@@ -20,7 +20,6 @@ from theorems.spec import (
     ClaimKind,
     Derivation,
     Domain,
-    Dynamics,
     Fact,
     Role,
     Step,
@@ -60,7 +59,7 @@ quadratic_upper_bound = Theorem(
     citation=Citation(BOOK, "Problem 2.1.3, eq. (2.2), and the proof of Lemma 2.1.4", "seed 004, paragraphs 327-350"),
     symbols=STEP_SYMBOLS,
     structure=(SMOOTH,),
-    dynamics=Dynamics.GD,
+    dynamics="gd",
     search=(Assumption("search_range", eta <= 4 / L, "the numeric search draws eta in (0, 4/L]"),),
     facts=(SMOOTH_FACT, *GD_FACTS),
     claims=(
@@ -91,7 +90,7 @@ lemma_2_1_4 = Theorem(
     citation=Citation(BOOK, "Lemma 2.1.4", "seed 004, paragraph 336"),
     symbols=STEP_SYMBOLS,
     structure=(replace(SMOOTH, relax=("diagonal_bound",)),),
-    dynamics=Dynamics.GD,
+    dynamics="gd",
     assumptions=(
         Assumption("step_size", eta <= 1 / L,
                    "the book states eta < 1/L; its proof uses, and the conclusion holds for, eta <= 1/L",
@@ -140,7 +139,7 @@ footnote_3 = Theorem(
     citation=Citation(BOOK, "footnote 3 to Lemma 2.1.4", "seed 004, paragraph 374"),
     symbols=STEP_SYMBOLS,
     structure=(SMOOTH,),
-    dynamics=Dynamics.GD,
+    dynamics="gd",
     assumptions=(Assumption("step_size", eta < 2 / L),),
     facts=(SMOOTH_FACT, *GD_FACTS),
     claims=(
@@ -178,7 +177,7 @@ theorem_2_5_1 = Theorem(
     citation=Citation(BOOK, "Theorem 2.5.1", "seed 004, paragraphs 496-513"),
     symbols=(BETA_, ETA_, M_, T_, GMEAN_, GMIN_, FF_, FL_),
     structure=(Structural("smooth", "smooth", "f is beta-smooth (unconstrained)"),),
-    dynamics=Dynamics.GD,
+    dynamics="gd",
     assumptions=(
         Assumption("step_size", sympy.Eq(eta, 1 / beta), "eta_t = 1/beta"),
         Assumption("M_bound", 2 * M >= fF - fL, "the proof uses h_1 - h_{T+1} <= 2M"),
@@ -221,7 +220,7 @@ sgd_step = Theorem(
     citation=Citation(BOOK, "Theorem 2.5.2, proof (stochastic descent lemma)", "seed 004, paragraphs 526-540"),
     symbols=(BETA_, ETA_, F0_, EF1_, G_, S2_, EIP_, ED_),
     structure=(Structural("smooth", "smooth_finite_sum", "f = (1/m) sum_i f_i is beta-smooth"),),
-    dynamics=Dynamics.SGD,
+    dynamics="sgd",
     search=(Assumption("search_range", eta <= 4 / beta, "the numeric search draws eta in (0, 4/beta]"),),
     facts=(
         Fact("smooth_mean", Ef1 <= f0 + Eip + beta / 2 * ED, "(2.2) at w_t - eta grad f_i(w_t), averaged over i"),

@@ -237,6 +237,9 @@ MD_ = Sym("maxdist", Domain.NONNEGATIVE, Role.OBSERVABLE, "maxdist",
           doc="max_{t <= T} ||x_t - xs|| for GD from x_0 = xs + eta xi")
 P, r, tcal, maxdist, G = (s.s for s in (P_, R_, TCAL_, MD_, G_))
 eps_s = EPSS_.s
+# An eps-SOSP has ||grad f|| <= eps and lambda_min(Hess f) >= -sqrt(rho eps): the PGD dynamics read this
+# curvature level from here (one source), evaluated per instance.
+SOSP_CURVATURE = sympy.sqrt(rho * eps_s)
 S = ell / (3 * TC * rho)  # the localization radius: T eta rho S = 1/3 at eta = 1/ell
 OMEGA_STAR = 4 * S / (eta * (1 + eta * gamma) ** TC)
 OMEGA_STAR_ELL = 4 * S * ell / G  # the same at eta = 1/ell, with G = (1 + gamma/ell)^T
@@ -272,7 +275,7 @@ stuck_probability = Theorem(
          "event is the stuck event of the actual GD runs (x_0 = xs + eta xi, xi uniform in B_0(r)), not a slab",
     horizon=TC,
     dims=(1, 2, 3, 10, 30),
-    settings={"start": "saddle", "stop_at_hit": False},
+    settings={"start": "saddle", "stop_at_hit": False, "sosp_curvature": SOSP_CURVATURE},
 )
 
 # ------------------------------------------------------------------------------------------------
@@ -315,7 +318,7 @@ lemma_7_3_1 = Theorem(
          "factor, the chi in T eps^2/ell, cancels).  delta = 1/10.",
     horizon=T1,
     dims=(1, 2, 5, 10, 30),
-    settings={"start": "saddle", "stop_at_hit": False},
+    settings={"start": "saddle", "stop_at_hit": False, "sosp_curvature": SOSP_CURVATURE},
 )
 
 # ------------------------------------------------------------------------------------------------
@@ -373,7 +376,7 @@ def _theorem_7_2_1(variant: str) -> Theorem:
         note=NOTE_721,
         horizon=T2,
         dims=(1, 2, 5, 10, 30),
-        settings={"start": "w0", "stop_at_hit": True},
+        settings={"start": "w0", "stop_at_hit": True, "sosp_curvature": SOSP_CURVATURE},
         depends_on=("escape.lemma_7_3_1",),
     )
 
@@ -422,7 +425,7 @@ escape_time_scaling = Theorem(
          "uniform-ball perturbation (form (b)) and stops at the first eps-SOSP",
     horizon=T2,
     dims=SIZES,
-    settings={"start": "saddle", "stop_at_hit": True},
+    settings={"start": "saddle", "stop_at_hit": True, "sosp_curvature": SOSP_CURVATURE},
 )
 
 THEOREMS = [lemma_7_3_2, coupling, volume_ratio, stuck_probability, lemma_7_3_1, theorem_7_2_1_ball,

@@ -425,8 +425,9 @@ TE_ = Sym("t_either", Domain.NONNEGATIVE, Role.OBSERVABLE, "either_time",
           doc="first t with ||w_t||^2 >= pi^2 rho eta or ||grad L(w_t/||w_t||)||^2 <= 8 pi^4 rho^2 lam eta")
 WE_ = Sym("W_T", Domain.POSITIVE, Role.OBSERVABLE, "wnorm2_either", doc="||w_T||^2 at T = t_either")
 W0n, t_hit, t_either, W_T = (s.s for s in (W0N_, TH_, TE_, WE_))
-HIT_LEVEL = 8 * sympy.pi**4 * rho**2 * lam * eta  # the adapters' hit_threshold (tests compare them)
-NORM_LEVEL = sympy.pi**2 * rho * eta  # the adapters' norm_threshold
+HIT_LEVEL = 8 * sympy.pi**4 * rho**2 * lam * eta  # the level hit_time is measured at (dynamics setting)
+NORM_LEVEL = sympy.pi**2 * rho * eta  # the norm level of either_time
+LEVELS = {"hit_level": HIT_LEVEL, "norm_level": NORM_LEVEL}
 
 lemma_13_4_8 = Theorem(
     id="scale_invariant.lemma_13_4_8",
@@ -453,6 +454,7 @@ lemma_13_4_8 = Theorem(
     ),
     horizon=60000,
     dims=(2, 3, 5, 8),
+    settings=LEVELS,
 )
 
 LARGE = Structural(
@@ -485,6 +487,7 @@ lemma_13_4_9 = Theorem(
     depends_on=("scale_invariant.theorem_13_4_6", "scale_invariant.pythagoras", "scale_invariant.lemma_13_4_3"),
     horizon=60000,
     dims=(2, 3, 5, 8),
+    settings=LEVELS,
     note="the constants of the corrected proof (e^-1 + 1/(2 (1 - 2/pi^2)) < 1) are checked in tests with SymPy",
 )
 
@@ -507,6 +510,7 @@ theorem_13_4_2 = Theorem(
     depends_on=("scale_invariant.lemma_13_4_9", "scale_invariant.lemma_13_4_8", "scale_invariant.theorem_13_4_6", "scale_invariant.pythagoras"),
     horizon=60000,
     dims=(2, 3, 5, 8),
+    settings=LEVELS,
 )
 
 THEOREMS = [lemma_13_2_2, exp_lr, exp_lr_minibatch, pythagoras, theorem_13_4_6, lemma_13_4_5, lemma_13_4_3, lemma_13_4_8,
