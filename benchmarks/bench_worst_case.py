@@ -59,9 +59,13 @@ def main() -> int:
     if args.no_alternating:
         _ablate_alternating()
     if args.no_polish:
-        import numeric.engine.polish as Pm
+        # Polishing runs on classes that carry a parametrisation: drop the pwq class's.
+        from dataclasses import replace
 
-        Pm.PARAMETRISATIONS.clear()
+        import numeric.registry as R
+
+        R.load_plugins()
+        R._classes["smooth_pwq"] = replace(R._classes["smooth_pwq"], parametrisation=None)  # noqa: SLF001
 
     from numeric import budget
     from theorems.catalogue import pep

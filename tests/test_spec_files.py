@@ -194,3 +194,30 @@ def test_pytest_thmcheck_out_under_xdist_is_written_once_by_the_controller(tmp_p
     run = load_run(tmp_path / "out" / "results.json")
     assert [c.id for c in run.claims] == [CLAIM]  # deselected items contribute nothing
     assert [t["id"] for t in run.theorems] == ["mine.upper_bound"]
+
+
+FALSE_SPEC = UPPER_BOUND + textwrap.dedent('''
+    from dataclasses import replace
+
+    too_strong = replace(upper_bound, id="mine.too_strong", derivations=(), claims=upper_bound.claims + (
+        Claim("full_step", f0 - f1 >= eta * G, "as printed: f(w_{t+1}) <= f(w_t) - eta ||grad f(w_t)||^2",
+              printed=True, corrected_by="one_step_bound"),))
+    THEOREMS = [too_strong]
+''')
+
+
+def test_replay_of_a_spec_file_counterexample_names_the_spec(tmp_path: Path) -> None:
+    """A counterexample of a theorem that is not an installed plugin replays with --spec FILE; without
+    it, the message says how; the record's replay snippet names the file and reproduces the numbers."""
+    spec = tmp_path / "false_spec.py"
+    spec.write_text(FALSE_SPEC)
+    out = tmp_path / "out"
+    assert cli.main(["verify", str(spec), "--budget", "quick", "--out", str(out), "--quiet"]) == 0
+    assert cli.main(["replay", str(out / "results.json")]) == 2
+    assert cli.main(["replay", str(out / "results.json"), "--spec", str(spec)]) == 0
+    rec = next(c for c in load_run(out / "results.json").claims if c.claim == "full_step")
+    assert rec.verdict == "fail" and str(spec) in rec.counterexample.replay
+    ns: dict = {}
+    exec(compile(rec.counterexample.replay, "<replay>", "exec"), ns)  # noqa: S102 - our own record
+    assert ns["res"].reproduced
+    assert ns["res"].violation == pytest.approx(rec.counterexample.confirmed_violation, rel=1e-12)

@@ -279,7 +279,9 @@ def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
     if not wanted:
         console.print("no counterexample to replay" + (f" for {args.claim}" if args.claim else ""))
         return 2 if args.claim else 0
-    reg = _registry()
+    specs = list(args.spec or ())
+    reg = _registry(extra_modules=[x for x in specs if not x.endswith(".py")],
+                    extra_files=[x for x in specs if x.endswith(".py")])
     bad = 0
 
     def say(text: str) -> None:
@@ -295,7 +297,8 @@ def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
             say(f"  recorded:  observed {inst.observed!r}, bound {inst.bound!r}; violated by {cx.violation!r} in the "
                 f"search (allowance {cx.tolerance:.3g}), by {cx.confirmed_violation!r} in {cx.confirmed_precision}")
         if rec.theorem not in reg.theorems:
-            say(f"{args.results}: cannot replay {rec.id}: theorem {rec.theorem!r} is not in the installed catalogue")
+            say(f"{args.results}: cannot replay {rec.id}: theorem {rec.theorem!r} is not in the installed catalogue "
+                "(name its spec file or module with --spec)")
             return 2
         try:
             res = replay_claim(reg, rec)
@@ -346,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("replay", help="replay the counterexamples stored in a results file, or one counterexample file")
     rep.add_argument("results", help="path to results.json or to DIR/counterexamples/<theorem>__<claim>.json")
     rep.add_argument("claim", nargs="?", help="only this theorem::claim")
+    rep.add_argument("--spec", action="append", metavar="FILE_OR_MODULE",
+                     help="a spec file or module holding theorems that are not installed plugins (repeatable)")
     nec = sub.add_parser("necessity", help="re-run theorems with each assumption relaxed or dropped: is it needed?")
     nec.add_argument("ids", nargs="*", help="theorem ids or family prefixes (default: those declaring relaxations)")
     nec.add_argument("--budget", choices=("quick", "default", "thorough"), default="quick")
