@@ -25,7 +25,7 @@ from .observables import observe
 
 __all__ = [
     "ParameterSpec", "AssumptionCheck", "DerivedValue", "Experiment", "Found", "ClaimOutcome", "RATIO_EDGES", "SAMPLE_CAP",
-    "CONFIRM_DTYPE", "BackendMismatch", "seed_for", "draw_u", "batch_environment", "run_dynamics",
+    "CONFIRM_DTYPE", "BackendMismatch", "DomainError", "seed_for", "draw_u", "batch_environment", "run_dynamics",
     "complete_arguments", "assumption_failures", "instance_data", "found_at", "rebuild",
 ]
 
@@ -227,6 +227,28 @@ def batch_environment(exp: Experiment, batch: InstanceBatch, u: np.ndarray) -> d
     return env
 
 
+class DomainError(ValueError):
+    """A drawn parameter lies outside the domain its dynamics is defined on."""
+
+
+def _check_domain(dyn: Any, env: dict[str, np.ndarray]) -> None:
+    """Refuse values where the dynamics is undefined (validation proves most specs safe; this
+    catches what it could not decide), naming the parameter, the value and the domain."""
+    for dom in dyn.domain:
+        if dom.name not in env:
+            continue
+        v = np.asarray(env[dom.name])
+        bad = np.zeros(v.shape, dtype=bool)
+        if dom.lower is not None:
+            bad |= (v <= dom.lower) if dom.lower_strict else (v < dom.lower)
+        if dom.upper is not None:
+            bad |= (v >= dom.upper) if dom.upper_strict else (v > dom.upper)
+        if bad.any():
+            raise DomainError(f"parameter {dom.name} = {float(v[bad].flat[0])!r}, admitted by the spec's assumptions, is "
+                              f"outside the domain {dom.text()} of dynamics {dyn.name!r}; tighten the assumption "
+                              f"on {dom.name}")
+
+
 class BackendMismatch(RuntimeError):
     """A runner reported a backend other than the one explicitly asked for (a silent fallback)."""
 
@@ -246,6 +268,7 @@ def run_dynamics(
     the dynamics' declared defaults overridden by the spec's; a runner that reports a backend other
     than an explicitly requested one raises :class:`BackendMismatch` (never a silent fallback)."""
     dyn = get_dynamics(exp.dynamics)
+    _check_domain(dyn, env)
     params = dict(env)
     for d in exp.derived:
         call = [np.asarray(env[a], dtype=dtype) for a in d.args]
