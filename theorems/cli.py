@@ -281,7 +281,7 @@ def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
         return 2 if args.claim else 0
     specs = list(args.spec or ())
     reg = _registry(extra_modules=[x for x in specs if not x.endswith(".py")],
-                    extra_files=[x for x in specs if x.endswith(".py")])
+                    extra_files=[x for x in specs if x.endswith(".py")]) if specs else _registry()
     bad = 0
 
     def say(text: str) -> None:

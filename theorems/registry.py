@@ -197,7 +197,14 @@ def build_registry(sources: Iterable[tuple[str, str, list[Any]]], problems: Iter
 
 def _entry_point_sources() -> tuple[list[tuple[str, str, list[Any]]], list[Problem]]:
     sources, problems = [], []
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+    # Built-ins first (distribution "thmcheck"), then plugins by distribution and name: the first
+    # declaration of an id is kept, so a plugin can never replace a built-in theorem.
+    def order(ep: Any) -> tuple[bool, str, str]:
+        dist = getattr(ep, "dist", None)
+        name = dist.metadata["Name"] if dist is not None else ""
+        return (name != "thmcheck", name, ep.name)
+
+    for ep in sorted(entry_points(group=GROUP), key=order):
         try:
             obj = ep.load()
             specs = specs_of(obj)
