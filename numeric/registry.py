@@ -17,7 +17,6 @@ other plugin still loads.  :func:`register_class` and :func:`register_dynamics` 
 
 from __future__ import annotations
 
-import importlib
 import threading
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
@@ -177,10 +176,3 @@ def get_class(name: str) -> InstanceClass:
 def get_dynamics(name: str) -> Dynamics:
     """The dynamics ``name`` (KeyError listing the known ones)."""
     return DYNAMICS[name]
-
-
-def _import(path: str) -> Any:
-    """``module:attr`` or ``module`` -> the object (used by tests that load a plugin by path)."""
-    mod, _, attr = path.partition(":")
-    obj = importlib.import_module(mod)
-    return getattr(obj, attr) if attr else obj

@@ -255,7 +255,7 @@ def _need(value: np.ndarray | None, name: str) -> np.ndarray:
     return value
 
 
-PER_STEP: dict[str, Callable[[Run], np.ndarray]] = {
+PER_STEP: dict[str, Callable[[RidgeRun], np.ndarray]] = {
     "f_t": lambda r: r.traj.f[:, :-1],
     "f_next": lambda r: r.traj.f[:, 1:],
     "gnorm2_t": lambda r: r.traj.gnorm2[:, :-1],
@@ -267,7 +267,7 @@ PER_STEP: dict[str, Callable[[Run], np.ndarray]] = {
     "efabs_next": lambda r: _need(r.efabs, "efabs_next"),
 }
 
-TRAJECTORY: dict[str, Callable[[Run], np.ndarray]] = {
+TRAJECTORY: dict[str, Callable[[RidgeRun], np.ndarray]] = {
     "f_first": lambda r: r.traj.f[:, 0],
     "f_last": lambda r: r.traj.f[:, -1],
     "gnorm2_mean": lambda r: r.traj.gnorm2[:, :-1].mean(axis=1),
