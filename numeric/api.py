@@ -354,8 +354,15 @@ class Dynamics:
         return self._index.get(name)
 
     def accepts_class(self, cls: InstanceClass) -> bool:
-        """Whether every problem type ``cls`` produces is one this dynamics can drive."""
+        """Whether every problem type ``cls`` produces is one this dynamics can drive (a class that
+        declares no problem type is checked batch by batch at run time instead)."""
+        if cls.problem_types == (object,):
+            return True
         return all(any(issubclass(t, a) for a in self.accepts) for t in cls.problem_types)
+
+    def accepts_problem(self, problem: Any) -> bool:
+        """Whether this dynamics can drive ``problem``."""
+        return isinstance(problem, self.accepts)
 
     def setting_defaults(self) -> dict[str, Any]:
         """Every declared plain (non-expression) setting at its default."""

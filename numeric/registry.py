@@ -54,29 +54,46 @@ def _add(kind: str, table: dict[str, Any], obj: Any, source: str) -> None:
     if name in table:
         if table[name] is obj:
             return
+        if _providers[(kind, name)] == source and not source.startswith("thmcheck "):
+            # The same file registering again (a spec file imported by pytest and by the CLI): its
+            # newer definition replaces its own older one.  Never another provider's.
+            table[name] = obj
+            return
         _problems.append(f"{kind} {name!r} from {source} refused: already provided by {_providers[(kind, name)]}")
         return
     table[name] = obj
     _providers[(kind, name)] = source
 
 
-def register_class(cls: InstanceClass, *, source: str = "direct registration") -> InstanceClass:
-    """Make ``cls`` available to structural hypotheses under ``cls.name``.  A second object under a
-    taken name is refused and recorded in :func:`plugin_problems`."""
+def _caller() -> str:
+    """The file that called a register function (two frames up), as the default provider."""
+    import sys  # noqa: PLC0415
+
+    frame = sys._getframe(2)  # noqa: SLF001 - the caller of register_*
+    return f"file {frame.f_code.co_filename}"
+
+
+def register_class(cls: InstanceClass, *, source: str | None = None) -> InstanceClass:
+    """Make ``cls`` available to structural hypotheses under ``cls.name`` (entry points come first:
+    :func:`load_plugins` runs before).  A name another provider (by default: another file) already
+    took is refused and recorded in :func:`plugin_problems`; the same file registering again replaces
+    its own earlier definition."""
     if not isinstance(cls, InstanceClass):
         raise TypeError(f"register_class needs a numeric.api.InstanceClass, got {type(cls).__name__}")
+    load_plugins()
     with _lock:
-        _add("instance class", _classes, cls, source)
+        _add("instance class", _classes, cls, source or _caller())
     return cls
 
 
-def register_dynamics(dyn: Dynamics, *, source: str = "direct registration") -> Dynamics:
-    """Make ``dyn`` available to theorem specs under ``dyn.name`` (refused like
-    :func:`register_class` when the name is taken)."""
+def register_dynamics(dyn: Dynamics, *, source: str | None = None) -> Dynamics:
+    """Make ``dyn`` available to theorem specs under ``dyn.name`` (refused or replaced like
+    :func:`register_class`)."""
     if not isinstance(dyn, Dynamics):
         raise TypeError(f"register_dynamics needs a numeric.api.Dynamics, got {type(dyn).__name__}")
+    load_plugins()
     with _lock:
-        _add("dynamics", _dynamics, dyn, source)
+        _add("dynamics", _dynamics, dyn, source or _caller())
     return dyn
 
 

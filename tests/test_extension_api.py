@@ -196,3 +196,29 @@ def test_a_problem_type_is_declared_by_every_builtin_class_and_accepted_by_some_
         numeric.CLASSES["smooth"].encode(RidgeQuadratic.quadratic(np.eye(2)[None], np.zeros((1, 2))), 0)),
         RidgeQuadratic)
     assert sympy  # the spec model's expressions are SymPy objects
+
+
+def test_the_same_file_registering_again_replaces_its_own_definition() -> None:
+    """A spec file that registers its class is imported again (pytest, then the CLI): its newer
+    object replaces its own older one; another file taking the name is refused."""
+    first = _gd_like("gd_reloaded")
+    second = _gd_like("gd_reloaded", doc="the file imported again")
+    numeric.register_dynamics(first)
+    numeric.register_dynamics(second)
+    assert numeric.DYNAMICS["gd_reloaded"] is second
+    numeric.register_dynamics(_gd_like("gd_reloaded", doc="someone else"), source="another file")
+    assert numeric.DYNAMICS["gd_reloaded"] is second
+    assert any("'gd_reloaded' from another file refused" in p for p in numeric.plugin_problems())
+    R._problems[:] = [p for p in R._problems if "gd_reloaded" not in p]  # noqa: SLF001 - keep the session clean
+
+
+def test_an_undeclared_problem_type_is_checked_at_run_time() -> None:
+    cls = replace(numeric.CLASSES["psd_pairs"], name="pairs_untyped", problem_type=object)
+    assert numeric.DYNAMICS["gd"].accepts_class(cls)
+    exp, _ = compile_theorem(D.lemma_2_1_4).experiment_for("descent_inequality")
+    b = cls.families[0].generate(np.random.default_rng(0), 2, numeric.Knobs(0, 2, 0, 0.0, 0.0, (), 0))
+    from numeric.engine.experiment import run_dynamics
+
+    with pytest.raises(TypeError, match="cannot run a MatrixPairs.*declare the instance class's problem_type"):
+        run_dynamics(exp, b.problem, np.zeros((2, 2)), {"L": np.ones(2), "eta": np.ones(2)}, backend="numpy",
+                     seed=0, instance_ids=np.arange(2))

@@ -268,6 +268,9 @@ def run_dynamics(
     the dynamics' declared defaults overridden by the spec's; a runner that reports a backend other
     than an explicitly requested one raises :class:`BackendMismatch` (never a silent fallback)."""
     dyn = get_dynamics(exp.dynamics)
+    if not dyn.accepts_problem(problem):
+        raise TypeError(f"dynamics {dyn.name!r} cannot run a {type(problem).__name__} (it accepts "
+                        f"{', '.join(t.__name__ for t in dyn.accepts)}); declare the instance class's problem_type")
     _check_domain(dyn, env)
     params = dict(env)
     for d in exp.derived:
