@@ -106,6 +106,7 @@ def test_an_assumption_admitting_a_value_outside_the_dynamics_domain_is_a_spec_e
         validate(thm)
     assert exc.value.field == "symbols.eta"
     assert "eta < 1" in exc.value.message and "gd_eta_below_one" in exc.value.message
+    assert "'step'" in exc.value.message  # the assumption that admits the value is named
 
 
 def test_a_value_outside_the_domain_at_run_time_is_refused_naming_it() -> None:

@@ -311,10 +311,13 @@ def _check_dynamics_domain(thm: Theorem, dyn: Any) -> None:
                 res = symbolic.prove_relation(goal, base + extra, timeout_ms=500, sample_time=0.2)
                 if res.status == symbolic.Status.REFUTED:
                     at = ", ".join(f"{k} = {v}" for k, v in sorted((res.witness or {}).items()))
+                    named = [f"{a.name!r} ({a.relation})" for a in thm.assumptions + thm.search
+                             if sym in a.relation.free_symbols]
+                    which = f" -- the assumptions on {dom.name}: {', '.join(named)}" if named else ""
                     raise SpecError(
                         thm.id, f"symbols.{dom.name}",
                         f"the assumptions of claim {claim_name!r} admit {at or 'values'} where dynamics {dyn.name!r} "
-                        f"is undefined (its domain is {dom.text()}); tighten the assumption on {dom.name}",
+                        f"is undefined (its domain is {dom.text()}){which}; tighten them",
                     )
 
 
