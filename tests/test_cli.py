@@ -75,3 +75,17 @@ def test_replay_of_a_corrupt_file_is_a_clear_error(tmp_path: Path, capsys: pytes
     bad.write_text('{"schema_version": 1, "claims": "oops"')
     assert cli.main(["replay", str(bad)]) == 2
     assert "not valid JSON" in capsys.readouterr().out
+
+
+def test_an_unwritable_out_is_refused_before_any_work(tmp_path, capsys) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert cli.main(["verify", "descent.footnote_3", "--budget", "quick", "--out", str(blocker)]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().out
+    assert cli.main(["verify", "descent.footnote_3", "--budget", "quick", "--out", str(blocker / "sub")]) == 2
+
+
+def test_a_negative_seed_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["verify", "descent", "--seed", "-1"])
+    assert exc.value.code == 2 and "must be a non-negative integer" in capsys.readouterr().err

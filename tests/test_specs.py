@@ -102,3 +102,18 @@ def test_expected_verdicts_follow_the_spec() -> None:
     assert GOOD.expected(GOOD.claims[0]).value == "proved"
     printed = replace(GOOD.claims[0], name="as_printed", printed=True, corrected_by="descent_inequality")
     assert GOOD.expected(printed).value == "fail"
+
+
+@pytest.mark.parametrize("field, value, where", [("horizon", 2.5, "horizon"), ("horizon", "10", "horizon"),
+                                                 ("horizon", True, "horizon"), ("dims", (2, 0), "dims[1]"),
+                                                 ("dims", (2.5,), "dims[0]")])
+def test_malformed_sizes_name_the_field(field: str, value, where: str) -> None:
+    from dataclasses import replace
+
+    from theorems.catalogue import descent as D
+    from theorems.spec import SpecError
+    from theorems.validate import validate
+
+    with pytest.raises(SpecError) as exc:
+        validate(replace(D.lemma_2_1_4, **{field: value}))
+    assert exc.value.field == where

@@ -175,6 +175,31 @@ def _cmd_show(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _writable_folder(out: Path) -> str | None:
+    """Why results cannot be written to folder ``out`` (checked before any work), or None."""
+    if out.exists() and not out.is_dir():
+        return "exists and is not a folder"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".thmcheck-write-check"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot be written ({exc.strerror or exc})"
+    return None
+
+
+def _seed(text: str) -> int:
+    """argparse type of --seed: a non-negative integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
+    return value
+
+
 def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
     import kernels
     from reports.records import dump_run
@@ -192,6 +217,10 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[red]backend error:[/] {exc}")
         return 2
     out = Path(args.out)
+    problem = _writable_folder(out)
+    if problem:
+        console.print(f"--out {out}: {problem}", style="red", markup=False, highlight=False)
+        return 2
     results = out / "results.json"
     quiet = args.quiet or not console.is_terminal
 
@@ -338,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("ids", nargs="*", help=what + " (default: all)")
     ver.add_argument("--budget", choices=("quick", "default", "thorough"), default="default")
     ver.add_argument("--backend", choices=("auto", "numpy", "numba", "cupy"), default="auto")
-    ver.add_argument("--seed", type=int, default=0)
+    ver.add_argument("--seed", type=_seed, default=0)
     ver.add_argument("--out", default="thmcheck-out", help="output folder (default: thmcheck-out)")
     ver.add_argument("--quiet", action="store_true", help="no progress display (also when output is not a terminal)")
     ver.add_argument("--markdown", action="store_true", help="also write DIR/report.md (a Markdown summary)")
@@ -355,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     nec.add_argument("ids", nargs="*", help="theorem ids or family prefixes (default: those declaring relaxations)")
     nec.add_argument("--budget", choices=("quick", "default", "thorough"), default="quick")
     nec.add_argument("--backend", choices=("auto", "numpy", "numba", "cupy"), default="numba")
-    nec.add_argument("--seed", type=int, default=0)
+    nec.add_argument("--seed", type=_seed, default=0)
     nec.add_argument("--json", default="", help="also write the results as JSON to this path")
     nec.add_argument("--quiet", action="store_true")
     return p

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 from typing import Any
 
@@ -166,10 +167,15 @@ def validate(thm: object) -> Theorem:
     for dep in thm.depends_on:
         if not isinstance(dep, str) or not ID_PATTERN.match(dep):
             raise SpecError(thm.id, "depends_on", f"{dep!r} is not a theorem id")
+    if isinstance(thm.horizon, bool) or not isinstance(thm.horizon, numbers.Integral):
+        raise SpecError(thm.id, "horizon", f"must be an integer number of steps, got {thm.horizon!r}")
     if thm.horizon < 1:
         raise SpecError(thm.id, "horizon", "must be at least 1 step")
-    if not thm.dims or any(int(d) < 1 for d in thm.dims):
-        raise SpecError(thm.id, "dims", "dimensions must be positive")
+    if not isinstance(thm.dims, (tuple, list)) or not thm.dims:
+        raise SpecError(thm.id, "dims", f"must be a non-empty tuple (or list) of dimensions, got {thm.dims!r}")
+    for k, d in enumerate(thm.dims):
+        if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
+            raise SpecError(thm.id, f"dims[{k}]", f"must be a positive integer, got {d!r}")
     _check_parameter_domains(thm)
     _check_dynamics_domain(thm, dyn)
     return thm
