@@ -214,7 +214,8 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
     try:
         kernels.backend.check_request(args.backend)
     except (kernels.BackendUnavailable, ValueError) as exc:
-        console.print(f"[red]backend error:[/] {exc}")
+        # The message is printed verbatim: "[gpu]" in an install hint is not rich markup.
+        console.print(f"backend error: {exc}", style="red", markup=False, highlight=False)
         return 2
     out = Path(args.out)
     problem = _writable_folder(out)
