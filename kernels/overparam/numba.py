@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from functools import cache
 
-__all__ = ["kernel"]
+import numpy as np
+
+__all__ = ["kernel", "gd_product_numba"]
 
 
 @cache
@@ -46,10 +48,9 @@ def kernel():
     return run
 
 
-def gd_product_numba(s, weight, w0, k, eta, T):  # type: ignore[no-untyped-def]
+def gd_product_numba(s: np.ndarray, weight: np.ndarray, w0: np.ndarray, k: np.ndarray, eta: np.ndarray,
+                     T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The numba kernel behind the registry's "overparam.gd" (float64): same outputs as the reference."""
-    import numpy as np  # noqa: PLC0415
-
     B = w0.shape[0]
     wt, W, loss, g = (np.empty((B, T + 1)) for _ in range(4))
     kernel()(s, weight, w0, k, eta, T, wt, W, loss, g)
