@@ -168,6 +168,16 @@ class RunRecord:
     versions: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
     timings: dict[str, float] = field(default_factory=dict)
+    # Why the run stopped before its end ("" for a complete run): an interrupt, a lost scheduler.
+    # A partial run lists the claims it did not run, as "theorem::claim", so a resumed run and a
+    # reader of the report know exactly what is missing.
+    incomplete: str = ""
+    not_run: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """True when every selected claim ran (``incomplete`` is empty)."""
+        return not self.incomplete
 
     @property
     def unexpected(self) -> tuple[ClaimRecord, ...]:
@@ -284,7 +294,7 @@ def _convert(cls: type, key: str, value: Any, where: str) -> Any:
     if key == "verdict" or key == "expected":
         if value not in VERDICTS:
             raise RecordError(f"{where}: unknown verdict {value!r} (expected one of {', '.join(VERDICTS)})")
-    if isinstance(value, list) and key in ("theorems", "problems", "inherited", "notes"):
+    if isinstance(value, list) and key in ("theorems", "problems", "inherited", "notes", "not_run"):
         return tuple(value)
     return value
 

@@ -97,12 +97,17 @@ def _record(claims, summaries, registry, seed, budget, backend, t0) -> RunRecord
 
 
 def make_record(claims: Iterable[ClaimRecord], summaries: Iterable[dict[str, Any]], problems: Iterable[dict[str, str]],
-                *, seed: int, budget: str, backend: str, total_s: float) -> RunRecord:
-    """The run record of ``claims`` (in run order) and the summaries of their theorems."""
+                *, seed: int, budget: str, backend: str, total_s: float,
+                incomplete: str = "", not_run: Iterable[str] = ()) -> RunRecord:
+    """The run record of ``claims`` (in run order) and the summaries of their theorems.
+
+    A run that stopped early passes ``incomplete`` (why, in a few words) and ``not_run`` (the
+    ``theorem::claim`` ids it did not get to)."""
     return RunRecord(
         claims=tuple(claims), seed=int(seed), budget=budget, backend=backend,
         theorems=tuple(summaries), problems=tuple(problems),
         versions=versions(), timings={"total_s": round(total_s, 3)},
+        incomplete=incomplete, not_run=tuple(not_run),
     )
 
 
