@@ -114,3 +114,25 @@ def test_encode_decode_round_trip(name: str) -> None:
         back = cls.decode(cls.encode(b.problem, i))
         for f in ("Q", "z", "g", "cl", "cr", "f0"):
             np.testing.assert_array_equal(getattr(back, f)[0], getattr(b.problem, f)[i])
+
+
+def test_heavy_ball_folklore_is_refuted_on_the_generic_strongly_convex_class() -> None:
+    """The example package's heavy-ball claim (Polyak's rate for every L-smooth mu-strongly convex
+    f, printed false) run on ``lsmooth_strongly_convex`` with the built-in heavy-ball dynamics:
+    the ordinary generators find a confirmed counterexample (no hand-made instance)."""
+    import dataclasses
+
+    from thmcheck_momentum.theorems import heavy_ball_global
+
+    from numeric import budget
+    from theorems.pipeline import run_theorem
+    from theorems.registry import load_registry
+    from theorems.spec import Structural
+
+    thm = dataclasses.replace(
+        heavy_ball_global, id="check.heavy_ball_global_generic", dynamics="fo_heavy_ball",
+        structure=(Structural("smooth_strongly_convex", "lsmooth_strongly_convex", "f is L-smooth and mu-strongly convex"),))
+    rec = run_theorem(thm, budget=budget("quick"), seed=0, backend="numba", lookup=load_registry().lookup)[0]
+    assert rec.verdict == "fail", rec.reason
+    assert rec.counterexample is not None and rec.counterexample.confirmed_violation > rec.counterexample.tolerance
+    assert rec.counterexample.instance.family != "interpolated"

@@ -65,11 +65,23 @@ def interpolate_1d(p: np.ndarray, f: np.ndarray, g: np.ndarray, lo: float, hi: f
         gz.append(gb)
     z_a = np.asarray(z)
     g_a = np.asarray(gz)
-    # Rounding of the mixture may leave a slope a hair outside [lo, hi]: rebuild the derivative
-    # piece by piece with every increment clipped to the allowed range (exact at lo = 0).
+    # Knots closer than 1e-9 of the data's scale are merged (the merged piece's slope is an average
+    # of slopes in [lo, hi]); then the derivative is rebuilt piece by piece with every increment
+    # inside [lo dz, hi dz], judged exactly (in extended precision, as the membership checks do).
+    keep = np.concatenate([[True], np.diff(z_a) > 1e-9 * scale])
+    keep[-1] = True
+    z_a, g_a = z_a[keep], g_a[keep]
+    ld = np.longdouble
+    tight = 1e-12  # relative margin: far more than the rounding of one addition
+    lo_m = lo * (1 + tight) if lo > 0 else lo * (1 - tight)
+    hi_m = hi * (1 - tight)
     for k in range(len(z_a) - 1):
-        dz = z_a[k + 1] - z_a[k]
-        g_a[k + 1] = g_a[k] + float(np.clip(g_a[k + 1] - g_a[k], lo * dz, hi * dz))
+        dz = float(z_a[k + 1] - z_a[k])
+        nxt = g_a[k] + float(np.clip(g_a[k + 1] - g_a[k], lo_m * dz, hi_m * dz))
+        dzl = ld(z_a[k + 1]) - ld(z_a[k])
+        if not (ld(lo) * dzl <= ld(nxt) - ld(g_a[k]) <= ld(hi) * dzl) and lo <= 0 <= hi:
+            nxt = float(g_a[k])  # a flat piece is always allowed when 0 is in [lo, hi]
+        g_a[k + 1] = nxt
     return z_a, g_a, float(f[0])
 
 
@@ -77,14 +89,18 @@ def member_from_data(p: np.ndarray, f: np.ndarray, g: np.ndarray, x0: float, *, 
                      attrs: dict[str, float] | None = None) -> InstanceBatch:
     """A batch of one: the one-dimensional member through the data (``x0`` its start), curvatures
     built a ``SHRINK`` fraction inside ``[lower, L]`` (the end at exactly 0 kept), end pieces at the
-    interval's end nearest 0."""
+    interval's end nearest 0 (at L where a convex member would otherwise not attain its minimum)."""
     span = L - lower
     lo_b = 0.0 if lower == 0 else lower + SHRINK * span
     hi_b = L - SHRINK * span
     z, gz, f0 = interpolate_1d(p, f, g, lo_b, hi_b)
     end = min(max(0.0, lo_b), hi_b)
-    prob = RotatedPWQ(np.eye(1)[None], z[None, None, :], gz[None, None, :], np.full((1, 1), end),
-                      np.full((1, 1), end), np.asarray([f0]))
+    # A convex member must attain its minimum: an end piece the derivative has not yet crossed
+    # zero on gets curvature L instead.
+    cl = hi_b if lower >= 0 and gz[0] > 0 else end
+    cr = hi_b if lower >= 0 and gz[-1] < 0 else end
+    prob = RotatedPWQ(np.eye(1)[None], z[None, None, :], gz[None, None, :], np.full((1, 1), cl),
+                      np.full((1, 1), cr), np.asarray([f0]))
     a = {"L": np.asarray([L]), "d": np.ones(1)}
     a.update({k: np.asarray([v]) for k, v in (attrs or {}).items()})
     return InstanceBatch("interpolated", prob, np.asarray([[x0]]), a)
