@@ -25,6 +25,7 @@ from reports.records import (
     StepRecord,
 )
 
+from .exact import certify
 from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
@@ -475,6 +476,8 @@ def run_theorem(
                 confirmed_precision=("float64, independent rerun" if stat_kind
                                      else out.backends.get("confirm", "").split("/")[-1]),
                 confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample, source),
+                found=None if out.found is None else _instance(out.found), shrink=tuple(out.shrink),
+                **certify(thm, c, compiled, out.counterexample, statistical=stat_kind),
             )
         worst = out.worst
         records.append(ClaimRecord(
