@@ -258,7 +258,7 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
 
             record = run(reg, theorems, budget=args.budget, seed=args.seed, backend=args.backend, only=only,
                          progress=progress, on_theorem=save)
-    render_run(record, console)
+    render_run(record, console, counterexamples=out / "counterexamples")
     paths = write_outputs(record, out, markdown=args.markdown)
     console.print(f"results written to {paths['results']}")
     for path in paths["counterexamples"]:
