@@ -297,7 +297,7 @@ def test_probability_scaling_and_sample_plots(tmp_path: Path) -> None:
 
 def test_the_fitted_curve_passes_through_the_data() -> None:
     """Without a recorded intercept the curve uses the least-squares one for the recorded exponent."""
-    from reports.html import _fit_curve
+    from reports.html_plots import _fit_curve
 
     sizes = [2.0, 4.0, 8.0, 16.0, 32.0]
     values = [5 * d ** 0.5 for d in sizes]
