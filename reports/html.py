@@ -13,6 +13,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .counterexamples import counterexample_path
+from .falsifying import falsifying_text, is_expected_refutation
 from .records import VERDICTS, ClaimRecord, RunRecord
 from .html_plots import field_of as _field
 from .html_plots import plots, probability_line, scaling_line
@@ -25,11 +27,13 @@ _SEVERITY = ("error", "fail", "inconclusive", "pass", "proved")
 
 
 def write_html(run: RunRecord, path: str | Path) -> Path:
-    """Write the report of ``run`` to ``path`` (atomically)."""
+    """Write the report of ``run`` to ``path`` (atomically).  Replay commands name the counterexample
+    files of a ``counterexamples`` folder next to it, when there is one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    folder = path.parent / "counterexamples"
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(render_html(run), encoding="utf-8")
+    tmp.write_text(render_html(run, counterexamples=folder if folder.is_dir() else None), encoding="utf-8")
     tmp.replace(path)
     return path
 
@@ -46,8 +50,15 @@ def _math(latex: str, fallback: str = "") -> str:
     return f'<code class="tex">{_e(text)}</code>' if text else ""
 
 
-def _badge(verdict: str) -> str:
-    return f'<span class="verdict v-{_e(verdict)}">{_e(verdict)}</span>'
+def _badge(verdict: str, rec: ClaimRecord | None = None) -> str:
+    """A verdict badge; with its record, a refutation the spec expected reads "refuted as expected"
+    in its own colour (a success of the tool, not an alarm) and an unexpected verdict says so."""
+    if rec is not None and is_expected_refutation(rec):
+        return '<span class="verdict v-refuted" title="the claim as printed is false, as the spec expects">refuted as expected</span>'
+    badge = f'<span class="verdict v-{_e(verdict)}">{_e(verdict)}</span>'
+    if rec is not None and not rec.as_expected:
+        badge += f' <b class="bad">unexpected (expected {_e(rec.expected)})</b>'
+    return badge
 
 
 def _claim_anchor(rec: ClaimRecord) -> str:
@@ -65,12 +76,15 @@ def _worst(verdicts: list[str]) -> str:
 
 
 def _summary(run: RunRecord) -> str:
-    counts = Counter(c.verdict for c in run.claims)
+    counts = Counter(c.verdict for c in run.claims if not is_expected_refutation(c))
+    refuted = [c for c in run.claims if is_expected_refutation(c)]
     unexpected = run.unexpected
     parts = ['<section id="summary"><h2>Summary</h2><p class="counts">']
     for v in _SEVERITY:
         if counts.get(v):
             parts.append(f'{_badge(v)} <b>{counts[v]}</b> &nbsp; ')
+        if v == "fail" and refuted:
+            parts.append(f'{_badge("fail", refuted[0])} <b>{len(refuted)}</b> &nbsp; ')
     parts.append(f'&middot; {len(run.claims)} claims, <b class="{"bad" if unexpected else "good"}">'
                  f'{len(unexpected)} unexpected</b></p>')
     if run.problems:
@@ -79,16 +93,16 @@ def _summary(run: RunRecord) -> str:
             parts.append(f'<li><b>{_e(p.get("source", ""))}</b> {_e(p.get("field", ""))}: {_e(p.get("message", ""))}</li>')
         parts.append("</ul></div>")
     order = sorted(run.claims, key=lambda c: (c.as_expected, _SEVERITY.index(c.verdict) if c.verdict in _SEVERITY else 0))
-    parts.append('<table class="claims"><thead><tr><th>theorem :: claim</th><th>verdict</th><th>expected</th>'
+    parts.append('<table class="claims"><thead><tr><th>theorem::claim</th><th>verdict</th><th>expected</th>'
                  '<th>instances</th><th>worst ratio</th><th>why</th></tr></thead><tbody>')
     for c in order:
-        label = c.id + ("  [as printed]" if c.printed else "")
+        label = c.id
         cls = "unexpected" if not c.as_expected else ""
         why = c.reason
         if c.inherited:
             why += "; rests on " + ", ".join(f"{d.get('theorem')}::{d.get('claim')} ({d.get('verdict')})" for d in c.inherited)
         parts.append(
-            f'<tr class="{cls}"><td><a href="#{_claim_anchor(c)}">{_e(label)}</a></td><td>{_badge(c.verdict)}</td>'
+            f'<tr class="{cls}"><td class="cid"><a href="#{_claim_anchor(c)}">{_e(label)}</a></td><td>{_badge(c.verdict, c)}</td>'
             f'<td>{_e(c.expected)}</td><td class="num">{c.instances}</td>'
             f'<td class="num">{"" if c.worst_ratio is None else fmt(c.worst_ratio, 4)}</td><td>{_e(why)}</td></tr>')
     parts.append("</tbody></table></section>")
@@ -115,7 +129,7 @@ def _graph(run: RunRecord, theorems: list[dict[str, Any]]) -> str:
             'hold.</p><div class="graphwrap">' + dependency_graph(nodes) + "</div></section>")
 
 
-def _theorem(t: dict[str, Any], recs: list[ClaimRecord]) -> str:
+def _theorem(t: dict[str, Any], recs: list[ClaimRecord], folder: Path | None = None) -> str:
     tid = str(t.get("id", ""))
     parts = [f'<section class="theorem" id="thm-{_anchor(tid)}" data-theorem="{_e(tid)}">'
              f'<h2><span class="tid">{_e(tid)}</span> {_e(t.get("title", ""))}</h2>']
@@ -139,15 +153,15 @@ def _theorem(t: dict[str, Any], recs: list[ClaimRecord]) -> str:
         parts.append(f'<p class="note">{_e(t["note"])}</p>')
     specs = {c.get("name"): c for c in t.get("claims", ())}
     for rec in recs:
-        parts.append(_claim(rec, specs.get(rec.claim, {})))
+        parts.append(_claim(rec, specs.get(rec.claim, {}), folder))
     parts.append("</section>")
     return "".join(parts)
 
 
-def _claim(rec: ClaimRecord, spec: dict[str, Any]) -> str:
+def _claim(rec: ClaimRecord, spec: dict[str, Any], folder: Path | None = None) -> str:
     cls = "claim" + ("" if rec.as_expected else " unexpected")
     parts = [f'<article class="{cls}" id="{_claim_anchor(rec)}" data-claim="{_e(rec.id)}" data-verdict="{_e(rec.verdict)}">'
-             f'<h3>{_badge(rec.verdict)} <span class="cname">{_e(rec.claim)}</span>'
+             f'<h3>{_badge(rec.verdict, rec)} <span class="cname">{_e(rec.claim)}</span>'
              f'{" <small>[as printed; corrected by " + _e(rec.corrected_by) + "]</small>" if rec.printed else ""}'
              f' <small class="kind">{_e(rec.kind)}</small></h3>']
     parts.append(f'<p class="statement">{_e(rec.statement)}</p>')
@@ -156,7 +170,7 @@ def _claim(rec: ClaimRecord, spec: dict[str, Any]) -> str:
     if extra:
         parts.append('<p class="under">under ' + ", ".join(_math(a) for a in extra) + "</p>")
     facts = [
-        ("verdict", _badge(rec.verdict) + ("" if rec.as_expected else ' <b class="bad">unexpected</b>')),
+        ("verdict", _badge(rec.verdict, rec)),
         ("expected", _e(rec.expected)),
         ("instances", str(rec.instances)),
         ("worst ratio", "" if rec.worst_ratio is None else fmt(rec.worst_ratio)),
@@ -179,7 +193,7 @@ def _claim(rec: ClaimRecord, spec: dict[str, Any]) -> str:
     if rec.worst_instance is not None:
         parts.append(_instance("Worst instance (tightest ratio found)", rec.worst_instance))
     if rec.counterexample is not None:
-        parts.append(_counterexample(rec))
+        parts.append(_counterexample(rec, folder))
     parts.append("</article>")
     return "".join(parts)
 
@@ -252,16 +266,28 @@ def _instance(title: str, inst: Any) -> str:
             f'<table class="kv"><caption>instance data</caption>{rows}</table></div></details>')
 
 
-def _counterexample(rec: ClaimRecord) -> str:
+def _counterexample(rec: ClaimRecord, folder: Path | None) -> str:
+    """The falsifying-example block (the same text as the terminal's), the instance in full, the
+    instance as the search found it when shrinking simplified it, and the replay snippet."""
     cx = rec.counterexample
     sid = "snippet-" + _anchor(rec.id)
-    return (f'<div class="cex"><h4>Counterexample</h4><p>violated by <b>{fmt(cx.violation)}</b> in float64 '
-            f'(rounding allowance {fmt(cx.tolerance, 3)}); confirmed in <b>{_e(cx.confirmed_precision)}</b>: '
-            f'violated by <b>{fmt(cx.confirmed_violation)}</b>.</p>'
-            + _instance("Counterexample instance", cx.instance)
-            + f'<div class="snippet"><button type="button" class="copy" data-target="{sid}">copy replay snippet</button>'
-            f'<pre id="{sid}"><code>{_e(cx.replay)}</code></pre></div>'
-            f'<p class="hint">Or: <code>thmcheck replay results.json {_e(rec.id)}</code></p></div>')
+    path = None if folder is None else str(counterexample_path(folder.resolve(), rec))
+    cls = "cex expected" if is_expected_refutation(rec) else "cex"
+    head = "Falsifying example" + (" (refuted as expected)" if is_expected_refutation(rec) else "")
+    evidence = {"exact": "certified exactly in rational arithmetic",
+                "extended precision": "confirmed in float64 and extended precision (no exact certificate)",
+                "statistical": "statistical evidence (exact confidence intervals)"}.get(cx.evidence, "")
+    parts = [f'<div class="{cls}"><h4>{_e(head)}</h4>',
+             f'<pre class="falsifying">{_e(falsifying_text(rec, path=path))}</pre>']
+    if evidence:
+        parts.append(f'<p class="hint">{_e(evidence)}; found violated by {fmt(cx.violation)} in float64 '
+                     f'(rounding allowance {fmt(cx.tolerance, 3)}).</p>')
+    parts.append(_instance("Counterexample instance", cx.instance))
+    if cx.found is not None:
+        parts.append(_instance("As the search found it (before shrinking: " + "; ".join(cx.shrink) + ")", cx.found))
+    parts.append(f'<div class="snippet"><button type="button" class="copy" data-target="{sid}">copy replay snippet</button>'
+                 f'<pre id="{sid}"><code>{_e(cx.replay)}</code></pre></div></div>')
+    return "".join(parts)
 
 
 _CSS = """
@@ -273,7 +299,7 @@ section.theorem{background:#fff;border:1px solid #d0d7de;border-radius:8px;paddi
 section.theorem h2{border:0}.tid{font-family:ui-monospace,monospace;color:#0550ae}
 article.claim{border-top:1px solid #eaeef2;padding:6px 0 10px}article.claim.unexpected{background:#fff5f5;box-shadow:-6px 0 0 #cf222e}
 .verdict{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
-.v-proved{background:#1a7f37}.v-pass{background:#2da44e}.v-fail{background:#cf222e}.v-inconclusive{background:#bf8700}.v-error{background:#8250df}
+.v-refuted{background:#0a6f8f}.v-proved{background:#1a7f37}.v-pass{background:#2da44e}.v-fail{background:#cf222e}.v-inconclusive{background:#bf8700}.v-error{background:#8250df}
 .bad{color:#cf222e}.good{color:#1a7f37}.cite{color:#57606a;font-style:italic;margin:0}.meta,.hint,.kind{color:#57606a;font-size:12px}
 .statement{margin:4px 0}.formula{margin:6px 0 8px 8px;color:#0b1f44}svg.math{overflow:visible}
 table{border-collapse:collapse}table.claims{width:100%;background:#fff}table.claims td,table.claims th{border-bottom:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
@@ -288,6 +314,8 @@ table.kv td code{font-size:12px;word-break:break-all}caption{text-align:left;fon
 .pframe{fill:none;stroke:#d0d7de}.pgrid{stroke:#eaeef2}.pzero{stroke:#24292f;stroke-dasharray:4,3}.pmark{stroke:#fb8500;stroke-dasharray:3,3}
 .gtext{font-size:11px;fill:#fff;font-family:ui-monospace,monospace}.graphwrap{overflow-x:auto;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:8px}
 .cex{border:1px solid #cf222e;border-radius:6px;padding:4px 12px;background:#fff}.cex h4{margin:6px 0;color:#cf222e}
+.cex.expected{border-color:#0a6f8f}.cex.expected h4{color:#0a6f8f}pre.falsifying{white-space:pre-wrap;word-break:break-word}
+td.cid{white-space:nowrap;font-family:ui-monospace,monospace;font-size:12px}
 .snippet{position:relative}pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:10px;overflow-x:auto;font-size:12px}
 button.copy{position:absolute;right:6px;top:6px;font-size:12px;padding:2px 8px;cursor:pointer}
 .problems{border:1px solid #8250df;border-radius:6px;padding:4px 12px;background:#fbf7ff}code.tex{background:#f6f8fa;padding:1px 4px}
@@ -314,8 +342,10 @@ document.addEventListener('click', function (ev) {
 """
 
 
-def render_html(run: RunRecord) -> str:
-    """The report of ``run`` as one self-contained HTML document."""
+def render_html(run: RunRecord, *, counterexamples: str | Path | None = None) -> str:
+    """The report of ``run`` as one self-contained HTML document; ``counterexamples`` is the folder
+    holding its counterexample files (named in the replay commands)."""
+    folder = None if counterexamples is None else Path(counterexamples)
     theorems = [dict(t) for t in run.theorems]
     known = {t.get("id") for t in theorems}
     by_thm: dict[str, list[ClaimRecord]] = {}
@@ -341,7 +371,7 @@ def render_html(run: RunRecord) -> str:
         f'<header><h1>{_e(title)}</h1><p>{sub}</p></header><main>',
         _summary(run), _graph(run, shown),
     ]
-    body += [_theorem(t, by_thm.get(t["id"], [])) for t in shown]
+    body += [_theorem(t, by_thm.get(t["id"], []), folder) for t in shown]
     body.append(f"</main><script>{_JS}</script></body></html>")
     flush_math_cache()
     return "\n".join(body)
