@@ -233,6 +233,11 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
         # The message is printed verbatim: "[gpu]" in an install hint is not rich markup.
         _say(console, f"backend error: {exc}", "red")
         return EXIT_USAGE
+    too_big = _resource_problems(theorems, args.budget)
+    if too_big:
+        for line in too_big:
+            _say(console, f"problem: {line}", "red")
+        return EXIT_USAGE
     out = Path(args.out)
     problem = folder_problem(out)
     if problem:
@@ -278,6 +283,22 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
     if saved.fell_back or record.problems:
         return EXIT_USAGE
     return EXIT_UNEXPECTED if record.unexpected else EXIT_OK
+
+
+def _resource_problems(theorems, budget: str) -> list[str]:
+    """One line per selected theorem whose search at ``budget`` cannot fit in memory."""
+    import numeric
+
+    from .resources import check_resources
+    from .spec import SpecError
+
+    lines = []
+    for thm in theorems:
+        try:
+            check_resources(thm, numeric.budget(budget))
+        except SpecError as exc:
+            lines.append(str(exc))
+    return lines
 
 
 def _run_with_bar(console: Console, reg, theorems, only, guard, common):
