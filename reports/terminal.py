@@ -130,9 +130,11 @@ def summary_line(run: RunRecord) -> str:
     order = ("proved", "pass", "refuted as expected", "fail", "inconclusive", "error")
     parts = [f"{counts[v]} {v}" for v in order if v in counts]
     unexpected = len(run.unexpected)
+    partial = "" if getattr(run, "complete", True) else (
+        f"; PARTIAL run ({run.incomplete}): {len(run.not_run)} claim(s) not run")
     return (", ".join(parts) or "no claims") + f"; {unexpected} unexpected" + (
         f"; {len(run.problems)} spec/plugin problem(s)" if run.problems else ""
-    )
+    ) + partial
 
 
 def render_run(run: RunRecord, console: Console | None = None, *, counterexamples: str | Path | None = None) -> None:

@@ -26,6 +26,7 @@ from reports.records import (
 )
 
 from .exact import certify
+from .resources import check_resources
 from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
@@ -444,6 +445,7 @@ def run_theorem(
     """Check every claim of ``thm`` and return its records (in claim order).  ``source`` says where
     the spec can be loaded again (a spec file, a module, or ``module:ATTRIBUTE`` naming a list of
     theorems); replay snippets use it for theorems that are not installed plugins."""
+    check_resources(thm, budget)  # a search that cannot fit in memory is refused before it starts
     t0 = time.perf_counter()
     derivs = {c.name: check_derivations(thm, c, lookup) for c in thm.claims}
     t_sym = time.perf_counter() - t0

@@ -17,11 +17,15 @@ import kernels
 import numeric
 from reports.records import ClaimRecord, RunRecord
 
+from .interrupt import Interrupted
 from .pipeline import run_theorem, theorem_summary
 from .registry import Registry
 from .spec import ClaimKind, Theorem
 
-__all__ = ["run", "versions", "error_records", "make_record", "write_outputs"]
+# Why a results file saved during a run is incomplete, until the run's end overwrites it.
+UNFINISHED = "the run had not finished when this file was saved"
+
+__all__ = ["UNFINISHED", "run", "versions", "error_records", "make_record", "write_outputs"]
 
 
 def versions() -> dict[str, str]:
@@ -59,8 +63,16 @@ def run(
     only: dict[str, set[str]] | None = None,
     progress: Callable[[str], None] | None = None,
     on_theorem: Callable[[RunRecord], None] | None = None,
+    stop: Callable[[], None] | None = None,
+    prior: dict[str, list[ClaimRecord]] | None = None,
 ) -> RunRecord:
     """Check ``theorems`` (in the order given) and return the run record.
+
+    ``stop`` is called at safe points (before each theorem and between its experiments); when it
+    raises :class:`~theorems.interrupt.Interrupted` the run ends there and the record returned is
+    marked incomplete, listing the claims not run (a theorem cut short counts as not run).
+    ``prior`` holds records of a partial run being resumed (theorem id -> records): those theorems
+    are not run again, their records are used as they are.
 
     ``backend`` is validated once here (``kernels.backend.check_request``): an explicitly requested
     backend that cannot run raises ``kernels.BackendUnavailable`` before anything runs; "auto" is
@@ -73,27 +85,58 @@ def run(
     claims: list[ClaimRecord] = []
     summaries = []
     t0 = time.perf_counter()
-    for thm in theorems:
-        summaries.append(theorem_summary(thm))
+    theorems = list(theorems)
+    prior = prior or {}
+    for k, thm in enumerate(theorems):
         try:
-            recs = run_theorem(thm, budget=spec, seed=seed, backend=resolved, lookup=registry.lookup,
-                               lemma_records=done, progress=progress, source=registry.replay_source(thm.id))
-        except Exception as exc:
-            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            recs = error_records(thm, f"the run raised {tb}", seed=seed, budget=budget, backend=resolved)
+            if stop:
+                stop()
+            if thm.id in prior:
+                recs = prior[thm.id]
+            else:
+                recs = _run_one(thm, registry, spec, seed, resolved, done, progress, stop)
+        except Interrupted as exc:
+            missing = [f"{t.id}::{c.name}" for t in theorems[k:] for c in t.claims
+                       if not only.get(t.id) or c.name in only[t.id]]
+            return _record(claims, summaries, registry, seed, budget, resolved, t0, str(exc), missing)
+        summaries.append({**theorem_summary(thm), "provided_by": registry.providers.get(thm.id, {})})
         done[thm.id] = recs
         wanted = only.get(thm.id)
         claims.extend(r for r in recs if not wanted or r.claim in wanted)
         if progress:
             progress(f"{thm.id}: done")
         if on_theorem:
-            on_theorem(_record(claims, summaries, registry, seed, budget, resolved, t0))
+            # Saved while the run goes on, so marked as unfinished: a process killed outright
+            # (SIGKILL, out of memory) leaves a file that says what it lacks and can be resumed.
+            rest = [f"{t.id}::{c.name}" for t in theorems[k + 1:] for c in t.claims
+                    if not only.get(t.id) or c.name in only[t.id]]
+            on_theorem(_record(claims, summaries, registry, seed, budget, resolved, t0,
+                               UNFINISHED if rest else "", rest))
     return _record(claims, summaries, registry, seed, budget, resolved, t0)
 
 
-def _record(claims, summaries, registry, seed, budget, backend, t0) -> RunRecord:
+def _run_one(thm: Theorem, registry: Registry, spec: Any, seed: int, backend: str,
+             done: dict[str, list[ClaimRecord]], progress: Callable[[str], None] | None,
+             stop: Callable[[], None] | None) -> list[ClaimRecord]:
+    """One theorem's records; an exception becomes ``error`` records (an interrupt propagates)."""
+    def report(msg: str) -> None:
+        # Between a theorem's experiments is a safe point to stop at: nothing is half-recorded.
+        if stop:
+            stop()
+        if progress:
+            progress(msg)
+
+    try:
+        return run_theorem(thm, budget=spec, seed=seed, backend=backend, lookup=registry.lookup,
+                           lemma_records=done, progress=report, source=registry.replay_source(thm.id))
+    except Exception as exc:
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return error_records(thm, f"the run raised {tb}", seed=seed, budget=spec.name, backend=backend)
+
+
+def _record(claims, summaries, registry, seed, budget, backend, t0, incomplete="", not_run=()) -> RunRecord:
     return make_record(claims, summaries, [p.as_dict() for p in registry.problems], seed=seed, budget=budget,
-                       backend=backend, total_s=time.perf_counter() - t0)
+                       backend=backend, total_s=time.perf_counter() - t0, incomplete=incomplete, not_run=not_run)
 
 
 def make_record(claims: Iterable[ClaimRecord], summaries: Iterable[dict[str, Any]], problems: Iterable[dict[str, str]],
