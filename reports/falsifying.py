@@ -53,12 +53,12 @@ def is_expected_refutation(rec: ClaimRecord) -> bool:
     return rec.verdict == "fail" and rec.expected == "fail" and rec.as_expected
 
 
-def verdict_label(rec: ClaimRecord) -> str:
+def verdict_label(rec: ClaimRecord, *, short: bool = False) -> str:
     """The verdict in words, telling a refutation the spec expected from an unexpected result:
-    "refuted as expected" for a claim encoded as printed that failed, "FAIL (expected pass)" for an
-    unexpected one, and the plain verdict otherwise."""
+    "refuted as expected" for a claim encoded as printed that failed (with "(as printed)" unless
+    ``short``), "FAIL (expected pass)" for an unexpected one, and the plain verdict otherwise."""
     if is_expected_refutation(rec):
-        return "refuted as expected" + (" (as printed)" if rec.printed else "")
+        return "refuted as expected" + (" (as printed)" if rec.printed and not short else "")
     if rec.as_expected:
         return rec.verdict
     return f"{rec.verdict.upper()} (expected {rec.expected})"

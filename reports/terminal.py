@@ -1,7 +1,7 @@
 """Terminal rendering of run records; a pure function of the records.
 
-Wide consoles (>= :data:`TABLE_MIN_WIDTH` columns) get one table row per claim, its id never broken
-(ids are copied into commands); narrower ones get one short block per claim.  Refuted claims then
+Wide consoles (:func:`fits_table`) get one table row per claim, its id never broken (ids are copied
+into commands); narrower ones get one short block per claim.  Refuted claims then
 get their falsifying-example block (:mod:`reports.falsifying`): in full for unexpected results, in
 three lines for refutations the spec expected.  Every piece of spec or user text goes in as
 :class:`rich.text.Text`, so brackets in it are never read as markup.
@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from .counterexamples import counterexample_path
-from .falsifying import falsifying_lines, is_expected_refutation, verdict_label
+from .falsifying import falsifying_lines, is_expected_refutation, number, verdict_label
 from .html import probability_line, scaling_line
 from .records import ClaimRecord, RunRecord
 from .tightness import tightness_line
 
 __all__ = ["claims_table", "claim_blocks", "render_run", "verdict_style", "summary_line", "stat_lines",
-           "TABLE_MIN_WIDTH", "counterexample_blocks"]
+           "TABLE_MIN_WIDTH", "counterexample_blocks", "fits_table"]
 
 #: Narrower consoles get one block per claim instead of the table.
 TABLE_MIN_WIDTH = 100
@@ -47,8 +48,13 @@ def _ratio(rec: ClaimRecord) -> str:
     return "" if rec.worst_ratio is None else f"{rec.worst_ratio:.4g}"
 
 
-def _why(rec: ClaimRecord) -> str:
-    why = rec.reason
+def _why(rec: ClaimRecord, *, short: bool = False) -> str:
+    cx = rec.counterexample
+    if short and cx is not None and cx.evidence != "statistical":
+        # The falsifying example below the table gives the details.
+        why = f"violated by {number(cx.confirmed_violation)}" + (" (exact)" if cx.exact else "") + "; example below"
+    else:
+        why = rec.reason
     if rec.inherited:
         why += "; rests on " + ", ".join(f"{d['theorem']}::{d['claim']} ({d['verdict']})" for d in rec.inherited)
     return why
@@ -59,32 +65,38 @@ def _title(run: RunRecord) -> str:
 
 
 def claims_table(run: RunRecord) -> Table:
-    """One row per claim: id (never wrapped), verdict in words, instances, worst ratio, and why."""
-    table = Table(title=_title(run))
+    """One row per claim: id (never wrapped), verdict in words, worst ratio, and why (which says how
+    many instances were searched)."""
+    table = Table(title=_title(run), box=box.SIMPLE_HEAD)
     table.add_column("theorem::claim", no_wrap=True)
     table.add_column("verdict")
-    table.add_column("instances", justify="right")
     table.add_column("worst ratio", justify="right")
     table.add_column("why", overflow="fold", ratio=1)
     for rec in run.claims:
-        verdict = Text(verdict_label(rec), style=verdict_style(rec.verdict, rec))
-        table.add_row(Text(rec.id), verdict, str(rec.instances), _ratio(rec), Text(_why(rec)))
+        verdict = Text(verdict_label(rec, short=True), style=verdict_style(rec.verdict, rec))
+        table.add_row(Text(rec.id), verdict, _ratio(rec), Text(_why(rec, short=True)))
     return table
 
 
-def claim_blocks(run: RunRecord) -> list[Text]:
-    """The narrow layout: per claim its id on a line of its own, then verdict, counts and why."""
-    out = [Text(_title(run), style="bold")]
+def fits_table(run: RunRecord, width: int) -> bool:
+    """Whether the table fits ``width`` columns with its ids whole and room for the reasons (about
+    62 columns besides the longest id)."""
+    longest = max((len(r.id) for r in run.claims), default=0)
+    return width >= max(TABLE_MIN_WIDTH, longest + 62)
+
+
+def claim_blocks(run: RunRecord) -> list[tuple[Text, Text]]:
+    """The narrow layout: per claim its id (a line of its own, never wrapped) and, indented below it,
+    verdict, counts and why."""
+    out = []
     for rec in run.claims:
-        block = Text()
-        block.append(rec.id, style="bold")
-        block.append("\n  ")
-        block.append(verdict_label(rec), style=verdict_style(rec.verdict, rec))
-        block.append(f" · {rec.instances} instances")
+        body = Text("  ")
+        body.append(verdict_label(rec), style=verdict_style(rec.verdict, rec))
+        body.append(f" · {rec.instances} instances")
         if rec.worst_ratio is not None:
-            block.append(f" · worst ratio {_ratio(rec)}")
-        block.append("\n  " + _why(rec))
-        out.append(block)
+            body.append(f" · worst ratio {_ratio(rec)}")
+        body.append("\n  " + _why(rec))
+        out.append((Text(rec.id, style="bold"), body))
     return out
 
 
@@ -142,11 +154,13 @@ def render_run(run: RunRecord, console: Console | None = None, *, counterexample
     statistics lines, any spec/plugin problems, and a one-line summary.  ``counterexamples`` is the
     folder the counterexample files are written to."""
     console = console or Console()
-    if console.width >= TABLE_MIN_WIDTH:
+    if fits_table(run, console.width):
         console.print(claims_table(run))
     else:
-        for block in claim_blocks(run):
-            console.print(block)
+        console.print(Text(_title(run), style="bold"))
+        for head, body in claim_blocks(run):
+            console.print(head, soft_wrap=True)  # ids are copied into commands: never broken
+            console.print(body)
     for block in counterexample_blocks(run, counterexamples):
         console.print()
         # Not wrapped by rich: replay commands and paths must stay copyable in one piece.

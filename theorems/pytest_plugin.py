@@ -217,7 +217,9 @@ def _write_outputs(config: pytest.Config, out: Path, payloads: list[dict[str, An
     graph = nx.DiGraph()
     graph.add_nodes_from(summaries)
     graph.add_edges_from((d, t) for t, s in summaries.items() for d in s["depends_on"] if d in summaries)
-    order = {t: i for i, t in enumerate(nx.lexicographical_topological_sort(graph))}
+    from theorems.naming import natural_key
+
+    order = {t: i for i, t in enumerate(nx.lexicographical_topological_sort(graph, key=natural_key))}
 
     def rank(c: dict[str, Any]) -> tuple[int, int]:
         names = [x["name"] for x in summaries[c["theorem"]]["claims"]]
