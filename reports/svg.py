@@ -178,6 +178,10 @@ COLORS = {"observed": "#1f77b4", "bound": "#d62728", "margin": "#2ca02c", "other
           "t0": "#9467bd", "t1": "#8c564b", "t2": "#17becf"}
 
 
+#: The colour of a violation beyond rounding (histogram bins, margin dots); nothing else uses it.
+VIOLATION = "#cf222e"
+
+
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return []
@@ -192,6 +196,16 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
         out.append(0.0 if abs(t) < 1e-12 * step else t)
         t += step
     return out
+
+
+def _title_text(title: str, x: float, width: float) -> str:
+    """A plot title that stays inside the plot: moved to the left edge, then squeezed (SVG
+    ``textLength``) when 12px bold text would run past the right edge."""
+    est = 6.8 * len(title)
+    if x + est > width - 4:
+        x = 6
+    squeeze = f' textLength="{width - 12:.0f}" lengthAdjust="spacingAndGlyphs"' if x + est > width - 4 else ""
+    return f'<text x="{x}" y="15" class="ptitle"{squeeze}>{escape(title)}</text>'
 
 
 def _finite(values: Iterable[Any]) -> list[float]:
@@ -209,9 +223,13 @@ def line_plot(
     height: int = 210,
     allow_log: bool = True,
     css_class: str = "plot",
+    band: Sequence[Any] | None = None,
+    violations: Sequence[tuple[Any, Any]] = (),
 ) -> str:
     """A small line chart; the y axis is logarithmic when every value is positive and they span
-    more than two decades.  ``series``: (label, xs, ys, colour)."""
+    more than two decades.  ``series``: (label, xs, ys, colour).  ``band``: per x of the first
+    series, a half-width drawn as a grey band around 0 (the rounding allowance of a margin plot);
+    ``violations``: (x, y) points drawn as red dots (margins beyond the band below 0)."""
     ys_all = [y for _, _, ys, _ in series for y in _finite(ys)]
     xs_all = [x for _, xs, _, _ in series for x in _finite(xs)]
     ml, mr, mt, mb = 80, 10, 24, 40
@@ -219,7 +237,7 @@ def line_plot(
     out = [f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
            f'<title>{escape(title)}</title>',
-           f'<text x="{ml}" y="15" class="ptitle">{escape(title)}</text>']
+           _title_text(title, ml, width)]
     if not ys_all or not xs_all:
         out.append(f'<text x="{ml + 10}" y="{mt + ph / 2}" class="pnote">no finite values to plot</text></svg>')
         return "".join(out)
@@ -263,6 +281,16 @@ def line_plot(
         out.append(f'<text x="{x:.1f}" y="{mt + ph + 13}" class="ptick" text-anchor="middle">{t:g}</text>')
     out.append(f'<text x="{ml + pw / 2}" y="{height - 4}" class="ptick" text-anchor="middle">{escape(xlabel)}'
                f'{" (log y)" if log else ""}</text>')
+    if band is not None and not log and series:
+        xs0 = list(series[0][1])
+        upper = [(px(num(x)), py(min(hi, num(b)))) for x, b in zip(xs0, band) if math.isfinite(num(x)) and math.isfinite(num(b))]
+        lower = [(px(num(x)), py(max(lo, -num(b)))) for x, b in zip(xs0, band) if math.isfinite(num(x)) and math.isfinite(num(b))]
+        if upper:
+            if len(upper) == 1:
+                (x, yu), (_, yl) = upper[0], lower[0]
+                upper, lower = [(x - 4, yu), (x + 4, yu)], [(x - 4, yl), (x + 4, yl)]
+            d = " ".join(f"{x:.1f},{y:.1f}" for x, y in upper + lower[::-1])
+            out.append(f'<polygon points="{d}" class="pband"><title>rounding allowance</title></polygon>')
     if zero_line and not log and lo < 0 < hi:
         out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{py(0):.1f}" y2="{py(0):.1f}" class="pzero"/>')
     if marker is not None and x_lo <= marker <= x_hi:
@@ -282,6 +310,15 @@ def line_plot(
             out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="1.8"{dash}/>')
         out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="{colour}">{escape(label)}</text>')
         lx += 12 + 7.2 * len(label)
+    shown = [(px(num(x)), py(num(y))) for x, y in violations if math.isfinite(num(x)) and math.isfinite(num(y))
+             and lo <= num(y) <= hi]
+    for x, y in shown:
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="pviol"><title>violated beyond rounding</title></circle>')
+    if shown:
+        out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="{COLORS["bound"]}">● violated</text>')
+        lx += 12 + 7.2 * 10
+    if band is not None:
+        out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="#8c959f">▮ rounding</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -296,7 +333,7 @@ def bars_plot(rows: Sequence[tuple[str, float, float]], *, title: str, width: in
     top = max(vals) if vals and max(vals) > 0 else 1.0
     out = [f'<svg class="plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
-           f'<text x="8" y="15" class="ptitle">{escape(title)}</text>']
+           _title_text(title, 8, width)]
     pw = width - ml - mr
     for i, (label, o, b) in enumerate(rows):
         y = 28 + i * rowh
@@ -387,7 +424,7 @@ def xy_plot(
     out = [f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
            f'<title>{escape(title)}</title>',
-           f'<text x="{ml}" y="15" class="ptitle">{escape(title)}</text>']
+           _title_text(title, ml, width)]
     fx = [x for x in xs_all if math.isfinite(x)]
     fy = [y for y in ys_all if math.isfinite(y)]
     if not fx or not fy:
@@ -496,20 +533,26 @@ def histogram_plot(
     counts: Sequence[Any],
     *,
     title: str,
-    xlabel: str = "tightness ratio observed / bound (log scale; > 1 violates)",
+    xlabel: str = "",
     mark: float | None = 0.0,
     note: str = "",
     width: int = 460,
     height: int = 210,
+    violated: bool = False,
 ) -> str:
     """A histogram from bin edges and counts (``len(edges) == len(counts) + 1``), with a dashed
-    vertical line at ``mark`` (log10 ratio 0: observed = bound)."""
+    vertical line at ``mark`` (log10 ratio 0: observed = bound).  Bins above ratio 1 are drawn as
+    violations only when ``violated`` (the claim has a confirmed counterexample); otherwise a ratio a
+    hair above 1 is the bound attained to within rounding, and the bin is drawn as tight."""
+    if not xlabel:
+        xlabel = ("tightness ratio observed / bound (log scale; > 1 violates)" if violated
+                  else "tightness ratio observed / bound (log scale; 1 = bound attained)")
     ml, mr, mt, mb = 54, 12, 24, 40
     pw, ph = width - ml - mr, height - mt - mb
     out = [f'<svg class="plot hist" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
            f'<title>{escape(title)}</title>',
-           f'<text x="{ml}" y="15" class="ptitle">{escape(title)}</text>']
+           _title_text(title, ml, width)]
     e = [num(v) for v in edges]
     c = [max(num(v), 0.0) if math.isfinite(num(v)) else 0.0 for v in counts]
     if len(e) != len(c) + 1 or len(c) == 0 or not all(math.isfinite(v) for v in e) or e[-1] <= e[0]:
@@ -536,9 +579,10 @@ def histogram_plot(
             continue
         x0, x1 = px(e[i]), px(e[i + 1])
         h = n / top * ph
-        # Blue: slack; orange: the bin holding ratio 1 (tight, within the rounding allowance);
-        # red: above it.
-        colour = COLORS["observed"] if e[i + 1] <= 0 else ("#fb8500" if e[i] <= 0 else COLORS["bound"])
+        # Blue: slack; teal: the bin holding ratio 1 (tight); red: above it, and only for a claim
+        # with a confirmed counterexample -- nothing within rounding is drawn as a violation.
+        tight = "#0a6f8f"
+        colour = COLORS["observed"] if e[i + 1] <= 0 else (VIOLATION if violated and e[i] > 0 else tight)
         out.append(f'<rect x="{x0 + 0.5:.1f}" y="{mt + ph - h:.1f}" width="{max(x1 - x0 - 1, 0.8):.1f}" height="{h:.1f}" '
                    f'fill="{colour}" fill-opacity="0.8"><title>[{e[i]:.2f}, {e[i + 1]:.2f}): {int(n)}</title></rect>')
     if mark is not None and x_lo <= mark <= x_hi:
@@ -551,79 +595,8 @@ def histogram_plot(
     return "".join(out)
 
 
-# --- dependency graph --------------------------------------------------------------------------
-
-VERDICT_COLORS = {"proved": "#1a7f37", "pass": "#2da44e", "fail": "#cf222e", "inconclusive": "#bf8700",
-                  "error": "#8250df", "none": "#6e7781"}
-
-
-def dependency_graph(nodes: Sequence[dict[str, Any]]) -> str:
-    """The lemma dependency graph as SVG: one box per theorem (colour: its worst verdict; a dashed
-    orange outline when a claim's verdict rests on a lemma that did not hold), an arrow from each
-    lemma to the theorems that use it.  ``nodes``: {"id", "verdict", "inherited", "depends_on",
-    "unexpected"}; layers come from networkx's topological generations."""
-    import networkx as nx
-
-    g = nx.DiGraph()
-    info = {n["id"]: n for n in nodes}
-    for n in nodes:
-        g.add_node(n["id"])
-    for n in nodes:
-        for dep in n.get("depends_on", ()):
-            if dep not in info:
-                g.add_node(dep)
-                info[dep] = {"id": dep, "verdict": "none", "inherited": False, "depends_on": (), "external": True}
-            g.add_edge(dep, n["id"])
-    try:
-        layers = [sorted(layer) for layer in nx.topological_generations(g)]
-    except nx.NetworkXUnfeasible:
-        layers = [sorted(g.nodes)]
-    charw, boxh, gapx, gapy, margin = 6.4, 26, 18, 46, 10
-    widths = {n: len(n) * charw + 16 for n in g.nodes}
-    row_w = [sum(widths[n] for n in layer) + gapx * (len(layer) - 1) for layer in layers]
-    width = max(max(row_w, default=100) + 2 * margin, 640)
-    height = len(layers) * (boxh + gapy) - gapy + 2 * margin + 18
-    pos: dict[str, tuple[float, float]] = {}
-    for i, layer in enumerate(layers):
-        x = margin + (width - 2 * margin - row_w[i]) / 2
-        y = margin + i * (boxh + gapy)
-        for n in layer:
-            pos[n] = (x, y)
-            x += widths[n] + gapx
-    out = [f'<svg class="depgraph" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-           f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="lemma dependency graph">'
-           '<title>lemma dependency graph</title><defs><marker id="thmcheck-arrow" viewBox="0 0 10 10" refX="10" '
-           'refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
-           'fill="#57606a"/></marker></defs>']
-    for a, b in g.edges:
-        (xa, ya), (xb, yb) = pos[a], pos[b]
-        x1, y1 = xa + widths[a] / 2, ya + boxh
-        x2, y2 = xb + widths[b] / 2, yb
-        out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#57606a" '
-                   f'stroke-width="1.2" marker-end="url(#thmcheck-arrow)"/>')
-    for n in g.nodes:
-        x, y = pos[n]
-        meta = info[n]
-        colour = VERDICT_COLORS.get(meta.get("verdict", "none"), VERDICT_COLORS["none"])
-        dash = ' stroke="#fb8500" stroke-width="3" stroke-dasharray="5,3"' if meta.get("inherited") else \
-            ' stroke="#24292f" stroke-width="0.8"'
-        tip = f'{n}: {meta.get("verdict", "none")}' + ("; rests on a lemma that did not hold" if meta.get("inherited") else "")
-        href = f"#thm-{_anchor(n)}" if not meta.get("external") else None
-        box = (f'<g class="gnode" data-theorem="{escape(n)}"><title>{escape(tip)}</title>'
-               f'<rect x="{x:.1f}" y="{y:.1f}" width="{widths[n]:.1f}" height="{boxh}" rx="5" fill="{colour}"{dash}/>'
-               f'<text x="{x + widths[n] / 2:.1f}" y="{y + 17:.1f}" text-anchor="middle" class="gtext">{escape(n)}</text></g>')
-        out.append(f'<a href="{href}">{box}</a>' if href else box)
-    ly = height - 8
-    lx = margin
-    for v in ("proved", "pass", "fail", "inconclusive", "error"):
-        out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{VERDICT_COLORS[v]}"/>'
-                   f'<text x="{lx + 13}" y="{ly}" class="ptick">{v}</text>')
-        lx += 22 + 6.4 * len(v)
-    out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="none" stroke="#fb8500" stroke-width="2" '
-               f'stroke-dasharray="3,2"/><text x="{lx + 13}" y="{ly}" class="ptick">rests on a lemma that did not hold</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
 def _anchor(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text)
+
+
+from .svg_graph import VERDICT_COLORS, dependency_graph  # noqa: E402 - re-exported for the page

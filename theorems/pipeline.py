@@ -327,6 +327,16 @@ def snippet(thm: Theorem, claim: Claim, found: numeric.Found, source: str | None
     return "\n".join(lines)
 
 
+def rounding_allowance(claim: Any, args: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The claim's rounding allowance at each of ``n`` points, as the evaluation computes it (the
+    report draws it as the band within which a margin is rounding, not a violation)."""
+    from numeric.engine.evaluate import scale_args
+
+    scl = np.abs(np.asarray(claim.scale(*scale_args(claim.args, args)), dtype=np.float64))
+    tol = claim.ulps * (np.finfo(np.float64).eps * scl + np.finfo(np.float64).tiny)
+    return np.broadcast_to(tol.reshape(-1) if tol.size == n else tol.reshape(-1)[:1], (n,)).copy()
+
+
 def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
                  max_points: int = 400) -> dict[str, Any]:
     """Plot data for the report: both sides of claim ``name`` along the worst instance's and the
@@ -348,7 +358,8 @@ def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
                     for x in np.broadcast_arrays(claim.observed(*call), claim.bound(*call)))
         stride = max(1, -(-obs.size // max_points))
         got: dict[str, Any] = {"observed": obs[::stride].tolist(), "bound": bnd[::stride].tolist(),
-                               "steps": list(range(0, obs.size, stride)), "step": found.step}
+                               "steps": list(range(0, obs.size, stride)), "step": found.step,
+                               "tol": rounding_allowance(claim, args, obs.size)[::stride].tolist()}
         if claim.kind != "per_step":
             traces = {}
             for key, fn in numeric.DYNAMICS[exp.dynamics].per_step.items():
