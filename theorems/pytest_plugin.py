@@ -259,8 +259,11 @@ class SpecFile(pytest.File):
             if sid in seen:
                 continue
             seen.add(sid)
-            if reg.theorems.get(sid) is spec and reg.files.get(sid) == file:
-                yield TheoremNode.from_parent(self, name=sid, theorem=spec)
+            # An installed plugin's file was imported once already, through its entry point: its
+            # registered theorem is the one to run (the objects of this second import are not it).
+            registered = reg.theorems.get(sid)
+            if registered is not None and reg.files.get(sid) == file:
+                yield TheoremNode.from_parent(self, name=sid, theorem=registered)
                 continue
             # Refused at declaration (malformed, a duplicate, a built-in's id) or removed by the
             # lemma graph (unknown, cyclic, resting on a refused theorem): the problems name it.
