@@ -11,8 +11,9 @@ from .experiment import CONFIRM_DTYPE, ClaimOutcome, Experiment, Found
 from .polish import polish_search
 from .probability import replay_statistical, run_statistical
 from .search import Search, replay_found
+from .shrink import shrink
 
-__all__ = ["run_experiment", "replay"]
+__all__ = ["run_experiment", "replay", "shrink_counterexamples"]
 
 
 def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str) -> dict[str, ClaimOutcome]:
@@ -25,7 +26,23 @@ def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str) 
     search.hypothesis()
     polish_search(search)
     search.confirm()
+    shrink_counterexamples(search)
     return search.finish()
+
+
+def shrink_counterexamples(search: Search) -> None:
+    """Replace every confirmed counterexample by its shrunk form (:mod:`.shrink`), keeping the
+    instance as found next to it; the verdict does not depend on this (both are confirmed)."""
+    for claim in search.exp.claims:
+        out = search.outcomes[claim.name]
+        if out.counterexample is None:
+            continue
+        res = shrink(search.exp, claim, out.counterexample)
+        if res is None or not res.moves:
+            continue
+        out.found, out.counterexample = out.counterexample, res.found
+        out.confirmed = (res.margin, res.tol)
+        out.shrink = res.moves
 
 
 def replay(exp: Experiment, claim: Any, found: Found, *, dtype: Any = CONFIRM_DTYPE) -> tuple[float, float]:
