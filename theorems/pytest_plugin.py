@@ -257,6 +257,9 @@ class SpecFile(pytest.File):
             sid = getattr(spec, "id", None)
             sid = sid if isinstance(sid, str) and sid else f"<{label}>[{k}]"
             if sid in seen:
+                # A second declaration of an id in the file: its own item, failing with the problem.
+                yield SpecProblemItem.from_parent(self, name=f"{sid}[THEOREMS[{k}]]",
+                                                  message="; ".join(dict.fromkeys(refused.get(sid, []))))
                 continue
             seen.add(sid)
             if reg.theorems.get(sid) is spec and reg.files.get(sid) == file:
