@@ -49,6 +49,7 @@ from .ridge import (
     decode_ridge,
     encode_ridge,
     make_run,
+    safe_constants,
     smoothness_certificate,
 )
 
@@ -374,20 +375,6 @@ def _sc_spectrum(rng: np.random.Generator, n: int, d: int, L: np.ndarray, k: Kno
     return lam
 
 
-def _safe_constants(problem: RidgeQuadratic, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Class constants on the safe side of the stored arrays' exact spectrum: ``L`` above the
-    certified smoothness and ``mu`` below lambda_min(A), each by the eigensolver's error bound
-    (``c d eps ||A||``, absolute, not relative: at kappa = 1e3 a relative margin on mu would be a
-    thousand times too small).  Constants stored an ulp on the wrong side make true claims whose
-    bounds are hypersensitive to them (rates at kappa -> 1 over many steps) fail on instances that
-    are outside the class by exactly that ulp."""
-    d = problem.dim
-    lam = np.linalg.eigvalsh(np.asarray(problem.A, np.float64))
-    err = 64 * d * EPS * np.abs(lam).max(axis=1)
-    Lc = smoothness_certificate(problem)
-    return np.maximum(L, Lc + 64 * d * EPS * Lc + err), lam[:, 0] - err
-
-
 def _sc_quadratic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
@@ -397,7 +384,7 @@ def _sc_quadratic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     H = 0.5 * (H + np.swapaxes(H, 1, 2))
     w0 = rng.standard_normal((n, d)) * 10.0 ** k.log_w0
     problem = RidgeQuadratic.quadratic(H, np.zeros((n, d)))
-    L_safe, mu = _safe_constants(problem, L)
+    L_safe, mu = safe_constants(problem, L)
     return InstanceBatch("sc_quadratic", MinimizerProblem(problem, np.zeros((n, d))), w0,
                          {"L": L_safe, "mu": mu, "d": np.full(n, float(d))})
 
@@ -416,7 +403,7 @@ def _sc_logcosh(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     top = np.linalg.eigvalsh(np.einsum("nki,nk,nkj->nij", R, c, R))[:, -1]
     c = c * (L * (1 - share) / top)[:, None]
     problem = RidgeQuadratic(H, np.zeros((n, d)), R, np.zeros((n, m)), c, Ridge.LOGCOSH)
-    L_safe, mu = _safe_constants(problem, L)
+    L_safe, mu = safe_constants(problem, L)
     w0 = rng.standard_normal((n, d)) * 10.0 ** k.log_w0
     return InstanceBatch("sc_logcosh", MinimizerProblem(problem, np.zeros((n, d))), w0,
                          {"L": L_safe, "mu": mu, "d": np.full(n, float(d))})
