@@ -176,3 +176,33 @@ def test_rsi_membership_refuses_an_L_one_ulp_below_the_certificate() -> None:
                         {**batch.attrs, "L": np.nextafter(cert, -np.inf)})
     ok, why = cls.member(low)
     assert not ok.any() and all("exceeds L" in w for w in why)
+
+
+# ------------------------------------------------------------------------------------ observables
+
+def test_normalised_gradient_is_measured_not_derived_from_the_scaling_identity() -> None:
+    """Finding 7: ||grad L(w/||w||)||^2 must be evaluated at the normalised point.  With a gradient
+    routine that breaks the scaling law (it forgets the 1/||w|| factor), the observable disagrees
+    with ||w||^2 ||grad L(w)||^2 -- it did not before, when it was computed from that identity --
+    while on the honest routine the two agree to rounding (numba and the reference alike)."""
+    from kernels.scale_invariant import Rayleigh, gd_wd, rayleigh_value_grad
+    from kernels.scale_invariant.reference import _reference
+
+    rng = np.random.default_rng(1)
+    B, d, T = 6, 3, 5
+    M = rng.standard_normal((B, d, d))
+    A = M + np.swapaxes(M, 1, 2)
+    w0 = 3.0 * rng.standard_normal((B, d))
+    eta, lam = np.full(B, 0.05), np.full(B, 0.1)
+
+    def unscaled(w: Any, t: int) -> Any:
+        f, g, fa, ga = rayleigh_value_grad(A, w)
+        return f, g * np.sqrt((w * w).sum(axis=-1))[:, None], fa, ga
+
+    out = _reference(A, w0, eta, lam, None, T, vg=unscaled)
+    g2, n2, gb2 = out[1], out[2], out[8]
+    assert not np.allclose(gb2, n2 * g2, rtol=1e-6)
+    for backend in ("numpy", "numba"):
+        tr = gd_wd(Rayleigh(A), w0, eta, lam, T, backend=backend)
+        assert tr.gbar2 is not None
+        np.testing.assert_allclose(tr.gbar2, tr.wnorm2 * tr.gnorm2, rtol=1e-12)
