@@ -138,6 +138,8 @@ def hitting(A, w0, eta, lam, T, level_g, level_n, hit, either, wn2_either, gbar_
         w = w0[b].copy()
         wb = np.empty(d)
         Aw = np.empty(d)
+        xb = np.empty(d)
+        Ax = np.empty(d)
         hit[b] = T + 1
         either[b] = T + 1
         wn2_either[b] = np.nan
@@ -157,11 +159,25 @@ def hitting(A, w0, eta, lam, T, level_g, level_n, hit, either, wn2_either, gbar_
                 Aw[i] = acc
             for i in range(d):
                 ft += wb[i] * Aw[i]
-            gn2 = 0.0
+            # ||grad L||^2 evaluated afresh at x = w/||w|| (not ||w||^2 ||grad L(w)||^2, the
+            # scaling identity under test), as in gd_wd.
+            xn2 = 0.0
             for i in range(d):
-                gi = 2.0 * (Aw[i] - ft * wb[i]) / wn
-                gn2 += gi * gi
-            gbar = wn2 * gn2
+                xn2 += wb[i] * wb[i]
+            xn = np.sqrt(xn2)
+            for i in range(d):
+                xb[i] = wb[i] / xn
+            fx = 0.0
+            for i in range(d):
+                acc = 0.0
+                for j in range(d):
+                    acc += A[b, i, j] * xb[j]
+                Ax[i] = acc
+                fx += xb[i] * acc
+            gbar = 0.0
+            for i in range(d):
+                gi = 2.0 * (Ax[i] - fx * xb[i]) / xn
+                gbar += gi * gi
             if gbar < gbar_min[b]:
                 gbar_min[b] = gbar
             if either[b] > T and (gbar <= level_g[b] or wn2 >= level_n[b]):

@@ -82,7 +82,8 @@ def _reference_hitting(A, w0, eta, lam, T: int, level_g, level_n, xp: Any = np, 
     for t in range(T + 1):
         _, g, _, _ = vg(w)
         wn2 = (w * w).sum(axis=-1)
-        gbar = wn2 * (g * g).sum(axis=-1)
+        _, gx, _, _ = vg(w / xp.sqrt(wn2)[:, None])  # at the normalised point itself (see gd_wd)
+        gbar = (gx * gx).sum(axis=-1)
         gbar_min = xp.where(active, xp.minimum(gbar_min, gbar), gbar_min)
         new_e = active & (either > T) & ((gbar <= level_g) | (wn2 >= level_n))
         either = xp.where(new_e, t, either)
