@@ -245,3 +245,25 @@ def test_brackets_in_the_out_path_are_not_markup(tmp_path: Path, capsys: pytest.
     assert code == 0, out
     assert_one_line(out, "results written to", str(target / "results.json"))
     assert load_run(target / "results.json").claims
+
+
+PYTEST_ARGS = [("thmcheck_seed_negative", ["--thmcheck-seed=-1"], "--thmcheck-seed", "non-negative integer"),
+               ("thmcheck_seed_text", ["--thmcheck-seed=x"], "--thmcheck-seed", "non-negative integer"),
+               ("thmcheck_out_is_a_file", ["--thmcheck-out={tmp}/taken"], "--thmcheck-out", "is not a folder")]
+
+
+@pytest.mark.parametrize("args, name, words", [a[1:] for a in PYTEST_ARGS], ids=[a[0] for a in PYTEST_ARGS])
+def test_pytest_options_are_refused_before_any_claim_runs(tmp_path: Path, args: list[str], name: str,
+                                                          words: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "taken").write_text("", encoding="utf-8")
+    (tmp_path / "no_specs_here.py").write_text("x = 1\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
+                           *[a.format(tmp=tmp_path) for a in args], str(tmp_path / "no_specs_here.py")],
+                          cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest's usage-error exit code
+    assert_one_line(proc.stdout + proc.stderr, name, words)
