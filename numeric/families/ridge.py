@@ -16,7 +16,6 @@ import kernels
 import numpy as np
 from kernels import Ridge, RidgeQuadratic
 
-from .ridge_shrink import exact_gd, shrink_ridge
 from ..api import (
     PATTERNS,
     Dynamics,
@@ -31,6 +30,7 @@ from ..api import (
     haar_orthogonal,
     observables,
 )
+from .ridge_shrink import exact_gd, shrink_ridge
 
 __all__ = [
     "CLASSES",
