@@ -178,16 +178,13 @@ def _cmd_show(args: argparse.Namespace, console: Console) -> int:
 
 
 def _seed(text: str) -> int:
-    """argparse type of --seed: a non-negative integer."""
+    """argparse type of --seed (see :func:`theorems.outputs.seed_argument`)."""
+    from .outputs import seed_argument
+
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
-    if value >= 2**63:
-        raise argparse.ArgumentTypeError(f"must be below 2**63, got {value}")
-    return value
+        return seed_argument(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _say(console: Console, text: str, style: str | None = None) -> None:

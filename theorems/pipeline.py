@@ -28,6 +28,7 @@ from reports.records import (
 from .exact import certify
 from .resources import check_resources
 from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
+from . import pep_oracle
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
 
@@ -452,10 +453,12 @@ def run_theorem(
     lemma_records: dict[str, list[ClaimRecord]] | None = None,
     progress: Callable[[str], None] | None = None,
     source: str | None = None,
+    oracle: bool = True,
 ) -> list[ClaimRecord]:
     """Check every claim of ``thm`` and return its records (in claim order).  ``source`` says where
     the spec can be loaded again (a spec file, a module, or ``module:ATTRIBUTE`` naming a list of
-    theorems); replay snippets use it for theorems that are not installed plugins."""
+    theorems); replay snippets use it for theorems that are not installed plugins.  ``oracle``:
+    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one."""
     check_resources(thm, budget)  # a search that cannot fit in memory is refused before it starts
     t0 = time.perf_counter()
     derivs = {c.name: check_derivations(thm, c, lookup) for c in thm.claims}
@@ -463,12 +466,15 @@ def run_theorem(
     witness = symbolic.satisfiable(_relations(thm), [s.s for s in thm.symbols])
     compiled = compile_theorem(thm)
     outcomes: dict[str, numeric.ClaimOutcome] = {}
+    pep_records: dict[str, dict[str, Any]] = {}
     t_num: dict[str, float] = {}
     for exp, names in compiled.experiments:
         if progress:
             progress(f"{thm.id}: searching {', '.join(names)}")
         t1 = time.perf_counter()
-        outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend))
+        pep, seeds = pep_oracle.for_experiment(thm, exp, names, oracle)
+        pep_records.update(pep)
+        outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend, seed_batches=seeds))
         for n in names:
             t_num[n] = time.perf_counter() - t1
     inherited = _inherited(thm, lemma_records or {})
@@ -510,7 +516,7 @@ def run_theorem(
             samples={"columns": list(out.sample_columns), "rows": out.samples, "x": c.plot_x} if out.samples else {},
             probability=dict(out.statistics) if ClaimKind(c.kind) == ClaimKind.PROBABILITY else {},
             scaling=dict(out.statistics) if ClaimKind(c.kind) == ClaimKind.SCALING else {},
-            tightness=tightness_record(c, None if worst is None else worst.ratio),
+            tightness=tightness_record(c, None if worst is None else worst.ratio, pep_records.get(c.name)),
         ))
     return records
 

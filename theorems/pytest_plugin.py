@@ -32,12 +32,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("thmcheck", "theorem checking")
     group.addoption("--thmcheck-budget", default="quick", choices=("quick", "default", "thorough"),
                     help="search budget for theorem claims (default: quick)")
-    group.addoption("--thmcheck-seed", type=int, default=0, help="seed of the counterexample search")
+    group.addoption("--thmcheck-seed", type=_seed, default=0, help="seed of the counterexample search")
     group.addoption("--thmcheck-backend", default="auto", choices=("auto", "numpy", "numba", "cupy"),
                     help="kernel backend (an unavailable explicit choice skips the claims)")
     group.addoption("--thmcheck-out", default=None, metavar="DIR",
                     help="after the session, write DIR/results.json, DIR/report.html and DIR/counterexamples/ "
                          "(as 'thmcheck verify --out DIR') from the claims that ran")
+
+
+def _seed(text: str) -> int:
+    import argparse
+
+    from theorems.outputs import seed_argument
+
+    try:
+        return seed_argument(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _is_spec_file(path: Path) -> bool:
@@ -169,6 +180,14 @@ def _load_module(path: Path) -> Any:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STARTED] = time.perf_counter()
+    out = session.config.getoption("thmcheck_out")
+    if out and not hasattr(session.config, "workerinput"):
+        from theorems.outputs import folder_problem
+
+        # Checked before any claim runs, as 'thmcheck verify --out' does.
+        why = folder_problem(Path(session.config.invocation_params.dir, out))
+        if why:
+            raise pytest.UsageError(f"--thmcheck-out {out}: {why}")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -231,12 +250,17 @@ def _write_outputs(config: pytest.Config, out: Path, payloads: list[dict[str, An
                          [summaries[t] for t in used], problems, seed=config.getoption("thmcheck_seed"),
                          budget=config.getoption("thmcheck_budget"),
                          backend=backend or config.getoption("thmcheck_backend"), total_s=total_s)
-    return write_outputs(record, out)
+    from theorems.outputs import write_run_files
+
+    saved = write_run_files(record, out, write_outputs)
+    return {**saved.paths, "fallback_note": saved.fallback_note}
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     paths = config.stash.get(_WRITTEN, None)
     if paths:
+        if paths.get("fallback_note"):
+            terminalreporter.write_line(f"thmcheck: {paths['fallback_note']}", red=True)
         terminalreporter.write_line(f"thmcheck results written to {paths['results']}")
         for path in paths["counterexamples"]:
             terminalreporter.write_line(f"thmcheck counterexample written to {path}")
@@ -262,10 +286,16 @@ class SpecFile(pytest.File):
             sid = getattr(spec, "id", None)
             sid = sid if isinstance(sid, str) and sid else f"<{label}>[{k}]"
             if sid in seen:
+                # A second declaration of an id in the file: its own item, failing with the problem.
+                yield SpecProblemItem.from_parent(self, name=f"{sid}[THEOREMS[{k}]]",
+                                                  message="; ".join(dict.fromkeys(refused.get(sid, []))))
                 continue
             seen.add(sid)
-            if reg.theorems.get(sid) is spec and reg.files.get(sid) == file:
-                yield TheoremNode.from_parent(self, name=sid, theorem=spec)
+            # An installed plugin's file was imported once already, through its entry point: its
+            # registered theorem is the one to run (the objects of this second import are not it).
+            registered = reg.theorems.get(sid)
+            if registered is not None and reg.files.get(sid) == file:
+                yield TheoremNode.from_parent(self, name=sid, theorem=registered)
                 continue
             # Refused at declaration (malformed, a duplicate, a built-in's id) or removed by the
             # lemma graph (unknown, cyclic, resting on a refused theorem): the problems name it.

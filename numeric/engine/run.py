@@ -4,7 +4,9 @@ probability/scaling engine (:mod:`.probability`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
+
+from ..api import InstanceBatch, Knobs
 
 from .budget import Budget
 from .experiment import CONFIRM_DTYPE, ClaimOutcome, Experiment, Found
@@ -16,13 +18,20 @@ from .shrink import shrink
 __all__ = ["run_experiment", "replay", "shrink_counterexamples"]
 
 
-def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str) -> dict[str, ClaimOutcome]:
+def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str,
+                   seed_batches: Sequence[InstanceBatch] = ()) -> dict[str, ClaimOutcome]:
     """Search for counterexamples to every claim of ``exp``; confirm violations in higher
-    precision.  Returns one outcome per claim name."""
+    precision.  Returns one outcome per claim name.  ``seed_batches`` (members of the class built
+    elsewhere, e.g. from an exact worst case) are evaluated like any batch -- membership checked,
+    run, counted -- right after the random ones, drawn parameters at their upper ends."""
     if exp.statistical:
         return run_statistical(exp, budget, seed=seed, backend=backend)
     search = Search(exp, budget, seed, backend)
     search.bulk()
+    k = len(exp.range_parameters)
+    for b in seed_batches:
+        knobs = Knobs(family=0, dim=int(b.w0.shape[1]), pattern=0, log_scale=0.0, log_w0=0.0, u=(1.0,) * k, seed=0)
+        search.run_batch(knobs, b.size, batch=b)
     search.hypothesis()
     polish_search(search)
     search.confirm()
