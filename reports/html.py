@@ -124,7 +124,10 @@ def _graph(run: RunRecord, theorems: list[dict[str, Any]]) -> str:
         recs = by_thm.get(t["id"], [])
         nodes.append({
             "id": t["id"], "depends_on": list(t.get("depends_on", ())),
-            "verdict": _worst([c.verdict for c in recs if not c.printed] or [c.verdict for c in recs]),
+            # A refutation the spec expects is not a failure of the theorem: its own colour.
+            "verdict": _worst([c.verdict for c in recs if not c.printed and not is_expected_refutation(c)])
+            if any(not c.printed and not is_expected_refutation(c) for c in recs) else
+            ("refuted" if any(is_expected_refutation(c) for c in recs) else _worst([c.verdict for c in recs])),
             "inherited": any(c.inherited for c in recs),
         })
     if not nodes:

@@ -15,7 +15,7 @@ def _anchor(text: str) -> str:
 
 # --- dependency graph --------------------------------------------------------------------------
 
-VERDICT_COLORS = {"proved": "#1a7f37", "pass": "#2da44e", "fail": "#cf222e", "inconclusive": "#bf8700",
+VERDICT_COLORS = {"proved": "#1a7f37", "pass": "#2da44e", "refuted": "#0a6f8f", "fail": "#cf222e", "inconclusive": "#bf8700",
                   "error": "#8250df", "none": "#6e7781"}
 
 
@@ -44,7 +44,7 @@ def dependency_graph(nodes: Sequence[dict[str, Any]]) -> str:
     charw, boxh, gapx, gapy, margin = 7.0, 26, 18, 46, 10
     widths = {n: len(n) * charw + 16 for n in g.nodes}
     row_w = [sum(widths[n] for n in layer) + gapx * (len(layer) - 1) for layer in layers]
-    width = max(max(row_w, default=100) + 2 * margin, 640)
+    width = max(max(row_w, default=100) + 2 * margin, 780)  # 780: room for the legend
     height = len(layers) * (boxh + gapy) - gapy + 2 * margin + 18
     pos: dict[str, tuple[float, float]] = {}
     for i, layer in enumerate(layers):
@@ -80,10 +80,11 @@ def dependency_graph(nodes: Sequence[dict[str, Any]]) -> str:
         out.append(f'<a href="{href}">{box}</a>' if href else box)
     ly = height - 8
     lx = margin
-    for v in ("proved", "pass", "fail", "inconclusive", "error"):
+    for v, label in (("proved", "proved"), ("pass", "pass"), ("refuted", "refuted as expected"), ("fail", "fail"),
+                     ("inconclusive", "inconclusive"), ("error", "error")):
         out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{VERDICT_COLORS[v]}"/>'
-                   f'<text x="{lx + 13}" y="{ly}" class="ptick">{v}</text>')
-        lx += 22 + 6.6 * len(v)
+                   f'<text x="{lx + 13}" y="{ly}" class="ptick">{label}</text>')
+        lx += 22 + 6.6 * len(label)
     out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="none" stroke="#fb8500" stroke-width="2" '
                f'stroke-dasharray="3,2"/><text x="{lx + 13}" y="{ly}" class="ptick">rests on a lemma that did not hold</text>')
     out.append("</svg>")
