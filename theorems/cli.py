@@ -200,6 +200,23 @@ def _seed(text: str) -> int:
     return value
 
 
+def _workers(given: int | None) -> int:
+    """Worker processes for ``verify``: ``--workers``, else ``THMCHECK_WORKERS``, else one per core."""
+    import os
+
+    if given is None:
+        env = os.environ.get("THMCHECK_WORKERS", "").strip()
+        if not env:
+            return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        try:
+            given = int(env)
+        except ValueError:
+            raise ValueError(f"THMCHECK_WORKERS must be a positive integer, got {env!r}") from None
+    if given < 1:
+        raise ValueError(f"must be a positive integer, got {given}")
+    return given
+
+
 def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
     import kernels
     from reports.records import dump_run
@@ -228,9 +245,15 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
     def save(partial) -> None:
         dump_run(partial, results)
 
+    try:
+        workers = _workers(args.workers)
+    except ValueError as exc:
+        console.print(f"--workers: {exc}", style="red", markup=False, highlight=False)
+        return 2
+    engine = {"workers": workers, "scheduler": args.scheduler}
     if quiet:
         record = run(reg, theorems, budget=args.budget, seed=args.seed, backend=args.backend, only=only,
-                     on_theorem=save)
+                     on_theorem=save, **engine)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -257,7 +280,7 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
                 bar.refresh()
 
             record = run(reg, theorems, budget=args.budget, seed=args.seed, backend=args.backend, only=only,
-                         progress=progress, on_theorem=save)
+                         progress=progress, on_theorem=save, **engine)
     render_run(record, console)
     paths = write_outputs(record, out, markdown=args.markdown)
     console.print(f"results written to {paths['results']}")
@@ -372,6 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--out", default="thmcheck-out", help="output folder (default: thmcheck-out)")
     ver.add_argument("--quiet", action="store_true", help="no progress display (also when output is not a terminal)")
     ver.add_argument("--markdown", action="store_true", help="also write DIR/report.md (a Markdown summary)")
+    ver.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="worker processes on this machine (default: $THMCHECK_WORKERS, else one per core; "
+                          "1 runs serially in this process); results do not depend on it")
+    ver.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on an existing Dask cluster (e.g. tcp://host:8786) instead of local workers")
     rpt = sub.add_parser("report", help="render a saved results.json as HTML (and/or Markdown)")
     rpt.add_argument("results", help="path to results.json")
     rpt.add_argument("--html", help="output HTML file (default: report.html next to the results file)")

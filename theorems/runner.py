@@ -10,6 +10,7 @@ from __future__ import annotations
 import platform
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -17,9 +18,9 @@ import kernels
 import numeric
 from reports.records import ClaimRecord, RunRecord
 
-from .pipeline import run_theorem, theorem_summary
+from .pipeline import error_records, run_theorem, theorem_summary
 from .registry import Registry
-from .spec import ClaimKind, Theorem
+from .spec import Theorem
 
 __all__ = ["run", "versions", "error_records", "make_record", "write_outputs"]
 
@@ -37,18 +38,6 @@ def versions() -> dict[str, str]:
     return out
 
 
-def error_records(thm: Theorem, message: str, *, seed: int, budget: str, backend: str) -> list[ClaimRecord]:
-    """``error`` records for every claim of a theorem that could not run."""
-    return [
-        ClaimRecord(
-            theorem=thm.id, claim=c.name, kind=ClaimKind(c.kind).value, statement=c.statement,
-            latex="", verdict="error", expected=thm.expected(c).value, printed=c.printed,
-            corrected_by=c.corrected_by, backend=backend, seed=seed, budget=budget, reason=message,
-        )
-        for c in thm.claims
-    ]
-
-
 def run(
     registry: Registry,
     theorems: Iterable[Theorem],
@@ -59,14 +48,23 @@ def run(
     only: dict[str, set[str]] | None = None,
     progress: Callable[[str], None] | None = None,
     on_theorem: Callable[[RunRecord], None] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> RunRecord:
     """Check ``theorems`` (in the order given) and return the run record.
 
     ``backend`` is validated once here (``kernels.backend.check_request``): an explicitly requested
     backend that cannot run raises ``kernels.BackendUnavailable`` before anything runs; "auto" is
     resolved per kernel operation, and each record names the backend that actually ran.
+
+    ``workers`` > 1 runs on a local Dask cluster of that many processes, ``scheduler`` (an address)
+    on an existing Dask cluster (:mod:`theorems.distributed`); the records are the same as with
+    ``workers=1``, which runs everything here, in this process.
     """
     resolved = kernels.backend.check_request(backend)
+    if scheduler or workers > 1:
+        return _run_on_dask(registry, list(theorems), budget=budget, seed=seed, backend=resolved, only=only or {},
+                            progress=progress, on_theorem=on_theorem, workers=workers, scheduler=scheduler)
     spec = numeric.budget(budget)
     only = only or {}
     done: dict[str, list[ClaimRecord]] = {}
@@ -89,6 +87,40 @@ def run(
         if on_theorem:
             on_theorem(_record(claims, summaries, registry, seed, budget, resolved, t0))
     return _record(claims, summaries, registry, seed, budget, resolved, t0)
+
+
+def _run_on_dask(registry: Registry, theorems: list[Theorem], *, budget: str, seed: int, backend: str,
+                 only: dict[str, set[str]], progress: Callable[[str], None] | None,
+                 on_theorem: Callable[[RunRecord], None] | None, workers: int, scheduler: str | None) -> RunRecord:
+    """:func:`run` on Dask: the theorems' records (finished in any order) are put together in the
+    selection's order; a run that lost its scheduler is marked incomplete, naming the claims not run."""
+    from .distributed import run_distributed
+
+    numeric.budget(budget)  # an unknown budget is a usage error before any cluster starts
+    t0 = time.perf_counter()
+    summaries = {t.id: theorem_summary(t) for t in theorems}
+
+    def assemble(done: dict[str, list[ClaimRecord]], workers: int, incomplete: str = "") -> RunRecord:
+        claims: list[ClaimRecord] = []
+        not_run: list[str] = []
+        for thm in theorems:
+            wanted = only.get(thm.id)
+            if thm.id in done:
+                claims.extend(r for r in done[thm.id] if not wanted or r.claim in wanted)
+            else:
+                not_run.extend(f"{thm.id}::{c.name}" for c in thm.claims if not wanted or c.name in wanted)
+        rec = make_record(claims, [summaries[t.id] for t in theorems if t.id in done],
+                          [p.as_dict() for p in registry.problems], seed=seed, budget=budget, backend=backend,
+                          total_s=time.perf_counter() - t0, incomplete=incomplete, not_run=not_run if incomplete else ())
+        return replace(rec, timings={**rec.timings, "workers": float(workers)})
+
+    def finished(done: dict[str, list[ClaimRecord]], workers: int) -> None:
+        if on_theorem:
+            on_theorem(assemble(done, workers))
+
+    result = run_distributed(registry, theorems, budget=budget, seed=seed, backend=backend, workers=workers,
+                             scheduler=scheduler, progress=progress, on_theorem=finished)
+    return assemble(result.done, result.workers, result.incomplete)
 
 
 def _record(claims, summaries, registry, seed, budget, backend, t0) -> RunRecord:

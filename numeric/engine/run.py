@@ -8,24 +8,21 @@ from typing import Any
 
 from .budget import Budget
 from .experiment import CONFIRM_DTYPE, ClaimOutcome, Experiment, Found
-from .polish import polish_search
 from .probability import replay_statistical, run_statistical
-from .search import Search, replay_found
+from .search import replay_found
+from .split import finish_search, part_names, run_part
 
 __all__ = ["run_experiment", "replay"]
 
 
 def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str) -> dict[str, ClaimOutcome]:
     """Search for counterexamples to every claim of ``exp``; confirm violations in higher
-    precision.  Returns one outcome per claim name."""
+    precision.  Returns one outcome per claim name.  A deterministic search runs as the parts of
+    :mod:`.split` one after another here; a distributed run places the same parts on workers."""
     if exp.statistical:
         return run_statistical(exp, budget, seed=seed, backend=backend)
-    search = Search(exp, budget, seed, backend)
-    search.bulk()
-    search.hypothesis()
-    polish_search(search)
-    search.confirm()
-    return search.finish()
+    parts = [run_part(exp, budget, name, seed=seed, backend=backend) for name in part_names(budget)]
+    return finish_search(exp, budget, parts, seed=seed, backend=backend)
 
 
 def replay(exp: Experiment, claim: Any, found: Found, *, dtype: Any = CONFIRM_DTYPE) -> tuple[float, float]:
