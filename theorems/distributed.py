@@ -29,6 +29,7 @@ lists the claims not run.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 import traceback
@@ -373,7 +374,8 @@ def run_distributed(
             client = stack.enter_context(Client(scheduler))
         else:
             cluster = stack.enter_context(LocalCluster(n_workers=int(workers or _cores()), threads_per_worker=1,
-                                                       processes=True, dashboard_address=None))
+                                                       processes=True, dashboard_address=None,
+                                                       silence_logs=logging.ERROR))
             client = stack.enter_context(Client(cluster))
         per_host: dict[str, int] = {}
         for addr in client.scheduler_info()["workers"]:
