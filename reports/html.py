@@ -81,6 +81,12 @@ def _summary(run: RunRecord) -> str:
             parts.append(f'{_badge(v)} <b>{counts[v]}</b> &nbsp; ')
     parts.append(f'&middot; {len(run.claims)} claims, <b class="{"bad" if unexpected else "good"}">'
                  f'{len(unexpected)} unexpected</b></p>')
+    if not run.complete:
+        # A partial run says so first: its counts cover only the claims that ran.
+        parts.append(f'<div class="problems"><h3>Partial run: {_e(run.incomplete)}</h3><p>{len(run.not_run)} '
+                     f'claim(s) not run (finish with <code>thmcheck verify --resume DIR</code>):</p><ul>')
+        parts += [f"<li>{_e(cid)}</li>" for cid in run.not_run]
+        parts.append("</ul></div>")
     if run.problems:
         parts.append('<div class="problems"><h3>Specs or plugins that failed to load</h3><ul>')
         for p in run.problems:

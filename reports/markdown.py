@@ -30,6 +30,8 @@ def render_markdown(run: RunRecord) -> str:
         + f"; **{len(run.unexpected)} unexpected**.",
         "",
     ]
+    if not run.complete:
+        lines += [f"**Partial run ({_cell(run.incomplete)}): {len(run.not_run)} claim(s) not run.**", ""]
     if run.problems:
         lines += ["**Specs or plugins that failed to load:**", ""]
         lines += [f"- `{_cell(p.get('source'))}` {_cell(p.get('field'))}: {_cell(p.get('message'))}" for p in run.problems]

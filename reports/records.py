@@ -294,6 +294,10 @@ def _convert(cls: type, key: str, value: Any, where: str) -> Any:
     if key == "verdict" or key == "expected":
         if value not in VERDICTS:
             raise RecordError(f"{where}: unknown verdict {value!r} (expected one of {', '.join(VERDICTS)})")
+    if key == "not_run" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise RecordError(f"{where}: expected a list of 'theorem::claim' strings")
+    if key == "incomplete" and not isinstance(value, str):
+        raise RecordError(f"{where}: expected a string")
     if isinstance(value, list) and key in ("theorems", "problems", "inherited", "notes", "not_run"):
         return tuple(value)
     return value
@@ -306,6 +310,9 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RecordError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{path}: not a {what}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                          f"at offset {exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

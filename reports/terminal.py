@@ -66,9 +66,11 @@ def summary_line(run: RunRecord) -> str:
         counts[rec.verdict] = counts.get(rec.verdict, 0) + 1
     parts = [f"{counts[v]} {v}" for v in ("proved", "pass", "fail", "inconclusive", "error") if v in counts]
     unexpected = len(run.unexpected)
+    partial = "" if getattr(run, "complete", True) else (
+        f"; PARTIAL run ({run.incomplete}): {len(run.not_run)} claim(s) not run")
     return (", ".join(parts) or "no claims") + f"; {unexpected} unexpected" + (
         f"; {len(run.problems)} spec/plugin problem(s)" if run.problems else ""
-    )
+    ) + partial
 
 
 def render_run(run: RunRecord, console: Console | None = None) -> None:
@@ -79,4 +81,4 @@ def render_run(run: RunRecord, console: Console | None = None) -> None:
         console.print(Text(line))
     for p in run.problems:
         console.print(Text(f"problem: {p['source']}: {p['field']}: {p['message']}", style="bold magenta"))
-    console.print(summary_line(run))
+    console.print(Text(summary_line(run)))

@@ -275,7 +275,7 @@ class _Submitted:
 
 
 def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, token: str,
-            done: dict[str, Any]) -> _Submitted:
+            submitted: dict[str, _Submitted], prior: dict[str, list[ClaimRecord]]) -> _Submitted:
     import numeric
     from numeric.engine.split import part_names
 
@@ -304,7 +304,9 @@ def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, tok
         k = key(f"{index}-finish")
         what[k] = f"{tid}::{claims} (polishing and confirmation)"
         experiments.append(client.submit(task_finish, ctx, tid, index, *parts, key=k, pure=False, priority=1))
-    lemmas = [(dep, done[dep].records) for dep in thm.depends_on if dep in done]
+    # Lemma records: futures of the lemmas in this run, values of those taken from an earlier run.
+    lemmas = [(dep, submitted[dep].records if dep in submitted else prior[dep])
+              for dep in thm.depends_on if dep in submitted or dep in prior]
     k = key("records")
     what[k] = f"{tid} (records)"
     rec = client.submit(task_records, ctx, tid, registry.replay_source(tid), sym, experiments, lemmas, key=k,
@@ -358,6 +360,8 @@ def run_distributed(
     scheduler: str | None = None,
     progress: Callable[[str], None] | None = None,
     on_theorem: Callable[[dict[str, list[ClaimRecord]], int], None] | None = None,
+    stop: Callable[[], None] | None = None,
+    prior: dict[str, list[ClaimRecord]] | None = None,
 ) -> DaskRun:
     """Check ``theorems`` (lemmas before what rests on them) on Dask.
 
@@ -365,11 +369,20 @@ def run_distributed(
     the tasks; without it a local cluster of ``workers`` processes (default: one per core) is
     started and stopped here.  ``backend`` must already be resolved (``kernels.backend.check_request``).
     ``on_theorem`` is called with the records so far (and the number of workers) each time a theorem
-    is done; :func:`theorems.runner.run` puts them in order into run records.
+    is done; :func:`theorems.runner.run` puts them in order into run records.  ``stop`` is called
+    while waiting; when it raises :class:`~theorems.interrupt.Interrupted` the tasks are cancelled
+    and the run returns what is done, marked with the interruption.  ``prior``: records of theorems
+    done in an earlier, interrupted run; they are not run again.
     """
-    from distributed import Client, KilledWorker, LocalCluster, as_completed
+    from distributed import Client, KilledWorker, LocalCluster, wait
 
+    from .interrupt import Interrupted
+
+    prior = prior or {}
+    done: dict[str, list[ClaimRecord]] = {t.id: prior[t.id] for t in theorems if t.id in prior}
+    incomplete = ""
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_quiet_client_logs())
         if scheduler:
             client = stack.enter_context(Client(scheduler))
         else:
@@ -386,30 +399,64 @@ def run_distributed(
         token = f"{os.getpid()}-{time.time_ns()}"
         submitted: dict[str, _Submitted] = {}
         for thm in theorems:
-            submitted[thm.id] = _submit(client, ctx, registry, thm, token, submitted)
+            if thm.id not in done:
+                submitted[thm.id] = _submit(client, ctx, registry, thm, token, submitted, done)
         memory = _memory_limit(client)
-        done: dict[str, list[ClaimRecord]] = {}
-        incomplete = ""
-        by_future = {s.records: thm for thm, s in zip(theorems, submitted.values())}
-        for fut in as_completed(list(by_future)):
-            thm = by_future[fut]
-            try:
-                done[thm.id] = fut.result()
-            except KilledWorker as exc:
-                done[thm.id] = error_records(thm, _lost_message(exc, submitted, memory), seed=seed, budget=budget,
-                                             backend=backend)
-            except Exception as exc:  # noqa: BLE001 - the scheduler or the connection to it
-                if _is_connection_loss(exc) or client.status != "running":
+        by_future = {s.records: next(t for t in theorems if t.id == tid) for tid, s in submitted.items()}
+        pending = set(by_future)
+        try:
+            while pending and not incomplete:
+                if stop:
+                    stop()
+                try:
+                    finished, still = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    continue
+                except Exception as exc:  # noqa: BLE001 - only a lost connection gets here
+                    if not _is_connection_loss(exc):
+                        raise
                     incomplete = SCHEDULER_LOST
                     break
-                tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                done[thm.id] = error_records(thm, f"the run raised {tb}", seed=seed, budget=budget, backend=backend)
-            if progress:
-                progress(f"{thm.id}: searching {', '.join(c.name for c in thm.claims)}")
-                progress(f"{thm.id}: done")
-            if on_theorem:
-                on_theorem(dict(done), n_workers)
-        if incomplete:
+                pending = set(still)
+                for fut in sorted(finished, key=lambda f: [t.id for t in theorems].index(by_future[f].id)):
+                    thm = by_future[fut]
+                    try:
+                        done[thm.id] = fut.result()
+                    except KilledWorker as exc:
+                        done[thm.id] = error_records(thm, _lost_message(exc, submitted, memory), seed=seed,
+                                                     budget=budget, backend=backend)
+                    except Exception as exc:  # noqa: BLE001 - the scheduler or the connection to it
+                        if _is_connection_loss(exc) or client.status != "running":
+                            incomplete = SCHEDULER_LOST
+                            break
+                        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+                        done[thm.id] = error_records(thm, f"the run raised {tb}", seed=seed, budget=budget,
+                                                     backend=backend)
+                    if progress:
+                        progress(f"{thm.id}: searching {', '.join(c.name for c in thm.claims)}")
+                        progress(f"{thm.id}: done")
+                    if on_theorem:
+                        on_theorem(dict(done), n_workers)
+        except Interrupted as exc:
+            incomplete = str(exc)
+            with contextlib.suppress(Exception):
+                client.cancel(list(pending))
+        if incomplete == SCHEDULER_LOST:
             with contextlib.suppress(Exception):
                 client.close(timeout=2)
     return DaskRun(done, incomplete, n_workers)
+
+
+@contextlib.contextmanager
+def _quiet_client_logs() -> Iterator[None]:
+    """A lost scheduler is reported in the run record; the client's own reconnection tracebacks
+    would only bury that under noise."""
+    loggers = [logging.getLogger(name) for name in ("distributed.client", "distributed.worker", "distributed.nanny")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)

@@ -26,6 +26,7 @@ from reports.records import (
     StepRecord,
 )
 
+from .resources import check_resources
 from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
@@ -489,6 +490,7 @@ def run_theorem(
     the spec can be loaded again (a spec file, a module, or ``module:ATTRIBUTE`` naming a list of
     theorems); replay snippets use it for theorems that are not installed plugins.  BLAS runs on
     one thread meanwhile, so the numbers do not depend on the machine's core count."""
+    check_resources(thm, budget)  # a search that cannot fit in memory is refused before it starts
     with single_threaded_blas():
         sym = symbolic_stage(thm, lookup)
         compiled = compile_theorem(thm)

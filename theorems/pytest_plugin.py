@@ -60,17 +60,20 @@ class _State:
     its claim items)."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from theorems.registry import load_registry
+        from theorems.registry import build_registry, installed_sources
 
         self.config = config
-        self.registry = load_registry()
-        self.local: dict[str, Any] = {}
+        # The same registry validation as ``thmcheck verify``: spec files collected here are added
+        # to the installed sources and the whole registry is rebuilt (only the new specs are
+        # validated again), so duplicate, re-declared built-in, unknown or cyclic ids are
+        # collection errors just as they are problems on the command line.
+        self.sources, self.base_problems, self.providers = installed_sources()
+        self.registry = build_registry(self.sources, self.base_problems, self.providers)
         self.records: dict[str, list[Any]] = {}
         # For --thmcheck-out: the records of the claim items that ran, their theorems' summaries
         # and the malformed specs met in collection.
         self.emitted: dict[str, Any] = {}
         self.summaries: dict[str, dict[str, Any]] = {}
-        self.spec_problems: list[dict[str, str]] = []
         self.backend: str | None = None
         self.backend_error: str | None = None
         try:
@@ -80,14 +83,25 @@ class _State:
         except Exception as exc:  # BackendUnavailable: the claims are skipped with this reason
             self.backend_error = str(exc)
 
-    def lookup(self, lemma: str, claim: str) -> Any:
-        if lemma in self.registry.theorems:
-            return self.registry.lookup(lemma, claim)
-        if lemma in self.local:
-            from theorems.registry import build_registry
+    def add_file(self, path: Path, specs: list[Any]) -> tuple[str, Any]:
+        """Add a collected spec file's specs to the registry (unless it is an installed plugin's
+        file, already in it); returns the source name its specs are registered under and the
+        registry."""
+        from theorems.registry import build_registry
 
-            return build_registry([("local", "", [self.local[lemma]])]).lookup(lemma, claim)
-        raise KeyError(f"unknown lemma {lemma!r}")
+        file = str(path.resolve())
+        for label, f, _ in self.sources:
+            if f == file:
+                return label, self.registry
+        label = str(path)
+        self.sources = [*self.sources, (label, file, specs)]
+        self.providers[label] = {"source": label, "file": file}
+        self.registry = build_registry(self.sources, self.base_problems, self.providers,
+                                       prevalidated=list(self.registry.theorems.values()))
+        return label, self.registry
+
+    def lookup(self, lemma: str, claim: str) -> Any:
+        return self.registry.lookup(lemma, claim)
 
     def result(self, thm: Any) -> list[Any]:
         if thm.id not in self.records:
@@ -112,7 +126,8 @@ class _State:
         if thm.id not in self.summaries:
             from theorems.pipeline import theorem_summary
 
-            self.summaries[thm.id] = theorem_summary(thm)
+            self.summaries[thm.id] = {**theorem_summary(thm),
+                                      "provided_by": self.registry.providers.get(thm.id, {})}
         self.emitted.setdefault(record.id, record)
 
     def payload(self) -> dict[str, Any]:
@@ -124,7 +139,7 @@ class _State:
         return {
             "claims": [json_safe(asdict(r)) for r in self.emitted.values()],
             "theorems": json_safe(self.summaries),
-            "problems": [p.as_dict() for p in self.registry.problems] + self.spec_problems,
+            "problems": [p.as_dict() for p in self.registry.problems],
             "backend": self.backend,
         }
 
@@ -228,24 +243,30 @@ class SpecFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         from theorems.registry import specs_of
-        from theorems.spec import SpecError
-        from theorems.validate import validate
 
         state = _state(self.config)
         specs = list(specs_of(_load_module(self.path)))
-        for spec in specs:
-            try:
-                thm = validate(spec)
-            except SpecError as exc:
-                problem = {"source": str(exc.spec_id), "field": exc.field, "message": exc.message}
-                if problem not in state.spec_problems:
-                    state.spec_problems.append(problem)
-                yield SpecProblemItem.from_parent(self, name=str(exc.spec_id), message=str(exc))
+        label, reg = state.add_file(self.path, specs)
+        file = str(self.path.resolve())
+        refused: dict[str, list[str]] = {}
+        for source, sid, problem in reg.refused:
+            if source == label:
+                refused.setdefault(sid, []).append(str(problem))
+        seen: set[str] = set()
+        for k, spec in enumerate(specs):
+            sid = getattr(spec, "id", None)
+            sid = sid if isinstance(sid, str) and sid else f"<{label}>[{k}]"
+            if sid in seen:
                 continue
-            reg_thm = state.registry.theorems.get(thm.id)
-            if reg_thm is None:
-                state.local[thm.id] = thm
-            yield TheoremNode.from_parent(self, name=thm.id, theorem=thm)
+            seen.add(sid)
+            if reg.theorems.get(sid) is spec and reg.files.get(sid) == file:
+                yield TheoremNode.from_parent(self, name=sid, theorem=spec)
+                continue
+            # Refused at declaration (malformed, a duplicate, a built-in's id) or removed by the
+            # lemma graph (unknown, cyclic, resting on a refused theorem): the problems name it.
+            lines = refused.get(sid) or [str(p) for p in reg.problems if p.source == sid]
+            message = "; ".join(dict.fromkeys(lines)) or f"{sid}: not loaded"
+            yield SpecProblemItem.from_parent(self, name=sid, message=message)
 
 
 class SpecProblemItem(pytest.Item):

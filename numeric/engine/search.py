@@ -95,12 +95,16 @@ class Search:
             nonfinite = np.flatnonzero(valid & ~ev.finite)
             if nonfinite.size and out.error is None:
                 i = int(nonfinite[0])
+                undefined = ev.bound_undefined is not None and bool(ev.bound_undefined[i])
                 out.error = (
-                    f"non-finite values along the trajectory of an admissible instance "
+                    f"{'the bound of claim ' + repr(claim.name) + ' is not finite' if undefined else 'non-finite values along the trajectory'}"
+                    f" at an admissible instance "
                     f"(family {family.name}, d={knobs.dim}, "
                     f"{', '.join(f'{p.name}={float(env[p.name][i])!r}' for p in exp.parameters if p.name in env)}, "
                     f"T={exp.horizon}): "
-                    f"the dynamics overflowed or produced NaN; {nonfinite.size} of {n} instances affected"
+                    + ("the bound is undefined there (division by zero or 0/0): check the claim and its assumptions"
+                       if undefined else "the dynamics overflowed or produced NaN")
+                    + f"; {nonfinite.size} of {n} instances affected"
                 )
             if not ok.any():
                 continue
