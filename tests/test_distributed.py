@@ -15,7 +15,14 @@ import pytest
 import numeric
 from numeric.engine.polish import polish_search
 from numeric.engine.search import Search
-from numeric.engine.split import SLICE_ROUNDS, bulk_slices, finish_search, part_names, run_part
+from numeric.engine.split import (
+    SLICE_ROUNDS,
+    bulk_slices,
+    finish_search,
+    part_names,
+    run_part,
+    shrink_counterexamples,
+)
 from reports.records import canonical_json, load_run
 from theorems.cli import main
 from theorems.pipeline import compile_theorem
@@ -65,6 +72,7 @@ def test_search_in_parts_equals_the_uncut_search(theorem: str) -> None:
     whole.hypothesis()
     polish_search(whole)
     whole.confirm()
+    shrink_counterexamples(whole)
     expected = whole.finish()
     parts = [run_part(exp, b, name, seed=3, backend="numba") for name in reversed(part_names(b))][::-1]
     got = finish_search(exp, b, parts, seed=3, backend="numba")

@@ -310,18 +310,9 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
 
 def _resource_problems(theorems, budget: str) -> list[str]:
     """One line per selected theorem whose search at ``budget`` cannot fit in memory."""
-    import numeric
+    from .resources import resource_problems
 
-    from .resources import check_resources
-    from .spec import SpecError
-
-    lines = []
-    for thm in theorems:
-        try:
-            check_resources(thm, numeric.budget(budget))
-        except SpecError as exc:
-            lines.append(str(exc))
-    return lines
+    return resource_problems(theorems, budget)
 
 
 def _run_with_bar(console: Console, reg, theorems, only, guard, common):

@@ -183,9 +183,15 @@ def _failure(exc: BaseException) -> TaskFailure:
 
 def task_symbolic(ctx: TaskContext, thm_id: str) -> SymbolicStage | TaskFailure:
     """A theorem's symbolic stage."""
+    import numeric
+
+    from .resources import check_resources
+
     try:
         with _worker_env(ctx):
-            return symbolic_stage(_theorem(ctx, thm_id), _registry(ctx.sources).lookup)
+            thm = _theorem(ctx, thm_id)
+            check_resources(thm, numeric.budget(ctx.budget))  # as run_theorem does, before any work
+            return symbolic_stage(thm, _registry(ctx.sources).lookup)
     except Exception as exc:  # noqa: BLE001 - becomes the theorem's error records, as in a serial run
         return _failure(exc)
 

@@ -26,6 +26,7 @@ from reports.records import (
     StepRecord,
 )
 
+from .exact import certify
 from .resources import check_resources
 from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
 from .tightness import tightness_record
@@ -542,6 +543,8 @@ def claim_records(
                 confirmed_precision=("float64, independent rerun" if stat_kind
                                      else out.backends.get("confirm", "").split("/")[-1]),
                 confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample, source),
+                found=None if out.found is None else _instance(out.found), shrink=tuple(out.shrink),
+                **certify(thm, c, compiled, out.counterexample, statistical=stat_kind),
             )
         worst = out.worst
         records.append(ClaimRecord(

@@ -71,3 +71,15 @@ def check_resources(thm: Theorem, budget: numeric.Budget, limit: int | None = No
     value: Any = thm.horizon if field == "horizon" else max(thm.dims)
     raise SpecError(thm.id, field, f"{field}={value} needs at least {_gb(need)} of memory ({how}); "
                                    f"at most {_gb(limit)} is available to a search here: lower {field}")
+
+
+def resource_problems(theorems: list[Theorem], budget_name: str) -> list[str]:
+    """One line per theorem of ``theorems`` whose search at the named budget cannot fit in memory."""
+    budget = numeric.budget(budget_name)
+    lines = []
+    for thm in theorems:
+        try:
+            check_resources(thm, budget)
+        except SpecError as exc:
+            lines.append(str(exc))
+    return lines

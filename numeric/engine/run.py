@@ -10,9 +10,9 @@ from .budget import Budget
 from .experiment import CONFIRM_DTYPE, ClaimOutcome, Experiment, Found
 from .probability import replay_statistical, run_statistical
 from .search import replay_found
-from .split import finish_search, part_names, run_part
+from .split import finish_search, part_names, run_part, shrink_counterexamples
 
-__all__ = ["run_experiment", "replay"]
+__all__ = ["run_experiment", "replay", "shrink_counterexamples"]
 
 
 def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str) -> dict[str, ClaimOutcome]:

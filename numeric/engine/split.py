@@ -11,7 +11,8 @@ they are cut into *parts*:
 each a pure function of (experiment, budget, seed, backend, slice) -- instance ids and knob draws
 are those the uncut search would use -- returning a :class:`SearchPart`.  :func:`finish_search`
 merges the parts *in order* into one search (the merge is exact: counts add, the first largest worst
-case wins, candidate violations keep the uncut search's order), then polishes and confirms.  The plan
+case wins, candidate violations keep the uncut search's order), then polishes, confirms and shrinks
+confirmed counterexamples.  The plan
 depends on the budget alone, never on how many processes run it, and the serial path
 (:func:`~numeric.engine.run.run_experiment`) runs the very same parts one after another; so a run
 spread over a cluster gives the same outcomes as a run in one process.
@@ -25,8 +26,10 @@ from .budget import Budget
 from .experiment import SAMPLE_CAP, ClaimOutcome, Experiment
 from .polish import polish_search
 from .search import Search
+from .shrink import shrink
 
-__all__ = ["SLICE_ROUNDS", "SearchPart", "bulk_slices", "run_part", "finish_search", "part_names"]
+__all__ = ["SLICE_ROUNDS", "SearchPart", "bulk_slices", "run_part", "finish_search", "part_names",
+           "shrink_counterexamples"]
 
 #: Bulk rounds per slice: a slice is the unit of work a scheduler may place on another core.
 SLICE_ROUNDS = 12
@@ -110,4 +113,21 @@ def finish_search(exp: Experiment, budget: Budget, parts: list[SearchPart], *, s
     search.rows_per_batch = 2  # as after the Hypothesis phase
     polish_search(search)
     search.confirm()
+    shrink_counterexamples(search)
     return search.finish()
+
+
+def shrink_counterexamples(search: Search) -> None:
+    """Replace every confirmed counterexample by its shrunk form (:mod:`.shrink`), keeping the
+    instance as found next to it; the verdict does not depend on this (both are confirmed)."""
+    for claim in search.exp.claims:
+        out = search.outcomes[claim.name]
+        if out.counterexample is None:
+            continue
+        res = shrink(search.exp, claim, out.counterexample)
+        if res is None or not res.moves:
+            continue
+        out.found, out.counterexample = out.counterexample, res.found
+        out.confirmed = (res.margin, res.tol)
+        out.shrink = res.moves
+

@@ -16,6 +16,7 @@ import kernels
 import numpy as np
 from kernels import Ridge, RidgeQuadratic
 
+from .ridge_shrink import exact_gd, shrink_ridge
 from ..api import (
     PATTERNS,
     Dynamics,
@@ -210,7 +211,8 @@ _SMOOTH_FAMILIES = (
            doc="quadratic plus a bounded sine perturbation per coordinate"),
 )
 
-_RIDGE = dict(attributes=("L", "Ldiag", "d"), encode=encode_ridge, decode=decode_ridge, problem_type=RidgeQuadratic)
+_RIDGE = dict(attributes=("L", "Ldiag", "d"), encode=encode_ridge, decode=decode_ridge, problem_type=RidgeQuadratic,
+              shrink=shrink_ridge)
 
 CLASSES = (
     InstanceClass(name="smooth", text="f is L-smooth: every Hessian eigenvalue lies in [-L, L]",
@@ -310,7 +312,7 @@ DYNAMICS = (
     Dynamics(
         name="gd", run=_run_gd,
         observables=observables(_GD_PER_STEP, TRAJECTORY, {k: v for k, v in SCALE_OF.items() if k != "ef_next"}),
-        accepts=(RidgeQuadratic,), parameters=("eta",), domain=(_ETA,),
+        accepts=(RidgeQuadratic,), parameters=("eta",), domain=(_ETA,), exact=exact_gd,
         doc="gradient descent w_{t+1} = w_t - eta grad f(w_t)",
     ),
     Dynamics(

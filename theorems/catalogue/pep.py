@@ -55,16 +55,18 @@ ONE_STEP_H = ("0.5", "1.0", "1.5", "1.9")
 
 
 def min_grad_theorem(n_steps: int, factor: sympy.Expr = sympy.Integer(1), *, tid: str | None = None,
-                     citation: Citation = PEP, expect=None) -> Theorem:
-    """``min_{t<=N} ||grad f(x_t)||^2 <= factor * 4 L (f(x_0) - f(x_N)) / (3N)``, eta = 1/L."""
+                     citation: Citation = PEP, expect=None, structure: Structural = SMOOTH_1D,
+                     dynamics: str = "gd_pwq", dims: tuple[int, ...] = (1,)) -> Theorem:
+    """``min_{t<=N} ||grad f(x_t)||^2 <= factor * 4 L (f(x_0) - f(x_N)) / (3N)``, eta = 1/L (on the
+    class ``structure`` names, run by ``dynamics``)."""
     exact = 4 / (3 * n_steps)
     return Theorem(
         id=tid or f"pep.gd_min_grad_n{n_steps}",
         title=f"GD with step 1/L: min gradient norm after {n_steps} step(s) vs f(x0) - f(x_N) (exact worst case)",
         citation=citation,
         symbols=(L_, ETA_, T_, GMIN_, FF_, FL_),
-        structure=(SMOOTH_1D,),
-        dynamics="gd_pwq",
+        structure=(structure,),
+        dynamics=dynamics,
         assumptions=(Assumption("step_size", sympy.Eq(eta, 1 / L), "eta = 1/L"),),
         claims=(Claim(
             "min_grad",
@@ -77,13 +79,15 @@ def min_grad_theorem(n_steps: int, factor: sympy.Expr = sympy.Integer(1), *, tid
                                    source="PEP, exact (attained by a 1-D piecewise quadratic)"),
         ),),
         horizon=n_steps,
-        dims=(1,),
+        dims=dims,
     )
 
 
 def one_step_theorem(h: str, factor: sympy.Expr = sympy.Integer(1), *, tid: str | None = None,
-                     citation: Citation = PEP, expect=None) -> Theorem:
-    """``f(x_0) - f(x_1) >= factor * eta (1 - eta L / 2) ||grad f(x_0)||^2`` at eta = h/L."""
+                     citation: Citation = PEP, expect=None, structure: Structural = SMOOTH_1D,
+                     dynamics: str = "gd_pwq", dims: tuple[int, ...] = (1,)) -> Theorem:
+    """``f(x_0) - f(x_1) >= factor * eta (1 - eta L / 2) ||grad f(x_0)||^2`` at eta = h/L (on the
+    class ``structure`` names, run by ``dynamics``)."""
     hv = sympy.Rational(h)
     exact = float(hv - hv**2 / 2)
     return Theorem(
@@ -91,8 +95,8 @@ def one_step_theorem(h: str, factor: sympy.Expr = sympy.Integer(1), *, tid: str 
         title=f"One GD step of size {h}/L decreases f by at least (h - h^2/2) ||grad f||^2 / L (exact worst case)",
         citation=citation,
         symbols=(L_, ETA_, F0_, F1_, G_),
-        structure=(SMOOTH_1D,),
-        dynamics="gd_pwq",
+        structure=(structure,),
+        dynamics=dynamics,
         assumptions=(Assumption("step_size", sympy.Eq(eta, hv / L), f"eta = {h}/L"),),
         claims=(Claim(
             "one_step_decrease",
@@ -104,7 +108,7 @@ def one_step_theorem(h: str, factor: sympy.Expr = sympy.Integer(1), *, tid: str 
                                    source="PEP, exact (attained by the quadratic with curvature L)"),
         ),),
         horizon=1,
-        dims=(1,),
+        dims=dims,
     )
 
 
