@@ -283,7 +283,7 @@ class _Submitted:
 def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, token: str,
             submitted: dict[str, _Submitted], prior: dict[str, list[ClaimRecord]]) -> _Submitted:
     import numeric
-    from numeric.engine.split import part_names
+    from numeric.engine.split import HYPOTHESIS_PART, part_names
 
     what: dict[str, str] = {}
     tid = thm.id
@@ -300,23 +300,26 @@ def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, tok
         if statistical:
             k = key(f"{index}-statistical")
             what[k] = f"{tid}::{claims} (probability/scaling search)"
-            experiments.append(client.submit(task_statistical, ctx, tid, index, key=k, pure=False))
+            experiments.append(client.submit(task_statistical, ctx, tid, index, key=k, pure=False, priority=1))
             continue
         parts = []
         for part in part_names(numeric.budget(ctx.budget)):
             k = key(f"{index}-{part}")
             what[k] = f"{tid}::{claims} (search part {part})"
-            parts.append(client.submit(task_part, ctx, tid, index, part, key=k, pure=False))
+            # Hypothesis phases are sequential and about as long as the whole bulk phase: they
+            # start first, the bulk slices fill the gaps.
+            parts.append(client.submit(task_part, ctx, tid, index, part, key=k, pure=False,
+                                       priority=int(part == HYPOTHESIS_PART)))
         k = key(f"{index}-finish")
         what[k] = f"{tid}::{claims} (polishing and confirmation)"
-        experiments.append(client.submit(task_finish, ctx, tid, index, *parts, key=k, pure=False, priority=1))
+        experiments.append(client.submit(task_finish, ctx, tid, index, *parts, key=k, pure=False, priority=2))
     # Lemma records: futures of the lemmas in this run, values of those taken from an earlier run.
     lemmas = [(dep, submitted[dep].records if dep in submitted else prior[dep])
               for dep in thm.depends_on if dep in submitted or dep in prior]
     k = key("records")
     what[k] = f"{tid} (records)"
     rec = client.submit(task_records, ctx, tid, registry.replay_source(tid), sym, experiments, lemmas, key=k,
-                        pure=False, priority=2)
+                        pure=False, priority=3)
     return _Submitted(rec, what)
 
 

@@ -28,13 +28,15 @@ from .polish import polish_search
 from .search import Search
 from .shrink import shrink
 
-__all__ = ["SLICE_ROUNDS", "SearchPart", "bulk_slices", "run_part", "finish_search", "part_names",
+__all__ = ["SLICE_ROUNDS", "HYPOTHESIS_PART", "SearchPart", "bulk_slices", "run_part", "finish_search",
+           "part_names",
            "shrink_counterexamples"]
 
 #: Bulk rounds per slice: a slice is the unit of work a scheduler may place on another core.
 SLICE_ROUNDS = 12
 
-HYPOTHESIS = "hypothesis"
+#: The name of the Hypothesis part.
+HYPOTHESIS_PART = "hypothesis"
 
 
 @dataclass
@@ -57,13 +59,13 @@ def bulk_slices(budget: Budget) -> list[tuple[int, int]]:
 def part_names(budget: Budget) -> list[str]:
     """The parts of a deterministic search, in merge order: ``bulk[start:stop]`` slices, then
     ``hypothesis``."""
-    return [f"bulk[{a}:{b}]" for a, b in bulk_slices(budget)] + [HYPOTHESIS]
+    return [f"bulk[{a}:{b}]" for a, b in bulk_slices(budget)] + [HYPOTHESIS_PART]
 
 
 def run_part(exp: Experiment, budget: Budget, name: str, *, seed: int, backend: str) -> SearchPart:
     """Run the part called ``name`` (one of :func:`part_names`) of ``exp``'s search."""
     search = Search(exp, budget, seed, backend)
-    if name == HYPOTHESIS:
+    if name == HYPOTHESIS_PART:
         search.next_id = budget.bulk_rounds * budget.bulk_batch
         search.hypothesis()
     elif name.startswith("bulk[") and name.endswith("]"):
