@@ -389,6 +389,9 @@ def run_distributed(
 
     prior = prior or {}
     done: dict[str, list[ClaimRecord]] = {t.id: prior[t.id] for t in theorems if t.id in prior}
+    for tid in done:
+        if progress:
+            progress(f"{tid}: done")
     incomplete = ""
     with contextlib.ExitStack() as stack:
         stack.enter_context(_quiet_client_logs())
