@@ -143,6 +143,12 @@ def _run_on_dask(registry: Registry, theorems: list[Theorem], *, budget: str, se
     from .distributed import run_distributed
 
     t0 = time.perf_counter()
+    summaries_of: dict[str, dict[str, Any]] = {}  # each theorem's summary is made once (LaTeX is not free)
+
+    def summary(thm: Theorem) -> dict[str, Any]:
+        if thm.id not in summaries_of:
+            summaries_of[thm.id] = {**theorem_summary(thm), "provided_by": registry.providers.get(thm.id, {})}
+        return summaries_of[thm.id]
 
     def assemble(done: dict[str, list[ClaimRecord]], workers: int, incomplete: str = "") -> RunRecord:
         claims: list[ClaimRecord] = []
@@ -152,7 +158,7 @@ def _run_on_dask(registry: Registry, theorems: list[Theorem], *, budget: str, se
             wanted = only.get(thm.id)
             if thm.id in done:
                 claims.extend(r for r in done[thm.id] if not wanted or r.claim in wanted)
-                summaries.append({**theorem_summary(thm), "provided_by": registry.providers.get(thm.id, {})})
+                summaries.append(summary(thm))
             else:
                 not_run.extend(f"{thm.id}::{c.name}" for c in thm.claims if not wanted or c.name in wanted)
         if not_run and not incomplete:
