@@ -33,6 +33,7 @@ import logging
 import os
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -172,7 +173,11 @@ def _worker_env(ctx: TaskContext) -> Iterator[None]:
         pass
     share = max(1, _cores() // max(1, ctx.workers_per_host.get(host, 1)))
     numba.set_num_threads(min(share, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-    with single_threaded_blas():
+    with single_threaded_blas(), warnings.catch_warnings():
+        # Hypothesis notices the worker's own threads touching the global `random` state while an
+        # example is drawn and warns; the search never reads that state (all its randomness is
+        # seeded NumPy generators and Hypothesis's own), so the warning is noise here.
+        warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
         yield
 
 
