@@ -285,8 +285,16 @@ class _Submitted:
     what: dict[str, str] = field(default_factory=dict)  # task key -> "claims a, b (phase)"
 
 
+# Priorities inside one theorem (Dask runs the highest ready priority first).  Across theorems the
+# selection's order comes first, as in a serial run: theorems finish (and are saved, and show in the
+# progress display) roughly in order, lemmas before what rests on them.  Inside a theorem the long
+# sequential pieces (Hypothesis phases, probability searches) start before the bulk slices that
+# fill the gaps, and merging and records go as soon as they can.
+_PHASE = {"bulk": 0, "symbolic": 1, "long": 2, "finish": 3, "records": 4}
+
+
 def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, token: str,
-            submitted: dict[str, _Submitted], prior: dict[str, list[ClaimRecord]]) -> _Submitted:
+            submitted: dict[str, _Submitted], prior: dict[str, list[ClaimRecord]], rank: int) -> _Submitted:
     import numeric
     from numeric.engine.split import HYPOTHESIS_PART, part_names
 
@@ -298,33 +306,36 @@ def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, tok
 
     k = key("symbolic")
     what[k] = f"{tid} (symbolic stage)"
-    sym = client.submit(task_symbolic, ctx, tid, key=k, pure=False)
+    def prio(phase: str) -> int:
+        return 10 * rank + _PHASE[phase]
+
+    sym = client.submit(task_symbolic, ctx, tid, key=k, pure=False, priority=prio("symbolic"))
     experiments = []
     for index, (names, statistical) in enumerate(experiment_plan(thm)):
         claims = ", ".join(names)
         if statistical:
             k = key(f"{index}-statistical")
             what[k] = f"{tid}::{claims} (probability/scaling search)"
-            experiments.append(client.submit(task_statistical, ctx, tid, index, key=k, pure=False, priority=1))
+            experiments.append(client.submit(task_statistical, ctx, tid, index, key=k, pure=False,
+                                             priority=prio("long")))
             continue
         parts = []
         for part in part_names(numeric.budget(ctx.budget)):
             k = key(f"{index}-{part}")
             what[k] = f"{tid}::{claims} (search part {part})"
-            # Hypothesis phases are sequential and about as long as the whole bulk phase: they
-            # start first, the bulk slices fill the gaps.
             parts.append(client.submit(task_part, ctx, tid, index, part, key=k, pure=False,
-                                       priority=int(part == HYPOTHESIS_PART)))
+                                       priority=prio("long" if part == HYPOTHESIS_PART else "bulk")))
         k = key(f"{index}-finish")
         what[k] = f"{tid}::{claims} (polishing and confirmation)"
-        experiments.append(client.submit(task_finish, ctx, tid, index, *parts, key=k, pure=False, priority=2))
+        experiments.append(client.submit(task_finish, ctx, tid, index, *parts, key=k, pure=False,
+                                         priority=prio("finish")))
     # Lemma records: futures of the lemmas in this run, values of those taken from an earlier run.
     lemmas = [(dep, submitted[dep].records if dep in submitted else prior[dep])
               for dep in thm.depends_on if dep in submitted or dep in prior]
     k = key("records")
     what[k] = f"{tid} (records)"
     rec = client.submit(task_records, ctx, tid, registry.replay_source(tid), sym, experiments, lemmas, key=k,
-                        pure=False, priority=3)
+                        pure=False, priority=prio("records"))
     return _Submitted(rec, what)
 
 
@@ -415,9 +426,9 @@ def run_distributed(
         ctx = TaskContext(spec_sources(registry, theorems), budget, int(seed), backend, per_host)
         token = f"{os.getpid()}-{time.time_ns()}"
         submitted: dict[str, _Submitted] = {}
-        for thm in theorems:
+        for i, thm in enumerate(theorems):
             if thm.id not in done:
-                submitted[thm.id] = _submit(client, ctx, registry, thm, token, submitted, done)
+                submitted[thm.id] = _submit(client, ctx, registry, thm, token, submitted, done, len(theorems) - i)
         memory = _memory_limit(client)
         by_future = {s.records: next(t for t in theorems if t.id == tid) for tid, s in submitted.items()}
         pending = set(by_future)
