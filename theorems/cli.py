@@ -187,6 +187,23 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _workers(given: int | None) -> int:
+    """Worker processes for ``verify``: ``--workers``, else ``THMCHECK_WORKERS``, else one per core."""
+    import os
+
+    if given is None:
+        env = os.environ.get("THMCHECK_WORKERS", "").strip()
+        if not env:
+            return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        try:
+            given = int(env)
+        except ValueError:
+            raise ValueError(f"THMCHECK_WORKERS must be a positive integer, got {env!r}") from None
+    if given < 1:
+        raise ValueError(f"must be a positive integer, got {given}")
+    return given
+
+
 def _say(console: Console, text: str, style: str | None = None) -> None:
     """Print ``text`` verbatim: paths and spec text may hold ``[`` that is not rich markup."""
     console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
@@ -255,7 +272,13 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
                 _say(console, f"warning: cannot save {results} during the run ({exc.strerror or exc}); "
                               "the results are kept in memory and written at the end", "yellow")
 
-    common = dict(budget=args.budget, seed=args.seed, backend=args.backend, only=only, on_theorem=save, prior=prior)
+    try:
+        workers = _workers(args.workers)
+    except ValueError as exc:
+        _say(console, f"--workers: {exc}", "red")
+        return EXIT_USAGE
+    common = dict(budget=args.budget, seed=args.seed, backend=args.backend, only=only, on_theorem=save, prior=prior,
+                  workers=workers, scheduler=args.scheduler)
     with SignalGuard() as guard:
         if args.quiet:
             record = run(reg, theorems, stop=guard.check, **common)
@@ -517,6 +540,11 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--quiet", action="store_true",
                      help="no progress output (without it: a live bar on a terminal, plain 'thmcheck:' lines otherwise)")
     ver.add_argument("--markdown", action="store_true", help="also write DIR/report.md (a Markdown summary)")
+    ver.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="worker processes on this machine (default: $THMCHECK_WORKERS, else one per core; "
+                          "1 runs serially in this process); results do not depend on it")
+    ver.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on an existing Dask cluster (e.g. tcp://host:8786) instead of local workers")
     ver.add_argument("--resume", metavar="DIR", default="",
                      help="finish the partial run in DIR (its seed, budget, backend and claims); same results as "
                           "an uninterrupted run")
