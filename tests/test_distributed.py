@@ -57,7 +57,7 @@ def test_bulk_slices_cover_the_rounds_once() -> None:
     b = replace(numeric.budget("quick"), bulk_rounds=2 * SLICE_ROUNDS + 5)
     slices = bulk_slices(b)
     assert [r for a, z in slices for r in range(a, z)] == list(range(b.bulk_rounds))
-    assert part_names(b)[-1] == "hypothesis" and len(part_names(b)) == len(slices) + 1
+    assert part_names(b)[-2:] == ["seeds", "hypothesis"] and len(part_names(b)) == len(slices) + 2
 
 
 @pytest.mark.parametrize("theorem", ["descent.lemma_2_1_4", "schur.without_psd_a", "pep.gd_min_grad_n2"])

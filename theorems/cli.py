@@ -178,16 +178,13 @@ def _cmd_show(args: argparse.Namespace, console: Console) -> int:
 
 
 def _seed(text: str) -> int:
-    """argparse type of --seed: a non-negative integer."""
+    """argparse type of --seed (see :func:`theorems.outputs.seed_argument`)."""
+    from .outputs import seed_argument
+
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
-    if value >= 2**63:
-        raise argparse.ArgumentTypeError(f"must be below 2**63, got {value}")
-    return value
+        return seed_argument(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _workers(given: int | None) -> int:
@@ -283,11 +280,13 @@ def _cmd_verify(args: argparse.Namespace, console: Console) -> int:
     common = dict(budget=args.budget, seed=args.seed, backend=args.backend, only=only, on_theorem=save, prior=prior,
                   workers=workers, scheduler=args.scheduler)
     with SignalGuard() as guard:
-        if quiet:
+        if args.quiet:
             record = run(reg, theorems, stop=guard.check, **common)
+        elif quiet:  # not a terminal (a CI log, a pipe): plain lines instead of a live bar
+            record = run(reg, theorems, stop=guard.check, progress=plain_progress(console, theorems, only), **common)
         else:
             record = _run_with_bar(console, reg, theorems, only, guard, common)
-    render_run(record, console)
+    render_run(record, console, counterexamples=out / "counterexamples")
     saved = write_run_files(record, out, lambda r, o: write_outputs(r, o, markdown=args.markdown))
     if saved.fell_back:
         _say(console, saved.fallback_note, "red")
@@ -313,6 +312,24 @@ def _resource_problems(theorems, budget: str) -> list[str]:
     from .resources import resource_problems
 
     return resource_problems(theorems, budget)
+
+
+def plain_progress(console: Console, theorems, only):
+    """Progress as plain lines, one per theorem started and finished (``thmcheck: [3/12]
+    descent.footnote_3: searching descent``), for output that is not a terminal."""
+    from rich.text import Text
+
+    state = {"n": 0}
+
+    def progress(msg: str) -> None:
+        tid, _, what = msg.partition(": ")
+        if what == "done":
+            state["n"] += 1
+        text = f"thmcheck: [{min(state['n'] + (what != 'done'), len(theorems))}/{len(theorems)}] {msg}"
+        console.print(Text(text), soft_wrap=True)  # spec text: never markup
+        console.file.flush()
+
+    return progress
 
 
 def _run_with_bar(console: Console, reg, theorems, only, guard, common):
@@ -487,6 +504,17 @@ def _cmd_necessity(args: argparse.Namespace, console: Console) -> int:
     return cmd_necessity(args, console)
 
 
+class _DefaultsHelp(argparse.HelpFormatter):
+    """Help that states each option's default, except where there is none to state."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "(default" in text or action.default is None or action.default is False or action.default in ("", []) \
+                or action.default == argparse.SUPPRESS:
+            return text
+        return text + " (default: %(default)s)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="thmcheck", description="Check theorem statements symbolically and numerically.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -496,13 +524,21 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("ids", nargs="*", help=what + " (default: all)")
     show = sub.add_parser("show", help="statement, assumptions, derivations and citation of a theorem")
     show.add_argument("ids", nargs="+", metavar="id", help=what)
-    ver = sub.add_parser("verify", help="check claims and write DIR/results.json")
+    ver = sub.add_parser("verify", help="check claims and write DIR/results.json",
+                         description="Check every selected claim symbolically and numerically; print a verdict per "
+                                     "claim and a falsifying example per refuted claim; write results.json, "
+                                     "report.html and one counterexample file per refuted claim. Exit status 0 "
+                                     "when every verdict is the expected one, 1 otherwise, 2 on usage errors.",
+                         formatter_class=_DefaultsHelp)
     ver.add_argument("ids", nargs="*", help=what + " (default: all)")
-    ver.add_argument("--budget", choices=("quick", "default", "thorough"), default="default")
-    ver.add_argument("--backend", choices=("auto", "numpy", "numba", "cupy"), default="auto")
-    ver.add_argument("--seed", type=_seed, default=0)
-    ver.add_argument("--out", default="thmcheck-out", help="output folder (default: thmcheck-out)")
-    ver.add_argument("--quiet", action="store_true", help="no progress display (also when output is not a terminal)")
+    ver.add_argument("--budget", choices=("quick", "default", "thorough"), default="default",
+                     help="search size: quick (CI, pytest), default, thorough (deep searches)")
+    ver.add_argument("--backend", choices=("auto", "numpy", "numba", "cupy"), default="auto",
+                     help="kernel backend; auto takes numba where a kernel exists, else the NumPy reference")
+    ver.add_argument("--seed", type=_seed, default=0, help="seed of the search (same seed and budget, same results)")
+    ver.add_argument("--out", default="thmcheck-out", help="output folder")
+    ver.add_argument("--quiet", action="store_true",
+                     help="no progress output (without it: a live bar on a terminal, plain 'thmcheck:' lines otherwise)")
     ver.add_argument("--markdown", action="store_true", help="also write DIR/report.md (a Markdown summary)")
     ver.add_argument("--workers", type=int, default=None, metavar="N",
                      help="worker processes on this machine (default: $THMCHECK_WORKERS, else one per core; "

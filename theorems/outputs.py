@@ -16,13 +16,28 @@ from typing import Any, Callable
 from reports.records import RunRecord
 
 __all__ = ["EXIT_OK", "EXIT_UNEXPECTED", "EXIT_USAGE", "folder_problem", "file_problem", "write_run_files",
-           "SavedRun"]
+           "SavedRun", "seed_argument"]
 
 # Exit codes of the command line: 1 means only "some claim has an unexpected verdict"; every usage,
 # input/output or spec error is 2, so a script can tell a refuted theorem from a broken invocation.
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2
+
+
+def seed_argument(text: str) -> int:
+    """A search seed read from the command line (``--seed``, ``--thmcheck-seed``): an integer in
+    [0, 2**63).  Raises ``ValueError`` saying what was wrong (argparse and pytest report it as a
+    usage error naming the option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"must be a non-negative integer, got {value}")
+    if value >= 2**63:
+        raise ValueError(f"must be below 2**63, got {value}")
+    return value
 
 
 def _strerror(exc: OSError) -> str:

@@ -29,11 +29,12 @@ from reports.records import (
 from .exact import certify
 from .resources import check_resources
 from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
+from . import pep_oracle
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
 
 __all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "SymbolicStage", "symbolic_stage", "claim_records",
-           "experiment_plan", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
+           "experiment_plan", "experiment_oracle", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
 
 OK_VERDICTS = (Verdict.PROVED.value, Verdict.PASS.value)
 LemmaLookup = Callable[[str, str], symbolic.LemmaStatement]
@@ -476,6 +477,13 @@ def error_records(thm: Theorem, message: str, *, seed: int, budget: str, backend
     ]
 
 
+def experiment_oracle(thm: Theorem, exp: numeric.Experiment, names: tuple[str, ...],
+                      enabled: bool = True) -> tuple[dict[str, dict[str, Any]], list[Any]]:
+    """The PEPit records of the claims ``names`` run in ``exp`` and the seed batches for its search
+    (:func:`.pep_oracle.for_experiment`; ``({}, [])`` without PEPit or an oracle)."""
+    return pep_oracle.for_experiment(thm, exp, names, enabled)
+
+
 def run_theorem(
     thm: Theorem,
     *,
@@ -486,26 +494,31 @@ def run_theorem(
     lemma_records: dict[str, list[ClaimRecord]] | None = None,
     progress: Callable[[str], None] | None = None,
     source: str | None = None,
+    oracle: bool = True,
 ) -> list[ClaimRecord]:
     """Check every claim of ``thm`` and return its records (in claim order).  ``source`` says where
     the spec can be loaded again (a spec file, a module, or ``module:ATTRIBUTE`` naming a list of
-    theorems); replay snippets use it for theorems that are not installed plugins.  BLAS runs on
-    one thread meanwhile, so the numbers do not depend on the machine's core count."""
+    theorems); replay snippets use it for theorems that are not installed plugins.  ``oracle``:
+    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one.  BLAS
+    runs on one thread meanwhile, so the numbers do not depend on the machine's core count."""
     check_resources(thm, budget)  # a search that cannot fit in memory is refused before it starts
     with single_threaded_blas():
         sym = symbolic_stage(thm, lookup)
         compiled = compile_theorem(thm)
         outcomes: dict[str, numeric.ClaimOutcome] = {}
+        pep_records: dict[str, dict[str, Any]] = {}
         t_num: dict[str, float] = {}
         for exp, names in compiled.experiments:
             if progress:
                 progress(f"{thm.id}: searching {', '.join(names)}")
             t1 = time.perf_counter()
-            outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend))
+            pep, seeds = experiment_oracle(thm, exp, names, oracle)
+            pep_records.update(pep)
+            outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend, seed_batches=seeds))
             for n in names:
                 t_num[n] = time.perf_counter() - t1
         return claim_records(thm, compiled, sym, outcomes, t_num, budget=budget, seed=seed,
-                             lemma_records=lemma_records, source=source)
+                             lemma_records=lemma_records, source=source, pep_records=pep_records)
 
 
 def claim_records(
@@ -519,9 +532,12 @@ def claim_records(
     seed: int,
     lemma_records: dict[str, list[ClaimRecord]] | None = None,
     source: str | None = None,
+    pep_records: dict[str, dict[str, Any]] | None = None,
 ) -> list[ClaimRecord]:
     """The records of ``thm``'s claims (in claim order) from its symbolic stage and the numeric
-    outcomes of every claim; ``lemma_records`` holds the records of the theorems it depends on."""
+    outcomes of every claim; ``lemma_records`` holds the records of the theorems it depends on,
+    ``pep_records`` the exact oracle's records per claim (:func:`experiment_oracle`)."""
+    pep_records = pep_records or {}
     derivs = sym.derivations
     t_sym = sym.seconds
     t_num = numeric_seconds
@@ -564,7 +580,7 @@ def claim_records(
             samples={"columns": list(out.sample_columns), "rows": out.samples, "x": c.plot_x} if out.samples else {},
             probability=dict(out.statistics) if ClaimKind(c.kind) == ClaimKind.PROBABILITY else {},
             scaling=dict(out.statistics) if ClaimKind(c.kind) == ClaimKind.SCALING else {},
-            tightness=tightness_record(c, None if worst is None else worst.ratio),
+            tightness=tightness_record(c, None if worst is None else worst.ratio, pep_records.get(c.name)),
         ))
     return records
 

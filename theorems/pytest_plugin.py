@@ -32,12 +32,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("thmcheck", "theorem checking")
     group.addoption("--thmcheck-budget", default="quick", choices=("quick", "default", "thorough"),
                     help="search budget for theorem claims (default: quick)")
-    group.addoption("--thmcheck-seed", type=int, default=0, help="seed of the counterexample search")
+    group.addoption("--thmcheck-seed", type=_seed, default=0, help="seed of the counterexample search")
     group.addoption("--thmcheck-backend", default="auto", choices=("auto", "numpy", "numba", "cupy"),
                     help="kernel backend (an unavailable explicit choice skips the claims)")
     group.addoption("--thmcheck-out", default=None, metavar="DIR",
                     help="after the session, write DIR/results.json, DIR/report.html and DIR/counterexamples/ "
                          "(as 'thmcheck verify --out DIR') from the claims that ran")
+
+
+def _seed(text: str) -> int:
+    import argparse
+
+    from theorems.outputs import seed_argument
+
+    try:
+        return seed_argument(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _is_spec_file(path: Path) -> bool:
@@ -103,7 +114,9 @@ class _State:
     def lookup(self, lemma: str, claim: str) -> Any:
         return self.registry.lookup(lemma, claim)
 
-    def result(self, thm: Any) -> list[Any]:
+    def result(self, thm: Any, path: Path | None = None) -> list[Any]:
+        """The records of ``thm`` (run once); ``path`` is the spec file it was collected from, named
+        in the replay snippets of a theorem that is not installed."""
         if thm.id not in self.records:
             import numeric
             from theorems.pipeline import run_theorem
@@ -114,7 +127,8 @@ class _State:
             try:
                 self.records[thm.id] = run_theorem(thm, budget=budget, seed=seed, backend=self.backend,
                                                    lookup=self.lookup, lemma_records=self.records,
-                                                   source=self.registry.replay_source(thm.id))
+                                                   source=self.registry.replay_source(thm.id)
+                                                   or (str(path.resolve()) if thm.id in self.local and path else None))
             except Exception as exc:
                 self.records[thm.id] = error_records(thm, f"the run raised {type(exc).__name__}: {exc}",
                                                      seed=seed, budget=budget.name, backend=str(self.backend))
@@ -166,6 +180,14 @@ def _load_module(path: Path) -> Any:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STARTED] = time.perf_counter()
+    out = session.config.getoption("thmcheck_out")
+    if out and not hasattr(session.config, "workerinput"):
+        from theorems.outputs import folder_problem
+
+        # Checked before any claim runs, as 'thmcheck verify --out' does.
+        why = folder_problem(Path(session.config.invocation_params.dir, out))
+        if why:
+            raise pytest.UsageError(f"--thmcheck-out {out}: {why}")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -214,7 +236,9 @@ def _write_outputs(config: pytest.Config, out: Path, payloads: list[dict[str, An
     graph = nx.DiGraph()
     graph.add_nodes_from(summaries)
     graph.add_edges_from((d, t) for t, s in summaries.items() for d in s["depends_on"] if d in summaries)
-    order = {t: i for i, t in enumerate(nx.lexicographical_topological_sort(graph))}
+    from theorems.naming import natural_key
+
+    order = {t: i for i, t in enumerate(nx.lexicographical_topological_sort(graph, key=natural_key))}
 
     def rank(c: dict[str, Any]) -> tuple[int, int]:
         names = [x["name"] for x in summaries[c["theorem"]]["claims"]]
@@ -226,12 +250,17 @@ def _write_outputs(config: pytest.Config, out: Path, payloads: list[dict[str, An
                          [summaries[t] for t in used], problems, seed=config.getoption("thmcheck_seed"),
                          budget=config.getoption("thmcheck_budget"),
                          backend=backend or config.getoption("thmcheck_backend"), total_s=total_s)
-    return write_outputs(record, out)
+    from theorems.outputs import write_run_files
+
+    saved = write_run_files(record, out, write_outputs)
+    return {**saved.paths, "fallback_note": saved.fallback_note}
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     paths = config.stash.get(_WRITTEN, None)
     if paths:
+        if paths.get("fallback_note"):
+            terminalreporter.write_line(f"thmcheck: {paths['fallback_note']}", red=True)
         terminalreporter.write_line(f"thmcheck results written to {paths['results']}")
         for path in paths["counterexamples"]:
             terminalreporter.write_line(f"thmcheck counterexample written to {path}")
@@ -257,10 +286,16 @@ class SpecFile(pytest.File):
             sid = getattr(spec, "id", None)
             sid = sid if isinstance(sid, str) and sid else f"<{label}>[{k}]"
             if sid in seen:
+                # A second declaration of an id in the file: its own item, failing with the problem.
+                yield SpecProblemItem.from_parent(self, name=f"{sid}[THEOREMS[{k}]]",
+                                                  message="; ".join(dict.fromkeys(refused.get(sid, []))))
                 continue
             seen.add(sid)
-            if reg.theorems.get(sid) is spec and reg.files.get(sid) == file:
-                yield TheoremNode.from_parent(self, name=sid, theorem=spec)
+            # An installed plugin's file was imported once already, through its entry point: its
+            # registered theorem is the one to run (the objects of this second import are not it).
+            registered = reg.theorems.get(sid)
+            if registered is not None and reg.files.get(sid) == file:
+                yield TheoremNode.from_parent(self, name=sid, theorem=registered)
                 continue
             # Refused at declaration (malformed, a duplicate, a built-in's id) or removed by the
             # lemma graph (unknown, cyclic, resting on a refused theorem): the problems name it.
@@ -308,8 +343,37 @@ class ClaimMismatch(Exception):
     """The claim's verdict differs from the one its spec expects."""
 
     def __init__(self, record: Any) -> None:
-        super().__init__(record.id)
+        # The message is what pytest's short summary shows after the id: make it say why.
+        super().__init__(one_line(record))
         self.record = record
+
+
+class _Crash:
+    """Where and why a claim item failed, in the shape pytest reads for ``--tb=line`` and the short
+    summary (``path:lineno: message``; ``message`` after the id)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path, self.lineno, self.message = path, 0, message
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ClaimFailureRepr:
+    """The failure report of a claim item: the text for the chosen ``--tb`` style, and a crash
+    line carrying the whole reason (pytest shortens a plain string to 50 characters)."""
+
+    def __init__(self, text: str, path: str, message: str) -> None:
+        self.text = text
+        self.reprcrash = _Crash(path, message)
+        self.sections: list[tuple[str, str, str]] = []
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class ClaimItem(pytest.Item):
@@ -322,7 +386,7 @@ class ClaimItem(pytest.Item):
         state = _state(self.config)
         if state.backend_error:
             pytest.skip(f"thmcheck backend unavailable: {state.backend_error}")
-        record = next(r for r in state.result(self.theorem) if r.claim == self.claim.name)
+        record = next(r for r in state.result(self.theorem, self.path) if r.claim == self.claim.name)
         state.emit(self.theorem, record)
         self.user_properties += [
             ("verdict", record.verdict),
@@ -346,22 +410,52 @@ class ClaimItem(pytest.Item):
             ]
         if not record.as_expected:
             raise ClaimMismatch(record)
+        from reports.falsifying import is_expected_refutation
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if is_expected_refutation(record):
+            # Shown as XFAIL with the refutation as the reason: "20 passed" never hides refutations.
+            pytest.xfail(refutation_reason(record))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ClaimMismatch):
-            return describe(excinfo.value.record)
+            rec = excinfo.value.record
+            tb = style or self.config.getoption("tbstyle", "auto")
+            # With --tb=line pytest prints the crash line itself; the body stays empty then.
+            text = "" if tb in ("line", "no") else describe(rec, compact=tb == "short")
+            return ClaimFailureRepr(text, str(self.path), one_line(rec))
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, None, str]:
-        return self.path, None, f"{self.theorem.id}::{self.claim.name}"
+        # The claim name alone: pytest rewrites dots in a domain that ends the node id as "::",
+        # which would print "descent::lemma_2_1_4::..." for an id it then does not accept back.
+        return self.path, None, self.claim.name
 
 
-def describe(rec: Any) -> str:
-    """Human-readable account of a claim record (used for failing items)."""
+def one_line(rec: Any) -> str:
+    """A failing claim in one line: id, verdict against expectation, and why."""
+    from reports.falsifying import verdict_label, violation_summary
+
+    return f"{rec.id}: {verdict_label(rec)}: {violation_summary(rec) or rec.reason}"
+
+
+def refutation_reason(rec: Any) -> str:
+    """The xfail reason of a refutation the spec expected: where it is violated, in one line."""
+    from reports.falsifying import violation_summary
+
+    detail = violation_summary(rec)
+    return f"refuted as expected: {detail}" if detail else "refuted as expected"
+
+
+def describe(rec: Any, *, compact: bool = False) -> str:
+    """Human-readable account of a claim record (used for failing items): what was expected, why
+    the verdict differs, and for a refuted claim its falsifying example."""
+    from reports.falsifying import falsifying_lines, verdict_label
+    from reports.mathtext import latex_to_unicode
+
     lines = [
-        f"{rec.id}: verdict {rec.verdict.upper()}, expected {rec.expected.upper()}",
+        f"{rec.id}: {verdict_label(rec)}",
         f"  statement: {rec.statement}",
-        f"  relation:  {rec.latex}",
+        f"  relation:  {latex_to_unicode(rec.latex)}",
         f"  why:       {rec.reason}",
         f"  searched:  {rec.instances} instances (budget {rec.budget}, seed {rec.seed}, backend {rec.backend})",
     ]
@@ -373,12 +467,8 @@ def describe(rec: Any) -> str:
             for s in d.steps:
                 lines.append(f"    step {s.index} {s.rel} {s.expr}: {s.status} [{s.method}] {s.detail}")
     if rec.counterexample is not None:
-        inst = rec.counterexample.instance
-        lines.append(f"  counterexample ({inst.family}, {inst.dynamics}, step {inst.step}): observed {inst.observed!r}, "
-                     f"bound {inst.bound!r}; violation {rec.counterexample.confirmed_violation!r} confirmed in "
-                     f"{rec.counterexample.confirmed_precision}")
-        lines.append("  replay:")
-        lines += ["    " + ln for ln in rec.counterexample.replay.splitlines()]
+        lines.append("  falsifying example:")
+        lines += ["    " + ln for ln in falsifying_lines(rec, compact=compact)[1:]]
     for inh in rec.inherited:
         lines.append(f"  rests on {inh['theorem']}::{inh['claim']} whose verdict is {inh['verdict']}")
     return "\n".join(lines)

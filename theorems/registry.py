@@ -26,6 +26,7 @@ import networkx as nx
 
 import symbolic
 
+from .naming import natural_key
 from .spec import SpecError, Theorem
 from .validate import domain_relations, validate
 
@@ -249,7 +250,7 @@ def _link(reg: Registry) -> None:
         reg.broken.add(node)
     g.remove_nodes_from([n for n in list(g) if n not in reg.theorems])
     reg.graph = g
-    reg.order = [n for n in nx.lexicographical_topological_sort(g) if n in reg.theorems]
+    reg.order = [n for n in nx.lexicographical_topological_sort(g, key=natural_key) if n in reg.theorems]
 
 
 def _is_builtin(source: str, providers: dict[str, dict[str, str]]) -> bool:

@@ -30,6 +30,7 @@ __all__ = [
     "Tolerance",
     "Claim",
     "ExactWorst",
+    "PepSetup",
     "Scaling",
     "Theorem",
     "SpecError",
@@ -226,6 +227,28 @@ class ExactWorst:
 
 
 @dataclass(frozen=True)
+class PepSetup:
+    """A claim as a performance-estimation problem, for the optional exact oracle
+    (:mod:`theorems.pep_oracle`, with the ``thmcheck[pep]`` extra): ``method`` ("gd", step
+    ``step / L``) run for ``steps`` steps on ``function_class`` ("smooth", "smooth_convex" or
+    "strongly_convex" with ``mu`` in units of L), and ``metric``, the worst case asked for, in the
+    normalisation of the claim's ``exact_worst.unit``:
+
+    * "min_grad_vs_decrease": max of min_{0<=t<=N} ||grad f(x_t)||^2 with f(x_0) - f(x_N) <= 1;
+    * "one_step_decrease": the least f(x_0) - f(x_1) with ||grad f(x_0)||^2 = 1;
+    * "value_gap": max of f(x_N) - f* with ||x_0 - x*||^2 <= 1;
+    * "last_gradient": max of ||grad f(x_N)||^2 with ||x_0 - x*||^2 <= 1.
+    """
+
+    function_class: str
+    metric: str
+    steps: int
+    step: float = 1.0
+    method: str = "gd"
+    mu: float = 0.0
+
+
+@dataclass(frozen=True)
 class Claim:
     """One checkable statement.
 
@@ -260,6 +283,7 @@ class Claim:
     scaling: Scaling | None = None  # SCALING: what is measured and fitted
     exact_worst: "ExactWorst | None" = None  # the known supremum of the tightness ratio, if any
     plot_x: str = ""
+    pep: "PepSetup | None" = None  # the claim as a performance-estimation problem (optional exact oracle)
 
     @property
     def observed(self) -> Any:

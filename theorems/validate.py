@@ -311,6 +311,11 @@ def _check_compatible(thm: Theorem, cls: Any, dyn: Any) -> None:
                         f"{dyn.name!r} cannot run (it accepts {_type_names(dyn.accepts)})")
 
 
+def _int_setting(default: Any) -> bool:
+    """A setting whose default is an integer (a bool is a flag, not an integer)."""
+    return isinstance(default, int) and not isinstance(default, bool)
+
+
 def _check_settings(thm: Theorem, dyn: Any) -> None:
     """Only declared settings, with allowed values; expression settings as SymPy expressions of
     declared INSTANCE / PARAMETER symbols; required ones present."""
@@ -336,6 +341,12 @@ def _check_settings(thm: Theorem, dyn: Any) -> None:
                                     f"may use INSTANCE and PARAMETER symbols only ({sym.name!r} is {role.value})")
         elif isinstance(value, sympy.Basic):
             raise SpecError(thm.id, field_name, f"dynamics {dyn.name!r} takes a plain value here, not an expression")
+        elif _int_setting(decl.default) and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            # An integer setting (a batch size, an offset) given as 2.5 or "10" would be truncated
+            # or crash inside a kernel: refused here, naming it.
+            raise SpecError(thm.id, field_name, f"must be an integer, got {value!r}")
+        elif _int_setting(decl.default) and decl.default > 0 and value < 1:
+            raise SpecError(thm.id, field_name, f"must be a positive integer, got {value!r}")
         elif decl.choices and value not in decl.choices:
             raise SpecError(thm.id, field_name, f"{value!r} is not one of {', '.join(map(repr, decl.choices))}")
     for decl in dyn.settings:

@@ -11,6 +11,11 @@ toward the claim's instances, and can become its worst case or a candidate count
 maximises the claim's tightness ratio.  Starts: the parameter vectors of the best instances found so
 far (when they carry one) and the parametrisation's own extremal/random draws.
 
+At the ``default`` and ``thorough`` budgets the CMA-ES keeps a full covariance matrix (it learns
+the correlated moves a chain of pieces needs: one breakpoint moved widens one piece and narrows the
+next), and trajectory claims first climb the same claim over shorter horizons
+(:mod:`.continuation`), whose best parameter vectors join the starts.
+
 Deterministic: every random number comes from a generator seeded by the run seed and a CRC of the
 experiment key and claim name.  Experiments whose class provides no parametrisation are unaffected.
 """
@@ -25,6 +30,7 @@ import numpy as np
 
 from ..api import Knobs, Parametrisation
 from ..registry import CLASSES
+from .continuation import continuation_starts
 from .experiment import batch_environment
 
 __all__ = ["PolishBudget", "POLISH_BUDGETS", "polish_search", "cma_maximise"]
@@ -40,12 +46,14 @@ class PolishBudget:
     popsize: int
     generations: int
     sigma0: float = 0.15
+    full_covariance: bool = False  # full-covariance CMA-ES (up to FULL_CMA_MAX_P parameters)
+    continuation: bool = False  # trajectory claims: climb over shorter horizons first
 
 
 POLISH_BUDGETS: dict[str, PolishBudget] = {
     "quick": PolishBudget(starts=8, popsize=16, generations=80),
-    "default": PolishBudget(starts=8, popsize=24, generations=200),
-    "thorough": PolishBudget(starts=16, popsize=32, generations=600),
+    "default": PolishBudget(starts=8, popsize=24, generations=200, full_covariance=True, continuation=True),
+    "thorough": PolishBudget(starts=16, popsize=32, generations=600, full_covariance=True, continuation=True),
 }
 
 
@@ -116,6 +124,77 @@ def cma_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng:
     return best_x, best_f
 
 
+def cma_full_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator, *,
+                      popsize: int, generations: int, sigma0: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched CMA-ES with a full covariance matrix (Hansen's (mu/mu_w, lambda) rules): the same
+    contract as :func:`cma_maximise`.  The full covariance learns the correlated directions a
+    chain of pieces needs (moving one breakpoint widens one piece and narrows its neighbour),
+    which the separable variant cannot represent; it costs one P x P eigendecomposition per
+    optimiser and generation, so it is used for P up to :data:`FULL_CMA_MAX_P`."""
+    S, P = x0.shape
+    lam = int(popsize)
+    mu = lam // 2
+    w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+    w /= w.sum()
+    mueff = 1.0 / np.sum(w**2)
+    cc = (4 + mueff / P) / (P + 4 + 2 * mueff / P)
+    cs = (mueff + 2) / (P + mueff + 5)
+    c1 = 2 / ((P + 1.3) ** 2 + mueff)
+    cmu = min(1 - c1, 2 * (mueff - 2 + 1 / mueff) / ((P + 2) ** 2 + mueff))
+    damps = 1 + 2 * max(0.0, np.sqrt((mueff - 1) / (P + 1)) - 1) + cs
+    chi = np.sqrt(P) * (1 - 1 / (4 * P) + 1 / (21 * P * P))
+    span = hi - lo
+    m = (np.clip(x0, lo, hi) - lo) / span
+    sigma = np.broadcast_to(np.asarray(sigma0, dtype=np.float64), (S,)).copy()
+    C = np.broadcast_to(np.eye(P), (S, P, P)).copy()
+    B = C.copy()
+    D = np.ones((S, P))
+    pc = np.zeros((S, P))
+    ps = np.zeros((S, P))
+    best_x = np.clip(x0, lo, hi).copy()
+    best_f = np.full(S, -np.inf)
+    for gen in range(int(generations)):
+        zs = rng.standard_normal((S, lam, P))
+        ys = np.matmul(zs * D[:, None, :], np.swapaxes(B, 1, 2))
+        xs = m[:, None, :] + sigma[:, None, None] * ys
+        xc = np.clip(xs, 0.0, 1.0)
+        f = np.asarray(objective((lo + xc * span).reshape(S * lam, P)), dtype=np.float64).reshape(S, lam)
+        pen = np.sum((xs - xc) ** 2, axis=2)
+        rankf = np.where(np.isfinite(f), f, -1e300) - pen
+        j = np.argmax(np.where(np.isfinite(f), f, -np.inf), axis=1)
+        fj = f[np.arange(S), j]
+        better = fj > best_f
+        best_f = np.where(better, fj, best_f)
+        best_x = np.where(better[:, None], lo + xc[np.arange(S), j] * span, best_x)
+        order = np.argsort(-rankf, axis=1, kind="stable")[:, :mu]
+        ysel = np.take_along_axis(ys, order[:, :, None], axis=1)
+        zsel = np.take_along_axis(zs, order[:, :, None], axis=1)
+        yw = np.einsum("m,smp->sp", w, ysel)
+        zw = np.einsum("m,smp->sp", w, zsel)
+        m = m + sigma[:, None] * yw
+        ps = (1 - cs) * ps + np.sqrt(cs * (2 - cs) * mueff) * np.matmul(B, zw[:, :, None])[..., 0]
+        nps = np.linalg.norm(ps, axis=1)
+        hsig = (nps / np.sqrt(1 - (1 - cs) ** (2 * (gen + 1))) / chi) < (1.4 + 2 / (P + 1))
+        pc = (1 - cc) * pc + hsig[:, None] * np.sqrt(cc * (2 - cc) * mueff) * yw
+        rank_mu = np.matmul(np.swapaxes(ysel * w[None, :, None], 1, 2), ysel)
+        C = ((1 - c1 - cmu) * C + c1 * (pc[:, :, None] * pc[:, None, :]
+                                        + ((1 - hsig) * cc * (2 - cc))[:, None, None] * C) + cmu * rank_mu)
+        C = 0.5 * (C + np.swapaxes(C, 1, 2))
+        sigma = np.clip(sigma * np.exp((cs / damps) * (nps / chi - 1)), 1e-12, 1.0)
+        ev, B = np.linalg.eigh(C)
+        D = np.sqrt(np.maximum(ev, 1e-20))
+    return best_x, best_f
+
+
+#: Largest parameter count for which the polisher uses the full-covariance CMA-ES.
+FULL_CMA_MAX_P = 120
+
+
+def _cma(P: int, pb: PolishBudget):
+    """The CMA-ES variant for P parameters at budget ``pb``."""
+    return cma_full_maximise if pb.full_covariance and P <= FULL_CMA_MAX_P else cma_maximise
+
+
 def _start_thetas(search: Any, claim_name: str, P: int, p: Parametrisation) -> list[np.ndarray]:
     """Parameter vectors of the claim's best instances so far (worst case first, then candidate
     violations), resized to ``P``; instances without one are skipped."""
@@ -173,6 +252,11 @@ def polish_search(search: Any) -> None:
                 return _score(*evals[_name])
 
             seeds = _start_thetas(search, claim.name, P, p)
+            if pb.continuation and claim.kind == "trajectory":  # climb the claim over shorter horizons first
+                seeds += continuation_starts(search, claim.name, p, knobs, rng, _cma(P, pb), _score,
+                                             starts=pb.starts, popsize=pb.popsize,
+                                             generations=max(1, pb.generations // 2), sigma0=pb.sigma0,
+                                             keep=max(1, pb.starts // 4))
             n_seeded = min(pb.starts // 2, 2 * len(seeds)) if seeds else 0
             seeded = [seeds[i % len(seeds)] for i in range(n_seeded)]
             sig_seeded = [(0.02, 0.05, 0.1)[(i // len(seeds)) % 3] if seeds else 0 for i in range(n_seeded)]
@@ -182,10 +266,10 @@ def polish_search(search: Any) -> None:
             # Round 1: every start; round 2: all optimisers restart around the best points of
             # round 1 with small steps (the worst cases are narrow ridges of a max-min objective).
             half = max(1, pb.generations // 2)
-            best_x, best_f = cma_maximise(objective, x0, lo, hi, rng, popsize=pb.popsize,
+            best_x, best_f = _cma(P, pb)(objective, x0, lo, hi, rng, popsize=pb.popsize,
                                           generations=half, sigma0=sigma0)
             top = best_x[np.argsort(-best_f, kind="stable")[: max(1, pb.starts // 4)]]
             x1 = top[np.arange(pb.starts) % top.shape[0]]
             sig1 = np.asarray([(0.005, 0.01, 0.02, 0.05)[(i // top.shape[0]) % 4] for i in range(pb.starts)])
-            cma_maximise(objective, x1, lo, hi, rng, popsize=pb.popsize, generations=pb.generations - half,
+            _cma(P, pb)(objective, x1, lo, hi, rng, popsize=pb.popsize, generations=pb.generations - half,
                          sigma0=sig1)

@@ -84,11 +84,14 @@ def shrink_ridge(data: dict[str, Any], attrs: dict[str, float]) -> Iterator[tupl
                        w_=w0[keep])
     if np.any(b != 0):
         yield cand("set b = 0", b_=np.zeros_like(b))
-    for name, arr in (("A", A), ("b", b)):
+    def negligible(arr: np.ndarray) -> np.ndarray:
         big = np.abs(arr).max() if arr.size else 0.0
-        tiny = (arr != 0) & (np.abs(arr) <= 1e-8 * big)
-        if tiny.any():
-            yield cand(f"zeroed negligible entries of {name}", **{f"{name}_": np.where(tiny, 0.0, arr)})
+        return (arr != 0) & (np.abs(arr) <= 1e-8 * big)
+
+    if negligible(A).any():
+        yield cand("zeroed negligible entries of A", A_=np.where(negligible(A), 0.0, A))
+    if negligible(b).any():
+        yield cand("zeroed negligible entries of b", b_=np.where(negligible(b), 0.0, b))
     if L != 1.0 and L > 0:
         yield cand("scaled f by 1/L (L = 1)", A_=A / L, b_=b / L, c_=c / L, L_=1.0)
     if not np.any(off != 0) and m == 0:

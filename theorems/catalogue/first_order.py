@@ -29,6 +29,7 @@ from theorems.spec import (
     ClaimKind,
     Domain,
     ExactWorst,
+    PepSetup,
     Role,
     Structural,
     Sym,
@@ -36,7 +37,7 @@ from theorems.spec import (
     Verdict,
 )
 
-from . import pep
+from theorems.catalogue import pep
 
 SMOOTH = Structural("smooth", "lsmooth", "f is L-smooth")
 SMOOTH_CONVEX = Structural("smooth_convex", "lsmooth_convex", "f is convex and L-smooth with a minimiser x*")
@@ -79,6 +80,7 @@ def convex_value_theorem(n_steps: int, factor: sympy.Expr = sympy.Integer(1), *,
             exact_worst=ExactWorst(float(1 / factor), bound=float(factor) / (4 * n_steps + 2),
                                    unit="f(x_N) - f* at L = 1, ||x_0 - x*|| = 1",
                                    source="Drori and Teboulle 2014, exact (attained by a Huber function)"),
+            pep=PepSetup("smooth_convex", "value_gap", n_steps, 1.0),
         ),),
         horizon=n_steps,
         dims=DIMS,
@@ -105,6 +107,7 @@ def convex_gradient_theorem(n_steps: int, factor: sympy.Expr = sympy.Integer(1),
             exact_worst=ExactWorst(float(1 / factor), bound=float(factor) / (n_steps + 1) ** 2,
                                    unit="||grad f(x_N)||^2 at L = 1, ||x_0 - x*|| = 1",
                                    source="Taylor, Hendrickx and Glineur 2017, exact (attained by a Huber function)"),
+            pep=PepSetup("smooth_convex", "last_gradient", n_steps, 1.0),
         ),),
         horizon=n_steps,
         dims=DIMS,
