@@ -328,7 +328,7 @@ def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, tok
         return 10 * rank + _PHASE[phase]
 
     k = key("symbolic")
-    what[k] = f"{tid} (symbolic stage)"
+    what[k] = f"{tid}::{', '.join(c.name for c in thm.claims)} (symbolic stage)"
     sym = client.submit(task_symbolic, ctx, tid, key=k, pure=False, priority=prio("symbolic"))
     experiments = []
     oracles = []
