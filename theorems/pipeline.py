@@ -34,7 +34,7 @@ from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
 
 __all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "SymbolicStage", "symbolic_stage", "claim_records",
-           "experiment_plan", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
+           "experiment_plan", "experiment_oracle", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
 
 OK_VERDICTS = (Verdict.PROVED.value, Verdict.PASS.value)
 LemmaLookup = Callable[[str, str], symbolic.LemmaStatement]
@@ -488,6 +488,13 @@ def error_records(thm: Theorem, message: str, *, seed: int, budget: str, backend
     ]
 
 
+def experiment_oracle(thm: Theorem, exp: numeric.Experiment, names: tuple[str, ...],
+                      enabled: bool = True) -> tuple[dict[str, dict[str, Any]], list[Any]]:
+    """The PEPit records of the claims ``names`` run in ``exp`` and the seed batches for its search
+    (:func:`.pep_oracle.for_experiment`; ``({}, [])`` without PEPit or an oracle)."""
+    return pep_oracle.for_experiment(thm, exp, names, enabled)
+
+
 def run_theorem(
     thm: Theorem,
     *,
@@ -502,9 +509,9 @@ def run_theorem(
 ) -> list[ClaimRecord]:
     """Check every claim of ``thm`` and return its records (in claim order).  ``source`` says where
     the spec can be loaded again (a spec file, a module, or ``module:ATTRIBUTE`` naming a list of
-    theorems); replay snippets use it for theorems that are not installed plugins.  BLAS runs on
-    one thread meanwhile, so the numbers do not depend on the machine's core count.  ``oracle``:
-    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one."""
+    theorems); replay snippets use it for theorems that are not installed plugins.  ``oracle``:
+    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one.  BLAS
+    runs on one thread meanwhile, so the numbers do not depend on the machine's core count."""
     check_resources(thm, budget)  # a search that cannot fit in memory is refused before it starts
     with single_threaded_blas():
         sym = symbolic_stage(thm, lookup)
@@ -516,7 +523,7 @@ def run_theorem(
             if progress:
                 progress(f"{thm.id}: searching {', '.join(names)}")
             t1 = time.perf_counter()
-            pep, seeds = pep_oracle.for_experiment(thm, exp, names, oracle)
+            pep, seeds = experiment_oracle(thm, exp, names, oracle)
             pep_records.update(pep)
             outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend, seed_batches=seeds))
             for n in names:
@@ -540,7 +547,7 @@ def claim_records(
 ) -> list[ClaimRecord]:
     """The records of ``thm``'s claims (in claim order) from its symbolic stage and the numeric
     outcomes of every claim; ``lemma_records`` holds the records of the theorems it depends on,
-    ``pep_records`` the exact worst cases the PEPit oracle computed, per claim."""
+    ``pep_records`` the exact oracle's records per claim (:func:`experiment_oracle`)."""
     pep_records = pep_records or {}
     derivs = sym.derivations
     t_sym = sym.seconds

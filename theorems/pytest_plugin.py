@@ -127,8 +127,7 @@ class _State:
             try:
                 self.records[thm.id] = run_theorem(thm, budget=budget, seed=seed, backend=self.backend,
                                                    lookup=self.lookup, lemma_records=self.records,
-                                                   source=self.registry.replay_source(thm.id)
-                                                   or (str(path.resolve()) if thm.id in self.local and path else None))
+                                                   source=self.registry.replay_source(thm.id))
             except Exception as exc:
                 self.records[thm.id] = error_records(thm, f"the run raised {type(exc).__name__}: {exc}",
                                                      seed=seed, budget=budget.name, backend=str(self.backend))
