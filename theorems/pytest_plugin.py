@@ -115,8 +115,8 @@ class _State:
         return self.registry.lookup(lemma, claim)
 
     def result(self, thm: Any, path: Path | None = None) -> list[Any]:
-        """The records of ``thm`` (run once); ``path`` is the spec file it was collected from, named
-        in the replay snippets of a theorem that is not installed."""
+        """The records of ``thm`` (run once).  A collected spec file is in the registry
+        (:meth:`add_file`), so replay snippets name it; ``path`` is kept for callers."""
         if thm.id not in self.records:
             import numeric
             from theorems.pipeline import run_theorem
