@@ -25,6 +25,7 @@ Contracts in one place:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping, Protocol, runtime_checkable
 
 import numpy as np
@@ -38,6 +39,8 @@ __all__ = [
     "Generator",
     "Family",
     "Parametrisation",
+    "Shrinker",
+    "ExactRunner",
     "InstanceClass",
     "RunRequest",
     "Run",
@@ -158,6 +161,12 @@ class Parametrisation(Protocol):
         ...
 
 
+#: ``(data, attrs) -> candidates (move, data, attrs)``: simpler versions of one recorded instance.
+Shrinker = Callable[[dict[str, Any], dict[str, float]], Iterable[tuple[str, dict[str, Any], dict[str, float]]]]
+
+#: ``(data, values) -> observables or None``: a dynamics re-run in exact rational arithmetic.
+ExactRunner = Callable[[dict[str, Any], Mapping[str, Fraction]], "dict[str, Any] | None"]
+
 #: ``batch -> (ok, reasons)``: per instance, whether it belongs and, when not, why.
 MembershipCheck = Callable[[InstanceBatch], tuple[np.ndarray, list[str]]]
 
@@ -179,6 +188,14 @@ class InstanceClass:
         problem_type: the type (or tuple of types) of ``batch.problem``; a dynamics must accept
             each of them.
         parametrisation: optional continuous parametrisation (enables polishing).
+        shrink: optional simplifications of one recorded instance, used to shrink a confirmed
+            counterexample: ``shrink(data, attrs)`` yields ``(move, data, attrs)`` candidates, each
+            strictly simpler than its input (fewer dimensions or terms, the constant scaled to 1,
+            entries zeroed or rounded).  ``data`` is the recorded instance (the class's
+            ``encode`` output plus the engine's ``w0``), ``attrs`` its constants; a move that
+            changes the dimension changes ``w0`` with it.  The engine keeps a candidate only when
+            it passes the membership check, round-trips through encode/decode and still violates
+            the claim at both precisions, so a move may be bold.
     """
 
     name: str
@@ -190,6 +207,7 @@ class InstanceClass:
     decode: Callable[[dict[str, Any]], Any]
     problem_type: type | tuple[type, ...] = object
     parametrisation: Parametrisation | None = None
+    shrink: Shrinker | None = None
 
     @property
     def problem_types(self) -> tuple[type, ...]:
@@ -305,6 +323,12 @@ class Dynamics:
         parameters: the drawn parameters the runner reads from ``RunRequest.params``.
         domain: where it is defined in those parameters.
         settings: its options, with defaults.
+        exact: optional re-run of one recorded instance in exact rational arithmetic:
+            ``exact(data, values)`` with ``values`` the instance constants and drawn parameters as
+            :class:`fractions.Fraction`, returning per-step observables as lists over steps and
+            trajectory observables as single values (Fractions), or None where the instance's
+            dynamics is not rational (a transcendental term).  With one, a counterexample is
+            certified exactly.
         closed_form: True for an evaluation with no kernel to choose (a closed form, an exact
             enumeration, one gradient evaluation): it is computed with NumPy whatever backend the
             run asked for, and its records say "numpy".  Otherwise a runner that reports another
@@ -321,6 +345,7 @@ class Dynamics:
     settings: tuple[Setting, ...] = ()
     closed_form: bool = False
     doc: str = ""
+    exact: ExactRunner | None = None
     _index: dict[str, Observable] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

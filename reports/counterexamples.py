@@ -17,6 +17,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from .falsifying import replay_command
 from .records import (SCHEMA_VERSION, VERDICTS, ClaimRecord, CounterexampleRecord, RecordError, RunRecord, build_record,
                       json_safe, read_json_object)
 
@@ -29,8 +30,9 @@ _CLAIM_KEYS = ("theorem", "claim", "kind", "statement", "latex", "verdict", "exp
 _CX_KEYS = frozenset(f.name for f in fields(CounterexampleRecord))
 
 
-def counterexample_document(rec: ClaimRecord) -> dict[str, Any]:
-    """The self-contained JSON object for the counterexample of ``rec``."""
+def counterexample_document(rec: ClaimRecord, path: str | Path | None = None) -> dict[str, Any]:
+    """The self-contained JSON object for the counterexample of ``rec``; ``path`` is where it is
+    written (its absolute form goes into the replay command)."""
     if rec.counterexample is None:
         raise ValueError(f"{rec.id} has no counterexample")
     cx = asdict(rec.counterexample)
@@ -38,7 +40,7 @@ def counterexample_document(rec: ClaimRecord) -> dict[str, Any]:
     doc.update({k: getattr(rec, k) for k in _CLAIM_KEYS})
     doc["instance"] = cx.pop("instance")
     doc.update(cx)  # violation, tolerance, confirmed_precision, confirmed_violation, replay
-    doc["replay_command"] = "thmcheck replay THIS_FILE"
+    doc["replay_command"] = replay_command(rec, None if path is None else str(Path(path).resolve()))
     return json_safe(doc)
 
 
@@ -61,7 +63,7 @@ def write_counterexamples(run: RunRecord, folder: str | Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     for path, rec in wanted.items():
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(counterexample_document(rec), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(counterexample_document(rec, path), indent=2, sort_keys=True) + "\n", encoding="utf-8")
         tmp.replace(path)
     return list(wanted)
 

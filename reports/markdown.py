@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from .counterexamples import counterexample_path
+from .falsifying import falsifying_text, is_expected_refutation, verdict_label
 from .html import probability_line, scaling_line
 from .records import RunRecord
 from .tightness import tightness_line
@@ -20,7 +22,10 @@ def _cell(text: object) -> str:
     return str("" if text is None else text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(run: RunRecord) -> str:
+def render_markdown(run: RunRecord, *, counterexamples: str | Path | None = None) -> str:
+    """The Markdown summary of ``run``; ``counterexamples`` is the folder of its counterexample files
+    (named in the replay commands)."""
+    folder = counterexamples
     counts = Counter(c.verdict for c in run.claims)
     lines = [
         "## thmcheck results",
@@ -30,6 +35,8 @@ def render_markdown(run: RunRecord) -> str:
         + f"; **{len(run.unexpected)} unexpected**.",
         "",
     ]
+    if not run.complete:
+        lines += [f"**Partial run ({_cell(run.incomplete)}): {len(run.not_run)} claim(s) not run.**", ""]
     if run.problems:
         lines += ["**Specs or plugins that failed to load:**", ""]
         lines += [f"- `{_cell(p.get('source'))}` {_cell(p.get('field'))}: {_cell(p.get('message'))}" for p in run.problems]
@@ -38,8 +45,8 @@ def render_markdown(run: RunRecord) -> str:
               "|---|---|---|---:|---:|---|"]
     order = sorted(run.claims, key=lambda c: c.as_expected)
     for c in order:
-        label = c.id + (" (as printed)" if c.printed else "")
-        verdict = c.verdict if c.as_expected else f"**{c.verdict}** (unexpected)"
+        label = c.id
+        verdict = verdict_label(c) if c.as_expected else f"**{verdict_label(c)}**"
         why = c.reason
         if c.inherited:
             why += "; rests on " + ", ".join(f"{d.get('theorem')}::{d.get('claim')} ({d.get('verdict')})" for d in c.inherited)
@@ -56,14 +63,19 @@ def render_markdown(run: RunRecord) -> str:
     if tight:
         lines += ["", "### Tightness against exact worst cases", ""]
         lines += [f"- `{_cell(c.id)}` ({c.verdict}): {_cell(tightness_line(c.tightness))}" for c in tight]
-    cexs = [c for c in run.claims if c.counterexample is not None]
+    cexs = sorted((c for c in run.claims if c.counterexample is not None), key=is_expected_refutation)
     if cexs:
-        lines += ["", "### Counterexamples", ""]
+        lines += ["", "### Falsifying examples", ""]
         for c in cexs:
             cx = c.counterexample
+            path = None if folder is None else str(counterexample_path(Path(folder).resolve(), c))
             lines += [
-                f"**`{_cell(c.id)}`**: violated by {fmt(cx.violation)} in float64 (allowance {fmt(cx.tolerance, 3)}), "
-                f"confirmed in {cx.confirmed_precision} (violation {fmt(cx.confirmed_violation)}). Replay:",
+                "```text",
+                falsifying_text(c, path=path).replace("```", "` ` `"),
+                "```",
+                "",
+                f"Found violated by {fmt(cx.violation)} in float64 (allowance {fmt(cx.tolerance, 3)}), confirmed in "
+                f"{cx.confirmed_precision}. Replay snippet:",
                 "",
                 "```python",
                 cx.replay.replace("```", "` ` `"),
@@ -74,7 +86,10 @@ def render_markdown(run: RunRecord) -> str:
 
 
 def write_markdown(run: RunRecord, path: str | Path) -> Path:
+    """Write the summary of ``run`` to ``path``; replay commands name the counterexample files of a
+    ``counterexamples`` folder next to it, when there is one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_markdown(run), encoding="utf-8")
+    folder = path.parent / "counterexamples"
+    path.write_text(render_markdown(run, counterexamples=folder if folder.is_dir() else None), encoding="utf-8")
     return path

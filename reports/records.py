@@ -100,6 +100,15 @@ class CounterexampleRecord:
     confirmed_precision: str  # e.g. "longdouble"
     confirmed_violation: float
     replay: str  # a Python snippet that reproduces it
+    # The instance as the search found it, when ``instance`` is its shrunk form, and the shrinking
+    # moves applied in order (see numeric.engine.shrink); absent in records written before shrinking.
+    found: InstanceRecord | None = None
+    shrink: tuple[str, ...] = ()
+    # How the violation is established: "exact" (recomputed in rational arithmetic; ``exact`` holds
+    # {"observed", "bound", "violation"} as fractions), "extended precision" (float64 and longdouble
+    # replays only) or "statistical" (probability and scaling claims).  "" in older records.
+    evidence: str = ""
+    exact: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -268,6 +277,7 @@ _NESTED = {
     ("ClaimRecord", "worst_instance"): (InstanceRecord, False),
     ("ClaimRecord", "counterexample"): (CounterexampleRecord, False),
     ("CounterexampleRecord", "instance"): (InstanceRecord, False),
+    ("CounterexampleRecord", "found"): (InstanceRecord, False),
     ("RunRecord", "claims"): (ClaimRecord, True),
 }
 
@@ -294,7 +304,11 @@ def _convert(cls: type, key: str, value: Any, where: str) -> Any:
     if key == "verdict" or key == "expected":
         if value not in VERDICTS:
             raise RecordError(f"{where}: unknown verdict {value!r} (expected one of {', '.join(VERDICTS)})")
-    if isinstance(value, list) and key in ("theorems", "problems", "inherited", "notes", "not_run"):
+    if key == "not_run" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise RecordError(f"{where}: expected a list of 'theorem::claim' strings")
+    if key == "incomplete" and not isinstance(value, str):
+        raise RecordError(f"{where}: expected a string")
+    if isinstance(value, list) and key in ("theorems", "problems", "inherited", "notes", "not_run", "shrink"):
         return tuple(value)
     return value
 
@@ -306,6 +320,9 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RecordError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{path}: not a {what}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                          f"at offset {exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

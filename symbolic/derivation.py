@@ -113,6 +113,9 @@ def check_derivation(
     """
     facts = dict(facts or {})
     assumptions = flatten_hypotheses(assumptions)
+    if derivation.problems:
+        name, msg = derivation.problems[0]
+        raise ValueError(f"derivation {derivation.name!r}: {name}: {msg}")
     # validate fact names up front: a spec error, not a verdict
     used_facts: dict[str, Fact] = {}
     for st in derivation.steps:

@@ -126,13 +126,22 @@ class Step:
     rel: str
     expr: sympy.Expr
     by: Justification = field(default_factory=Algebra)
+    # What is wrong with the step, as (field, message) pairs.  A malformed step is not an exception
+    # at construction: that would lose every other theorem of the module it is written in.  Spec
+    # validation reports these naming the spec and field, and check_derivation refuses the step.
+    problems: tuple[tuple[str, str], ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.rel not in RELATIONS:
-            raise ValueError(f"step relation must be one of {RELATIONS}, got {self.rel!r}")
+        found = []
+        if not isinstance(self.rel, str) or self.rel not in RELATIONS:
+            found.append(("rel", f"must be one of {', '.join(RELATIONS)}, got {self.rel!r}"))
         if not isinstance(self.by, (Algebra, Uses, ByLemma)):
-            raise TypeError(f"step justification must be Algebra, Uses or ByLemma, got {self.by!r}")
-        object.__setattr__(self, "expr", sympy.sympify(self.expr))
+            found.append(("by", f"must be Algebra, Uses or ByLemma, got {self.by!r}"))
+        try:
+            object.__setattr__(self, "expr", sympy.sympify(self.expr))
+        except (sympy.SympifyError, TypeError, ValueError, SyntaxError) as exc:
+            found.append(("expr", f"not a SymPy expression ({type(exc).__name__}: {exc})"))
+        object.__setattr__(self, "problems", tuple(found))
 
 
 @dataclass(frozen=True)
@@ -150,11 +159,28 @@ class Derivation:
     printed: bool = False
     note: str = ""
 
+    problems: tuple[tuple[str, str], ...] = field(default=(), init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        object.__setattr__(self, "start", sympy.sympify(self.start))
-        object.__setattr__(self, "steps", tuple(self.steps))
-        if not self.steps:
-            raise ValueError(f"derivation {self.name!r} of claim {self.claim!r} has no steps")
+        # As for Step: problems are recorded for validation to report, not raised here.
+        found = []
+        try:
+            object.__setattr__(self, "start", sympy.sympify(self.start))
+        except (sympy.SympifyError, TypeError, ValueError, SyntaxError) as exc:
+            found.append(("start", f"not a SymPy expression ({type(exc).__name__}: {exc})"))
+        try:
+            object.__setattr__(self, "steps", tuple(self.steps))
+        except TypeError:
+            found.append(("steps", f"must be a tuple of Step, got {type(self.steps).__name__}"))
+            object.__setattr__(self, "steps", ())
+        if not self.steps and not found:
+            found.append(("steps", f"derivation {self.name!r} of claim {self.claim!r} has no steps"))
+        for k, st in enumerate(self.steps):
+            if not isinstance(st, Step):
+                found.append((f"steps[{k}]", f"must be a Step, got {type(st).__name__}"))
+            else:
+                found += [(f"steps[{k}].{name}", msg) for name, msg in st.problems]
+        object.__setattr__(self, "problems", tuple(found))
 
 
 @dataclass(frozen=True)

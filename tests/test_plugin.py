@@ -64,8 +64,9 @@ def test_verdicts_failure_report_and_spec_error(spec_dir: pytest.Pytester) -> No
     result.assert_outcomes(passed=1, failed=2)
     out = result.stdout.str()
     # The false claim reports its counterexample and a replay snippet, not a traceback.
-    assert "user.too_strong::full_step: verdict FAIL, expected PASS" in out
-    assert "counterexample (" in out and "replay:" in out and "replay_recorded" in out
+    assert "user.too_strong::full_step: FAIL (expected pass)" in out
+    assert "falsifying example:" in out and "observed" in out and "bound" in out
+    assert "replay     thmcheck verify " in out and "user.too_strong::full_step --seed 0" in out
     assert "Traceback" not in out
     # The malformed spec is one clear error naming the id and field.
     assert "malformed theorem spec: user.broken: claims.c.relation: unknown symbol(s) zeta" in out

@@ -145,7 +145,9 @@ def test_every_claim_has_its_verdict_plot_and_replay(small) -> None:
                       page, re.S)
         assert m, c.id
         body = m.group(1)
-        assert f'class="verdict v-{c.verdict}"' in body
+        # A refutation the spec expects has its own badge: it is not an alarm.
+        badge = "v-refuted" if c.verdict == "fail" and c.as_expected else f"v-{c.verdict}"
+        assert f'class="verdict {badge}"' in body
         assert '<svg class="plot"' in body
         if c.counterexample is not None:
             assert 'class="copy"' in body and "print(" in body  # the replay snippet with its copy button
@@ -188,8 +190,10 @@ def _dump(rec, tmp_path: Path) -> Path:
 def test_markdown_summary(small) -> None:
     md = render_markdown(small)
     assert md.startswith("## thmcheck results")
-    assert "| `quality.descent_factor_one::false_claim` | fail |" in md
+    # An expected refutation reads as such (it is not an unexpected failure).
+    assert "| `quality.descent_factor_one::false_claim` | refuted as expected |" in md
     assert "```python" in md  # the counterexample's replay snippet
+    assert "```text\nquality.descent_factor_one::false_claim  refuted as expected" in md  # its falsifying block
     hostile = next(line for line in md.splitlines() if "hostile_title" in line)
     assert hostile.count("|") - hostile.count("\\|") == 7  # pipes in spec text cannot break the table
 
@@ -297,7 +301,7 @@ def test_probability_scaling_and_sample_plots(tmp_path: Path) -> None:
 
 def test_the_fitted_curve_passes_through_the_data() -> None:
     """Without a recorded intercept the curve uses the least-squares one for the recorded exponent."""
-    from reports.html import _fit_curve
+    from reports.html_plots import _fit_curve
 
     sizes = [2.0, 4.0, 8.0, 16.0, 32.0]
     values = [5 * d ** 0.5 for d in sizes]

@@ -305,10 +305,16 @@ def test_lemma_rearranged_and_assumption_from_context():
 
 
 def test_data_model_validation():
-    with pytest.raises(ValueError):
-        Step("=<", f0)
-    with pytest.raises(ValueError):
-        Derivation("c", f0, ())
+    # Malformed steps and derivations are recorded, not raised at construction (raising there would
+    # lose every other theorem of the module); checking one is refused naming the field.
+    bad_step = Step("=<", f0)
+    assert [name for name, _ in bad_step.problems] == ["rel"]
+    assert Derivation("c", f0, (bad_step,)).problems[0][0] == "steps[0].rel"
+    with pytest.raises(ValueError, match="steps\\[0\\].rel"):
+        check_derivation(Derivation("c", f0, (bad_step,)), sp.Le(f0, f0), [], {})
+    with pytest.raises(ValueError, match="no steps"):
+        check_derivation(Derivation("c", f0, ()), sp.Le(f0, f0), [], {})
+    assert Step("<=", f0).problems == ()
     assert Uses("smooth").facts == ("smooth",)
     b = ByLemma("a", "b", bind={"L": beta})
     assert b.bindings == {"L": beta} and hash(b) == hash(ByLemma("a", "b", bind=(("L", beta),)))

@@ -17,6 +17,7 @@ import sympy
 
 import numeric
 import symbolic
+from numeric.engine.determinism import single_threaded_blas
 from reports.records import (
     ClaimRecord,
     CounterexampleRecord,
@@ -25,12 +26,15 @@ from reports.records import (
     StepRecord,
 )
 
-from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
+from .exact import certify
+from .resources import check_resources
 from . import pep_oracle
+from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
 
-__all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "theorem_summary", "snippet", "OK_VERDICTS"]
+__all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "SymbolicStage", "symbolic_stage", "claim_records",
+           "experiment_plan", "experiment_oracle", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
 
 OK_VERDICTS = (Verdict.PROVED.value, Verdict.PASS.value)
 LemmaLookup = Callable[[str, str], symbolic.LemmaStatement]
@@ -97,16 +101,28 @@ def _relations(thm: Theorem, claim: Claim | None = None, *, search: bool = False
     return rels + domain_relations(thm)
 
 
-def compile_theorem(thm: Theorem) -> CompiledTheorem:
-    """Compile every claim of ``thm`` into numeric experiments."""
+def _groups(thm: Theorem) -> dict[tuple[str, ...], list[Claim]]:
     groups: dict[tuple[str, ...], list[Claim]] = {}
     for c in thm.claims:
         key = tuple(a.name for a in c.assumptions)
         if ClaimKind(c.kind) in _STATISTICAL:
             key = (f"[{c.name}]",) + key  # trials shape the batch: one experiment per such claim
         groups.setdefault(key, []).append(c)
+    return groups
+
+
+def experiment_plan(thm: Theorem) -> list[tuple[tuple[str, ...], bool]]:
+    """Without compiling anything: the claim names of each of ``thm``'s experiments, in the order
+    :func:`compile_theorem` builds them, and whether the experiment holds probability or scaling
+    claims (searched as one piece) rather than deterministic ones (searched in parts)."""
+    return [(tuple(c.name for c in claims), ClaimKind(claims[0].kind) in _STATISTICAL)
+            for claims in _groups(thm).values()]
+
+
+def compile_theorem(thm: Theorem) -> CompiledTheorem:
+    """Compile every claim of ``thm`` into numeric experiments."""
     experiments = []
-    for names, claims in groups.items():
+    for names, claims in _groups(thm).items():
         rels = _relations(thm, claims[0], search=True)
         numeric_roles = (Role.INSTANCE, Role.PARAMETER, Role.OBSERVABLE)
         observable_syms = {s.name for s in thm.symbols if Role(s.role) == Role.OBSERVABLE}
@@ -326,6 +342,16 @@ def snippet(thm: Theorem, claim: Claim, found: numeric.Found, source: str | None
     return "\n".join(lines)
 
 
+def rounding_allowance(claim: Any, args: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The claim's rounding allowance at each of ``n`` points, as the evaluation computes it (the
+    report draws it as the band within which a margin is rounding, not a violation)."""
+    from numeric.engine.evaluate import scale_args
+
+    scl = np.abs(np.asarray(claim.scale(*scale_args(claim.args, args)), dtype=np.float64))
+    tol = claim.ulps * (np.finfo(np.float64).eps * scl + np.finfo(np.float64).tiny)
+    return np.broadcast_to(tol.reshape(-1) if tol.size == n else tol.reshape(-1)[:1], (n,)).copy()
+
+
 def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
                  max_points: int = 400) -> dict[str, Any]:
     """Plot data for the report: both sides of claim ``name`` along the worst instance's and the
@@ -347,7 +373,8 @@ def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
                     for x in np.broadcast_arrays(claim.observed(*call), claim.bound(*call)))
         stride = max(1, -(-obs.size // max_points))
         got: dict[str, Any] = {"observed": obs[::stride].tolist(), "bound": bnd[::stride].tolist(),
-                               "steps": list(range(0, obs.size, stride)), "step": found.step}
+                               "steps": list(range(0, obs.size, stride)), "step": found.step,
+                               "tol": rounding_allowance(claim, args, obs.size)[::stride].tolist()}
         if claim.kind != "per_step":
             traces = {}
             for key, fn in numeric.DYNAMICS[exp.dynamics].per_step.items():
@@ -430,6 +457,44 @@ def _statistical_verdict(claim: Claim, out: numeric.ClaimOutcome) -> tuple[Verdi
     return Verdict.INCONCLUSIVE, f"the exponent's interval straddles the bound: {fit}"
 
 
+@dataclass(frozen=True)
+class SymbolicStage:
+    """A theorem's symbolic stage: each claim's derivation checks, whether its assumptions were
+    shown satisfiable, and how long that took."""
+
+    derivations: dict[str, tuple[DerivationRecord, ...]]
+    satisfiable: bool
+    seconds: float
+
+
+def symbolic_stage(thm: Theorem, lookup: LemmaLookup) -> SymbolicStage:
+    """Check every derivation of ``thm`` and whether its assumptions can hold together."""
+    t0 = time.perf_counter()
+    derivs = {c.name: check_derivations(thm, c, lookup) for c in thm.claims}
+    t_sym = time.perf_counter() - t0
+    witness = symbolic.satisfiable(_relations(thm), [s.s for s in thm.symbols])
+    return SymbolicStage(derivations=derivs, satisfiable=witness is not None, seconds=t_sym)
+
+
+def error_records(thm: Theorem, message: str, *, seed: int, budget: str, backend: str) -> list[ClaimRecord]:
+    """``error`` records for every claim of a theorem that could not run."""
+    return [
+        ClaimRecord(
+            theorem=thm.id, claim=c.name, kind=ClaimKind(c.kind).value, statement=c.statement,
+            latex="", verdict="error", expected=thm.expected(c).value, printed=c.printed,
+            corrected_by=c.corrected_by, backend=backend, seed=seed, budget=budget, reason=message,
+        )
+        for c in thm.claims
+    ]
+
+
+def experiment_oracle(thm: Theorem, exp: numeric.Experiment, names: tuple[str, ...],
+                      enabled: bool = True) -> tuple[dict[str, dict[str, Any]], list[Any]]:
+    """The PEPit records of the claims ``names`` run in ``exp`` and the seed batches for its search
+    (:func:`.pep_oracle.for_experiment`; ``({}, [])`` without PEPit or an oracle)."""
+    return pep_oracle.for_experiment(thm, exp, names, enabled)
+
+
 def run_theorem(
     thm: Theorem,
     *,
@@ -445,24 +510,48 @@ def run_theorem(
     """Check every claim of ``thm`` and return its records (in claim order).  ``source`` says where
     the spec can be loaded again (a spec file, a module, or ``module:ATTRIBUTE`` naming a list of
     theorems); replay snippets use it for theorems that are not installed plugins.  ``oracle``:
-    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one."""
-    t0 = time.perf_counter()
-    derivs = {c.name: check_derivations(thm, c, lookup) for c in thm.claims}
-    t_sym = time.perf_counter() - t0
-    witness = symbolic.satisfiable(_relations(thm), [s.s for s in thm.symbols])
-    compiled = compile_theorem(thm)
-    outcomes: dict[str, numeric.ClaimOutcome] = {}
-    pep_records: dict[str, dict[str, Any]] = {}
-    t_num: dict[str, float] = {}
-    for exp, names in compiled.experiments:
-        if progress:
-            progress(f"{thm.id}: searching {', '.join(names)}")
-        t1 = time.perf_counter()
-        pep, seeds = pep_oracle.for_experiment(thm, exp, names, oracle)
-        pep_records.update(pep)
-        outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend, seed_batches=seeds))
-        for n in names:
-            t_num[n] = time.perf_counter() - t1
+    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one.  BLAS
+    runs on one thread meanwhile, so the numbers do not depend on the machine's core count."""
+    check_resources(thm, budget)  # a search that cannot fit in memory is refused before it starts
+    with single_threaded_blas():
+        sym = symbolic_stage(thm, lookup)
+        compiled = compile_theorem(thm)
+        outcomes: dict[str, numeric.ClaimOutcome] = {}
+        pep_records: dict[str, dict[str, Any]] = {}
+        t_num: dict[str, float] = {}
+        for exp, names in compiled.experiments:
+            if progress:
+                progress(f"{thm.id}: searching {', '.join(names)}")
+            t1 = time.perf_counter()
+            pep, seeds = experiment_oracle(thm, exp, names, oracle)
+            pep_records.update(pep)
+            outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend, seed_batches=seeds))
+            for n in names:
+                t_num[n] = time.perf_counter() - t1
+        return claim_records(thm, compiled, sym, outcomes, t_num, budget=budget, seed=seed,
+                             lemma_records=lemma_records, source=source, pep_records=pep_records)
+
+
+def claim_records(
+    thm: Theorem,
+    compiled: CompiledTheorem,
+    sym: SymbolicStage,
+    outcomes: dict[str, numeric.ClaimOutcome],
+    numeric_seconds: dict[str, float],
+    *,
+    budget: numeric.Budget,
+    seed: int,
+    lemma_records: dict[str, list[ClaimRecord]] | None = None,
+    source: str | None = None,
+    pep_records: dict[str, dict[str, Any]] | None = None,
+) -> list[ClaimRecord]:
+    """The records of ``thm``'s claims (in claim order) from its symbolic stage and the numeric
+    outcomes of every claim; ``lemma_records`` holds the records of the theorems it depends on,
+    ``pep_records`` the exact oracle's records per claim (:func:`experiment_oracle`)."""
+    pep_records = pep_records or {}
+    derivs = sym.derivations
+    t_sym = sym.seconds
+    t_num = numeric_seconds
     inherited = _inherited(thm, lemma_records or {})
     records = []
     for c in thm.claims:
@@ -470,7 +559,7 @@ def run_theorem(
         stat_kind = ClaimKind(c.kind) in _STATISTICAL
         verdict, reason = _verdict(thm, c, out, derivs[c.name])
         notes = list(out.notes)
-        if witness is None:
+        if not sym.satisfiable:
             notes.append("the assumptions could not be shown satisfiable")
         cex = None
         if out.counterexample is not None and verdict == Verdict.FAIL:
@@ -481,6 +570,8 @@ def run_theorem(
                 confirmed_precision=("float64, independent rerun" if stat_kind
                                      else out.backends.get("confirm", "").split("/")[-1]),
                 confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample, source),
+                found=None if out.found is None else _instance(out.found), shrink=tuple(out.shrink),
+                **certify(thm, c, compiled, out.counterexample, statistical=stat_kind),
             )
         worst = out.worst
         records.append(ClaimRecord(

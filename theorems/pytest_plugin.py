@@ -32,12 +32,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("thmcheck", "theorem checking")
     group.addoption("--thmcheck-budget", default="quick", choices=("quick", "default", "thorough"),
                     help="search budget for theorem claims (default: quick)")
-    group.addoption("--thmcheck-seed", type=int, default=0, help="seed of the counterexample search")
+    group.addoption("--thmcheck-seed", type=_seed, default=0, help="seed of the counterexample search")
     group.addoption("--thmcheck-backend", default="auto", choices=("auto", "numpy", "numba", "cupy"),
                     help="kernel backend (an unavailable explicit choice skips the claims)")
     group.addoption("--thmcheck-out", default=None, metavar="DIR",
                     help="after the session, write DIR/results.json, DIR/report.html and DIR/counterexamples/ "
                          "(as 'thmcheck verify --out DIR') from the claims that ran")
+
+
+def _seed(text: str) -> int:
+    import argparse
+
+    from theorems.outputs import seed_argument
+
+    try:
+        return seed_argument(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _is_spec_file(path: Path) -> bool:
@@ -60,17 +71,20 @@ class _State:
     its claim items)."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from theorems.registry import load_registry
+        from theorems.registry import build_registry, installed_sources
 
         self.config = config
-        self.registry = load_registry()
-        self.local: dict[str, Any] = {}
+        # The same registry validation as ``thmcheck verify``: spec files collected here are added
+        # to the installed sources and the whole registry is rebuilt (only the new specs are
+        # validated again), so duplicate, re-declared built-in, unknown or cyclic ids are
+        # collection errors just as they are problems on the command line.
+        self.sources, self.base_problems, self.providers = installed_sources()
+        self.registry = build_registry(self.sources, self.base_problems, self.providers)
         self.records: dict[str, list[Any]] = {}
         # For --thmcheck-out: the records of the claim items that ran, their theorems' summaries
         # and the malformed specs met in collection.
         self.emitted: dict[str, Any] = {}
         self.summaries: dict[str, dict[str, Any]] = {}
-        self.spec_problems: list[dict[str, str]] = []
         self.backend: str | None = None
         self.backend_error: str | None = None
         try:
@@ -80,16 +94,29 @@ class _State:
         except Exception as exc:  # BackendUnavailable: the claims are skipped with this reason
             self.backend_error = str(exc)
 
+    def add_file(self, path: Path, specs: list[Any]) -> tuple[str, Any]:
+        """Add a collected spec file's specs to the registry (unless it is an installed plugin's
+        file, already in it); returns the source name its specs are registered under and the
+        registry."""
+        from theorems.registry import build_registry
+
+        file = str(path.resolve())
+        for label, f, _ in self.sources:
+            if f == file:
+                return label, self.registry
+        label = str(path)
+        self.sources = [*self.sources, (label, file, specs)]
+        self.providers[label] = {"source": label, "file": file}
+        self.registry = build_registry(self.sources, self.base_problems, self.providers,
+                                       prevalidated=list(self.registry.theorems.values()))
+        return label, self.registry
+
     def lookup(self, lemma: str, claim: str) -> Any:
-        if lemma in self.registry.theorems:
-            return self.registry.lookup(lemma, claim)
-        if lemma in self.local:
-            from theorems.registry import build_registry
+        return self.registry.lookup(lemma, claim)
 
-            return build_registry([("local", "", [self.local[lemma]])]).lookup(lemma, claim)
-        raise KeyError(f"unknown lemma {lemma!r}")
-
-    def result(self, thm: Any) -> list[Any]:
+    def result(self, thm: Any, path: Path | None = None) -> list[Any]:
+        """The records of ``thm`` (run once).  A collected spec file is in the registry
+        (:meth:`add_file`), so replay snippets name it; ``path`` is kept for callers."""
         if thm.id not in self.records:
             import numeric
             from theorems.pipeline import run_theorem
@@ -112,7 +139,8 @@ class _State:
         if thm.id not in self.summaries:
             from theorems.pipeline import theorem_summary
 
-            self.summaries[thm.id] = theorem_summary(thm)
+            self.summaries[thm.id] = {**theorem_summary(thm),
+                                      "provided_by": self.registry.providers.get(thm.id, {})}
         self.emitted.setdefault(record.id, record)
 
     def payload(self) -> dict[str, Any]:
@@ -124,7 +152,7 @@ class _State:
         return {
             "claims": [json_safe(asdict(r)) for r in self.emitted.values()],
             "theorems": json_safe(self.summaries),
-            "problems": [p.as_dict() for p in self.registry.problems] + self.spec_problems,
+            "problems": [p.as_dict() for p in self.registry.problems],
             "backend": self.backend,
         }
 
@@ -151,6 +179,14 @@ def _load_module(path: Path) -> Any:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STARTED] = time.perf_counter()
+    out = session.config.getoption("thmcheck_out")
+    if out and not hasattr(session.config, "workerinput"):
+        from theorems.outputs import folder_problem
+
+        # Checked before any claim runs, as 'thmcheck verify --out' does.
+        why = folder_problem(Path(session.config.invocation_params.dir, out))
+        if why:
+            raise pytest.UsageError(f"--thmcheck-out {out}: {why}")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -199,7 +235,9 @@ def _write_outputs(config: pytest.Config, out: Path, payloads: list[dict[str, An
     graph = nx.DiGraph()
     graph.add_nodes_from(summaries)
     graph.add_edges_from((d, t) for t, s in summaries.items() for d in s["depends_on"] if d in summaries)
-    order = {t: i for i, t in enumerate(nx.lexicographical_topological_sort(graph))}
+    from theorems.naming import natural_key
+
+    order = {t: i for i, t in enumerate(nx.lexicographical_topological_sort(graph, key=natural_key))}
 
     def rank(c: dict[str, Any]) -> tuple[int, int]:
         names = [x["name"] for x in summaries[c["theorem"]]["claims"]]
@@ -211,12 +249,17 @@ def _write_outputs(config: pytest.Config, out: Path, payloads: list[dict[str, An
                          [summaries[t] for t in used], problems, seed=config.getoption("thmcheck_seed"),
                          budget=config.getoption("thmcheck_budget"),
                          backend=backend or config.getoption("thmcheck_backend"), total_s=total_s)
-    return write_outputs(record, out)
+    from theorems.outputs import write_run_files
+
+    saved = write_run_files(record, out, write_outputs)
+    return {**saved.paths, "fallback_note": saved.fallback_note}
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     paths = config.stash.get(_WRITTEN, None)
     if paths:
+        if paths.get("fallback_note"):
+            terminalreporter.write_line(f"thmcheck: {paths['fallback_note']}", red=True)
         terminalreporter.write_line(f"thmcheck results written to {paths['results']}")
         for path in paths["counterexamples"]:
             terminalreporter.write_line(f"thmcheck counterexample written to {path}")
@@ -228,24 +271,36 @@ class SpecFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         from theorems.registry import specs_of
-        from theorems.spec import SpecError
-        from theorems.validate import validate
 
         state = _state(self.config)
         specs = list(specs_of(_load_module(self.path)))
-        for spec in specs:
-            try:
-                thm = validate(spec)
-            except SpecError as exc:
-                problem = {"source": str(exc.spec_id), "field": exc.field, "message": exc.message}
-                if problem not in state.spec_problems:
-                    state.spec_problems.append(problem)
-                yield SpecProblemItem.from_parent(self, name=str(exc.spec_id), message=str(exc))
+        label, reg = state.add_file(self.path, specs)
+        file = str(self.path.resolve())
+        refused: dict[str, list[str]] = {}
+        for source, sid, problem in reg.refused:
+            if source == label:
+                refused.setdefault(sid, []).append(str(problem))
+        seen: set[str] = set()
+        for k, spec in enumerate(specs):
+            sid = getattr(spec, "id", None)
+            sid = sid if isinstance(sid, str) and sid else f"<{label}>[{k}]"
+            if sid in seen:
+                # A second declaration of an id in the file: its own item, failing with the problem.
+                yield SpecProblemItem.from_parent(self, name=f"{sid}[THEOREMS[{k}]]",
+                                                  message="; ".join(dict.fromkeys(refused.get(sid, []))))
                 continue
-            reg_thm = state.registry.theorems.get(thm.id)
-            if reg_thm is None:
-                state.local[thm.id] = thm
-            yield TheoremNode.from_parent(self, name=thm.id, theorem=thm)
+            seen.add(sid)
+            # An installed plugin's file was imported once already, through its entry point: its
+            # registered theorem is the one to run (the objects of this second import are not it).
+            registered = reg.theorems.get(sid)
+            if registered is not None and reg.files.get(sid) == file:
+                yield TheoremNode.from_parent(self, name=sid, theorem=registered)
+                continue
+            # Refused at declaration (malformed, a duplicate, a built-in's id) or removed by the
+            # lemma graph (unknown, cyclic, resting on a refused theorem): the problems name it.
+            lines = refused.get(sid) or [str(p) for p in reg.problems if p.source == sid]
+            message = "; ".join(dict.fromkeys(lines)) or f"{sid}: not loaded"
+            yield SpecProblemItem.from_parent(self, name=sid, message=message)
 
 
 class SpecProblemItem(pytest.Item):
@@ -287,8 +342,37 @@ class ClaimMismatch(Exception):
     """The claim's verdict differs from the one its spec expects."""
 
     def __init__(self, record: Any) -> None:
-        super().__init__(record.id)
+        # The message is what pytest's short summary shows after the id: make it say why.
+        super().__init__(one_line(record))
         self.record = record
+
+
+class _Crash:
+    """Where and why a claim item failed, in the shape pytest reads for ``--tb=line`` and the short
+    summary (``path:lineno: message``; ``message`` after the id)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path, self.lineno, self.message = path, 0, message
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ClaimFailureRepr:
+    """The failure report of a claim item: the text for the chosen ``--tb`` style, and a crash
+    line carrying the whole reason (pytest shortens a plain string to 50 characters)."""
+
+    def __init__(self, text: str, path: str, message: str) -> None:
+        self.text = text
+        self.reprcrash = _Crash(path, message)
+        self.sections: list[tuple[str, str, str]] = []
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class ClaimItem(pytest.Item):
@@ -301,7 +385,7 @@ class ClaimItem(pytest.Item):
         state = _state(self.config)
         if state.backend_error:
             pytest.skip(f"thmcheck backend unavailable: {state.backend_error}")
-        record = next(r for r in state.result(self.theorem) if r.claim == self.claim.name)
+        record = next(r for r in state.result(self.theorem, self.path) if r.claim == self.claim.name)
         state.emit(self.theorem, record)
         self.user_properties += [
             ("verdict", record.verdict),
@@ -325,22 +409,52 @@ class ClaimItem(pytest.Item):
             ]
         if not record.as_expected:
             raise ClaimMismatch(record)
+        from reports.falsifying import is_expected_refutation
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if is_expected_refutation(record):
+            # Shown as XFAIL with the refutation as the reason: "20 passed" never hides refutations.
+            pytest.xfail(refutation_reason(record))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ClaimMismatch):
-            return describe(excinfo.value.record)
+            rec = excinfo.value.record
+            tb = style or self.config.getoption("tbstyle", "auto")
+            # With --tb=line pytest prints the crash line itself; the body stays empty then.
+            text = "" if tb in ("line", "no") else describe(rec, compact=tb == "short")
+            return ClaimFailureRepr(text, str(self.path), one_line(rec))
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, None, str]:
-        return self.path, None, f"{self.theorem.id}::{self.claim.name}"
+        # The claim name alone: pytest rewrites dots in a domain that ends the node id as "::",
+        # which would print "descent::lemma_2_1_4::..." for an id it then does not accept back.
+        return self.path, None, self.claim.name
 
 
-def describe(rec: Any) -> str:
-    """Human-readable account of a claim record (used for failing items)."""
+def one_line(rec: Any) -> str:
+    """A failing claim in one line: id, verdict against expectation, and why."""
+    from reports.falsifying import verdict_label, violation_summary
+
+    return f"{rec.id}: {verdict_label(rec)}: {violation_summary(rec) or rec.reason}"
+
+
+def refutation_reason(rec: Any) -> str:
+    """The xfail reason of a refutation the spec expected: where it is violated, in one line."""
+    from reports.falsifying import violation_summary
+
+    detail = violation_summary(rec)
+    return f"refuted as expected: {detail}" if detail else "refuted as expected"
+
+
+def describe(rec: Any, *, compact: bool = False) -> str:
+    """Human-readable account of a claim record (used for failing items): what was expected, why
+    the verdict differs, and for a refuted claim its falsifying example."""
+    from reports.falsifying import falsifying_lines, verdict_label
+    from reports.mathtext import latex_to_unicode
+
     lines = [
-        f"{rec.id}: verdict {rec.verdict.upper()}, expected {rec.expected.upper()}",
+        f"{rec.id}: {verdict_label(rec)}",
         f"  statement: {rec.statement}",
-        f"  relation:  {rec.latex}",
+        f"  relation:  {latex_to_unicode(rec.latex)}",
         f"  why:       {rec.reason}",
         f"  searched:  {rec.instances} instances (budget {rec.budget}, seed {rec.seed}, backend {rec.backend})",
     ]
@@ -352,12 +466,8 @@ def describe(rec: Any) -> str:
             for s in d.steps:
                 lines.append(f"    step {s.index} {s.rel} {s.expr}: {s.status} [{s.method}] {s.detail}")
     if rec.counterexample is not None:
-        inst = rec.counterexample.instance
-        lines.append(f"  counterexample ({inst.family}, {inst.dynamics}, step {inst.step}): observed {inst.observed!r}, "
-                     f"bound {inst.bound!r}; violation {rec.counterexample.confirmed_violation!r} confirmed in "
-                     f"{rec.counterexample.confirmed_precision}")
-        lines.append("  replay:")
-        lines += ["    " + ln for ln in rec.counterexample.replay.splitlines()]
+        lines.append("  falsifying example:")
+        lines += ["    " + ln for ln in falsifying_lines(rec, compact=compact)[1:]]
     for inh in rec.inherited:
         lines.append(f"  rests on {inh['theorem']}::{inh['claim']} whose verdict is {inh['verdict']}")
     return "\n".join(lines)

@@ -26,13 +26,15 @@ import networkx as nx
 
 import symbolic
 
+from .naming import natural_key
 from .spec import SpecError, Theorem
 from .validate import domain_relations, validate
 
 __all__ = ["GROUP", "Problem", "Registry", "load_registry", "build_registry", "specs_of", "import_spec_file",
-           "load_error"]
+           "load_error", "provider_of", "installed_sources", "BUILTIN_DIST"]
 
 GROUP = "thmcheck.theorems"
+BUILTIN_DIST = "thmcheck"  # the distribution whose theorem ids no plugin may take
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,12 @@ class Registry:
         return self.files.get(theorem) or src
     broken: set[str] = field(default_factory=set)  # ids that were declared but rejected
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    # theorem id -> what provided it: {"distribution", "version", "entry_point"} for an installed
+    # plugin (the built-ins included), {"source", "file"} for a spec file or module.
+    providers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (source name, spec id, problem) for every declaration that was refused, so a collector of
+    # one source (the pytest plugin) can report exactly its own.
+    refused: list[tuple[str, str, Problem]] = field(default_factory=list)
 
     def ordered(self) -> list[Theorem]:
         return [self.theorems[i] for i in self.order]
@@ -130,35 +138,71 @@ def specs_of(obj: Any) -> list[Any]:
     raise TypeError(f"expected a module with THEOREMS, a Theorem or a list of them, got {type(obj).__name__}")
 
 
-def build_registry(sources: Iterable[tuple[str, str, list[Any]]], problems: Iterable[Problem] = ()) -> Registry:
-    """Validate specs from ``(source name, file, specs)`` triples and build the graph."""
+def build_registry(sources: Iterable[tuple[str, str, list[Any]]], problems: Iterable[Problem] = (),
+                   providers: dict[str, dict[str, str]] | None = None, *,
+                   prevalidated: Iterable[Theorem] = ()) -> Registry:
+    """Validate specs from ``(source name, file, specs)`` triples and build the graph.
+
+    ``providers`` maps a source name to what provided it (``distribution``, ``version``,
+    ``entry_point``; see :func:`provider_of`).  Sources provided by the ``thmcheck`` distribution
+    are built-ins: their ids are never taken by another source, which is refused naming itself
+    and the id.  An id declared by two plugins (neither a built-in) is refused in both, naming
+    both: which one would win otherwise depends on nothing but the order entry points are read
+    in.  A spec file or module named on the command line that redeclares a loaded id is refused
+    and the loaded theorem stays.  Specs in ``prevalidated`` (the theorems of a registry built
+    moments ago from the same sources) are not validated again."""
+    providers = providers or {}
+    known_valid = {id(t) for t in prevalidated}
     reg = Registry(problems=list(problems))
     declared_by: dict[str, str] = {}
+    contested: dict[str, list[str]] = {}
     for source, file, specs in sources:
-        for spec in specs:
-            sid = getattr(spec, "id", f"<{source}>")
+        for k, spec in enumerate(specs):
+            sid = getattr(spec, "id", None)
+            sid = sid if isinstance(sid, str) and sid else f"<{source}>[{k}]"
             try:
-                thm = validate(spec)
+                thm = spec if id(spec) in known_valid else validate(spec)
             except SpecError as exc:
-                reg.problems.append(Problem(exc.spec_id, exc.field, exc.message))
+                where = exc.spec_id if isinstance(spec, Theorem) else f"{_describe(source, providers)}: THEOREMS[{k}]"
+                reg.problems.append(Problem(where, exc.field, exc.message))
                 reg.broken.add(str(sid))
+                reg.refused.append((source, str(sid), reg.problems[-1]))
                 continue
             except Exception as exc:  # a spec whose own construction is broken
                 reg.problems.append(Problem(str(sid), "spec", f"{type(exc).__name__}: {exc}"))
                 reg.broken.add(str(sid))
+                reg.refused.append((source, str(sid), reg.problems[-1]))
                 continue
-            if thm.id in reg.theorems:
-                # The first declaration is kept: a later source (a spec file given on the command
-                # line comes after the installed plugins) never replaces a built-in theorem.
+            if thm.id in reg.theorems or thm.id in contested:
                 first = declared_by[thm.id]
-                where = "twice in it" if first == source else f"already by {first}"
-                reg.problems.append(Problem(source, "id", f"theorem id {thm.id!r} is declared {where}; "
-                                                          "this declaration is refused"))
+                if first == source:
+                    problem = Problem(_describe(source, providers), "id",
+                                      f"theorem id {thm.id!r} is declared twice in it; the second declaration is refused")
+                elif _is_builtin(first, providers) or not _is_plugin(source, providers):
+                    # A built-in is never replaced, and a file or module named on the command line
+                    # (read after every installed plugin) never replaces what is installed.
+                    what = "a built-in theorem of thmcheck" if _is_builtin(first, providers) else \
+                        f"already declared by {_describe(first, providers)}"
+                    problem = Problem(_describe(source, providers), "id",
+                                      f"theorem id {thm.id!r} is {what}; this declaration is refused")
+                else:
+                    both = f"{_describe(first, providers)} and {_describe(source, providers)}"
+                    problem = Problem(thm.id, "id", f"declared by both {both}; both are refused")
+                    if thm.id in reg.theorems:
+                        for table in (reg.theorems, reg.files, reg.sources, reg.providers):
+                            table.pop(thm.id, None)
+                        reg.refused.append((first, thm.id, problem))
+                        contested[thm.id] = [first]
+                    contested[thm.id].append(source)
+                    reg.broken.add(thm.id)
+                reg.problems.append(problem)
+                reg.refused.append((source, thm.id, problem))
                 continue
             declared_by[thm.id] = source
             reg.theorems[thm.id] = thm
             reg.files[thm.id] = file
             reg.sources[thm.id] = source
+            reg.providers[thm.id] = dict(providers.get(source) or {"source": source})
     for thm in list(reg.theorems.values()):
         for c in thm.claims:
             ref = c.corrected_by or ""
@@ -168,52 +212,95 @@ def build_registry(sources: Iterable[tuple[str, str, list[Any]]], problems: Iter
                 if target is None or claim not in {x.name for x in target.claims}:
                     reg.problems.append(Problem(thm.id, f"claims.{c.name}.corrected_by",
                                                 f"{ref!r} names no claim of a loaded theorem"))
+    _link(reg)
+    return reg
+
+
+def _link(reg: Registry) -> None:
+    """The lemma graph: unknown and cyclic ``depends_on`` are problems and their theorems are
+    removed; so, transitively, is every theorem resting on a removed or refused one (it would
+    otherwise run on a lemma nobody checked)."""
     g = nx.DiGraph()
     g.add_nodes_from(reg.theorems)
+    rejected: set[str] = set()
     for thm in reg.theorems.values():
         for dep in thm.depends_on:
             if dep not in reg.theorems and dep not in reg.broken:
                 reg.problems.append(Problem(thm.id, "depends_on", f"unknown theorem id {dep!r}"))
+                rejected.add(thm.id)
             else:
                 g.add_edge(dep, thm.id)
-    rejected: set[str] = set()
-    for dep_problem in [p for p in reg.problems if p.field == "depends_on"]:
-        rejected.add(dep_problem.source)
     for cycle in sorted(nx.simple_cycles(g), key=lambda c: sorted(c)):
         names = " -> ".join(cycle + [cycle[0]])
         for node in cycle:
             if node in reg.theorems:
                 reg.problems.append(Problem(node, "depends_on", f"cyclic dependency: {names}"))
                 rejected.add(node)
+    removed = rejected | (reg.broken - set(reg.theorems))
+    for node in sorted(removed):
+        if node not in g:
+            continue
+        for dependent in sorted(nx.descendants(g, node)):
+            if dependent in reg.theorems and dependent not in rejected:
+                reg.problems.append(Problem(dependent, "depends_on",
+                                            f"rests on {node!r}, which was refused; not run"))
+                rejected.add(dependent)
     for node in rejected:
         reg.theorems.pop(node, None)
         reg.broken.add(node)
-        if node in g:
-            g.remove_node(node)
+    g.remove_nodes_from([n for n in list(g) if n not in reg.theorems])
     reg.graph = g
-    reg.order = [n for n in nx.lexicographical_topological_sort(g) if n in reg.theorems]
-    return reg
+    reg.order = [n for n in nx.lexicographical_topological_sort(g, key=natural_key) if n in reg.theorems]
 
 
-def _entry_point_sources() -> tuple[list[tuple[str, str, list[Any]]], list[Problem]]:
+def _is_builtin(source: str, providers: dict[str, dict[str, str]]) -> bool:
+    return (providers.get(source) or {}).get("distribution") == BUILTIN_DIST
+
+
+def _is_plugin(source: str, providers: dict[str, dict[str, str]]) -> bool:
+    return "entry_point" in (providers.get(source) or {})
+
+
+def _describe(source: str, providers: dict[str, dict[str, str]]) -> str:
+    """A source named for a reader: ``plugin NAME (entry point NAME = VALUE, distribution D V)``."""
+    prov = providers.get(source)
+    if not prov or "entry_point" not in prov:
+        return source
+    return f"{source} (entry point {prov['entry_point']}, distribution {prov['distribution']} {prov['version']})"
+
+
+def provider_of(ep: Any) -> dict[str, str]:
+    """What an entry point comes from: ``{"distribution", "version", "entry_point"}``."""
+    dist = getattr(ep, "dist", None)
+    name = str(dist.metadata["Name"]) if dist is not None else "unknown"
+    version = str(dist.version) if dist is not None else "unknown"
+    return {"distribution": name, "version": version, "entry_point": f"{ep.name} = {ep.value}"}
+
+
+def _entry_point_sources() -> tuple[list[tuple[str, str, list[Any]]], list[Problem], dict[str, dict[str, str]]]:
     sources, problems = [], []
-    # Built-ins first (distribution "thmcheck"), then plugins by distribution and name: the first
-    # declaration of an id is kept, so a plugin can never replace a built-in theorem.
+    providers: dict[str, dict[str, str]] = {}
+    # Built-ins first (distribution "thmcheck"), then plugins by distribution and name, so the
+    # order of the run and of the problems does not depend on how entry points happen to be listed.
     def order(ep: Any) -> tuple[bool, str, str]:
-        dist = getattr(ep, "dist", None)
-        name = dist.metadata["Name"] if dist is not None else ""
-        return (name != "thmcheck", name, ep.name)
+        name = provider_of(ep)["distribution"]
+        return (name != BUILTIN_DIST, name, ep.name)
 
     for ep in sorted(entry_points(group=GROUP), key=order):
+        label = f"plugin {ep.name}"
+        prov = provider_of(ep)
         try:
             obj = ep.load()
             specs = specs_of(obj)
         except Exception as exc:  # a broken plugin must not take the others down
-            problems.append(Problem(f"plugin {ep.name} ({ep.value})", "import", f"{type(exc).__name__}: {exc}"))
+            problems.append(Problem(_describe(label, {label: prov}), "import", f"{type(exc).__name__}: {exc}"))
             continue
         file = getattr(obj, "__file__", None) or getattr(sys.modules.get(ep.module), "__file__", "") or ""
-        sources.append((f"plugin {ep.name}", str(Path(file).resolve()) if file else "", specs))
-    return sources, problems
+        if label in providers:  # two distributions with an entry point of the same name
+            label = f"plugin {ep.name} ({prov['distribution']})"
+        providers[label] = prov
+        sources.append((label, str(Path(file).resolve()) if file else "", specs))
+    return sources, problems, providers
 
 
 def _spec_module_name(path: Path) -> str:
@@ -266,6 +353,18 @@ def load_error(exc: BaseException, file: str | Path | None = None) -> str:
     return " ".join(text.split())
 
 
+def installed_sources() -> tuple[list[tuple[str, str, list[Any]]], list[Problem], dict[str, dict[str, str]]]:
+    """The installed theorem sources (entry points, the built-ins included) as ``(sources,
+    problems, providers)`` for :func:`build_registry`, after the class and dynamics plugins have
+    loaded (validation depends on them)."""
+    import numeric  # noqa: PLC0415 - keeps this module's import light for the pytest plugin
+
+    plugin_lines = numeric.load_plugins()
+    sources, problems, providers = _entry_point_sources()
+    problems.extend(Problem("plugins", "entry point", line) for line in plugin_lines)
+    return sources, problems, providers
+
+
 def load_registry(extra_modules: Iterable[str] = (), extra_files: Iterable[str | Path] = ()) -> Registry:
     """Discover every installed theorem spec, plus ``extra_modules`` (import names) and
     ``extra_files`` (paths of spec files).
@@ -275,13 +374,9 @@ def load_registry(extra_modules: Iterable[str] = (), extra_files: Iterable[str |
     installed plugin's own module or file is not loaded twice.  A source that fails to import is a
     problem with field ``import``.  Everything is validated by :func:`build_registry`.
     """
-    # Instance classes and dynamics come from their own entry points, loaded here, before any spec
-    # is imported or validated, so validation never depends on import order.
-    import numeric  # noqa: PLC0415 - keeps this module's import light for the pytest plugin
-
-    plugin_lines = numeric.load_plugins()
-    sources, problems = _entry_point_sources()
-    problems.extend(Problem("plugins", "entry point", line) for line in plugin_lines)
+    # Instance classes and dynamics come from their own entry points, loaded before any spec is
+    # imported or validated, so validation never depends on import order.
+    sources, problems, providers = installed_sources()
     known = {file for _, file, _ in sources if file}
 
     def add(label: str, load: Any, file: str | Path | None = None) -> None:
@@ -295,10 +390,11 @@ def load_registry(extra_modules: Iterable[str] = (), extra_files: Iterable[str |
         if resolved not in known:
             known.add(resolved)
             sources.append((label, resolved, specs))
+            providers[label] = {"source": label, "file": resolved}
 
     for name in extra_modules:
         add(name, lambda name=name: importlib.import_module(name))
     for path in extra_files:
         if str(Path(path).resolve()) not in known:
             add(str(path), lambda path=path: import_spec_file(path), path)
-    return build_registry(sources, problems)
+    return build_registry(sources, problems, providers)

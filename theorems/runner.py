@@ -10,6 +10,7 @@ from __future__ import annotations
 import platform
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -17,11 +18,15 @@ import kernels
 import numeric
 from reports.records import ClaimRecord, RunRecord
 
-from .pipeline import run_theorem, theorem_summary
+from .interrupt import Interrupted
+from .pipeline import error_records, run_theorem, theorem_summary
 from .registry import Registry
-from .spec import ClaimKind, Theorem
+from .spec import Theorem
 
-__all__ = ["run", "versions", "error_records", "make_record", "write_outputs"]
+# Why a results file saved during a run is incomplete, until the run's end overwrites it.
+UNFINISHED = "the run had not finished when this file was saved"
+
+__all__ = ["UNFINISHED", "run", "versions", "error_records", "make_record", "write_outputs"]
 
 
 def versions() -> dict[str, str]:
@@ -37,18 +42,6 @@ def versions() -> dict[str, str]:
     return out
 
 
-def error_records(thm: Theorem, message: str, *, seed: int, budget: str, backend: str) -> list[ClaimRecord]:
-    """``error`` records for every claim of a theorem that could not run."""
-    return [
-        ClaimRecord(
-            theorem=thm.id, claim=c.name, kind=ClaimKind(c.kind).value, statement=c.statement,
-            latex="", verdict="error", expected=thm.expected(c).value, printed=c.printed,
-            corrected_by=c.corrected_by, backend=backend, seed=seed, budget=budget, reason=message,
-        )
-        for c in thm.claims
-    ]
-
-
 def run(
     registry: Registry,
     theorems: Iterable[Theorem],
@@ -59,41 +52,132 @@ def run(
     only: dict[str, set[str]] | None = None,
     progress: Callable[[str], None] | None = None,
     on_theorem: Callable[[RunRecord], None] | None = None,
+    stop: Callable[[], None] | None = None,
+    prior: dict[str, list[ClaimRecord]] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> RunRecord:
     """Check ``theorems`` (in the order given) and return the run record.
+
+    ``stop`` is called at safe points (before each theorem and between its experiments); when it
+    raises :class:`~theorems.interrupt.Interrupted` the run ends there and the record returned is
+    marked incomplete, listing the claims not run (a theorem cut short counts as not run).
+    ``prior`` holds records of a partial run being resumed (theorem id -> records): those theorems
+    are not run again, their records are used as they are.
 
     ``backend`` is validated once here (``kernels.backend.check_request``): an explicitly requested
     backend that cannot run raises ``kernels.BackendUnavailable`` before anything runs; "auto" is
     resolved per kernel operation, and each record names the backend that actually ran.
+
+    ``workers`` > 1 runs on a local Dask cluster of that many processes, ``scheduler`` (an address)
+    on an existing Dask cluster (:mod:`theorems.distributed`); the records are the same as with
+    ``workers=1``, which runs everything here, in this process.
     """
     resolved = kernels.backend.check_request(backend)
     spec = numeric.budget(budget)
     only = only or {}
+    if scheduler or workers > 1:
+        return _run_on_dask(registry, list(theorems), budget=budget, seed=seed, backend=resolved, only=only,
+                            progress=progress, on_theorem=on_theorem, stop=stop, prior=prior or {},
+                            workers=workers, scheduler=scheduler)
     done: dict[str, list[ClaimRecord]] = {}
     claims: list[ClaimRecord] = []
     summaries = []
     t0 = time.perf_counter()
-    for thm in theorems:
-        summaries.append(theorem_summary(thm))
+    theorems = list(theorems)
+    prior = prior or {}
+    for k, thm in enumerate(theorems):
         try:
-            recs = run_theorem(thm, budget=spec, seed=seed, backend=resolved, lookup=registry.lookup,
-                               lemma_records=done, progress=progress, source=registry.replay_source(thm.id))
-        except Exception as exc:
-            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            recs = error_records(thm, f"the run raised {tb}", seed=seed, budget=budget, backend=resolved)
+            if stop:
+                stop()
+            if thm.id in prior:
+                recs = prior[thm.id]
+            else:
+                recs = _run_one(thm, registry, spec, seed, resolved, done, progress, stop)
+        except Interrupted as exc:
+            missing = [f"{t.id}::{c.name}" for t in theorems[k:] for c in t.claims
+                       if not only.get(t.id) or c.name in only[t.id]]
+            return _record(claims, summaries, registry, seed, budget, resolved, t0, str(exc), missing)
+        summaries.append({**theorem_summary(thm), "provided_by": registry.providers.get(thm.id, {})})
         done[thm.id] = recs
         wanted = only.get(thm.id)
         claims.extend(r for r in recs if not wanted or r.claim in wanted)
         if progress:
             progress(f"{thm.id}: done")
         if on_theorem:
-            on_theorem(_record(claims, summaries, registry, seed, budget, resolved, t0))
+            # Saved while the run goes on, so marked as unfinished: a process killed outright
+            # (SIGKILL, out of memory) leaves a file that says what it lacks and can be resumed.
+            rest = [f"{t.id}::{c.name}" for t in theorems[k + 1:] for c in t.claims
+                    if not only.get(t.id) or c.name in only[t.id]]
+            on_theorem(_record(claims, summaries, registry, seed, budget, resolved, t0,
+                               UNFINISHED if rest else "", rest))
     return _record(claims, summaries, registry, seed, budget, resolved, t0)
 
 
-def _record(claims, summaries, registry, seed, budget, backend, t0) -> RunRecord:
+def _run_one(thm: Theorem, registry: Registry, spec: Any, seed: int, backend: str,
+             done: dict[str, list[ClaimRecord]], progress: Callable[[str], None] | None,
+             stop: Callable[[], None] | None) -> list[ClaimRecord]:
+    """One theorem's records; an exception becomes ``error`` records (an interrupt propagates)."""
+    def report(msg: str) -> None:
+        # Between a theorem's experiments is a safe point to stop at: nothing is half-recorded.
+        if stop:
+            stop()
+        if progress:
+            progress(msg)
+
+    try:
+        return run_theorem(thm, budget=spec, seed=seed, backend=backend, lookup=registry.lookup,
+                           lemma_records=done, progress=report, source=registry.replay_source(thm.id))
+    except Exception as exc:
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return error_records(thm, f"the run raised {tb}", seed=seed, budget=spec.name, backend=backend)
+
+
+def _run_on_dask(registry: Registry, theorems: list[Theorem], *, budget: str, seed: int, backend: str,
+                 only: dict[str, set[str]], progress: Callable[[str], None] | None,
+                 on_theorem: Callable[[RunRecord], None] | None, stop: Callable[[], None] | None,
+                 prior: dict[str, list[ClaimRecord]], workers: int, scheduler: str | None) -> RunRecord:
+    """:func:`run` on Dask: the theorems' records (finished in any order) are put together in the
+    selection's order; a run stopped early (a signal, the scheduler lost) is marked incomplete,
+    naming the claims not run."""
+    from .distributed import run_distributed
+
+    t0 = time.perf_counter()
+    summaries_of: dict[str, dict[str, Any]] = {}  # each theorem's summary is made once (LaTeX is not free)
+
+    def summary(thm: Theorem) -> dict[str, Any]:
+        if thm.id not in summaries_of:
+            summaries_of[thm.id] = {**theorem_summary(thm), "provided_by": registry.providers.get(thm.id, {})}
+        return summaries_of[thm.id]
+
+    def assemble(done: dict[str, list[ClaimRecord]], workers: int, incomplete: str = "") -> RunRecord:
+        claims: list[ClaimRecord] = []
+        summaries = []
+        not_run: list[str] = []
+        for thm in theorems:
+            wanted = only.get(thm.id)
+            if thm.id in done:
+                claims.extend(r for r in done[thm.id] if not wanted or r.claim in wanted)
+                summaries.append(summary(thm))
+            else:
+                not_run.extend(f"{thm.id}::{c.name}" for c in thm.claims if not wanted or c.name in wanted)
+        if not_run and not incomplete:
+            incomplete = UNFINISHED
+        rec = _record(claims, summaries, registry, seed, budget, backend, t0, incomplete, not_run if incomplete else ())
+        return replace(rec, timings={**rec.timings, "workers": float(workers)})
+
+    def finished(done: dict[str, list[ClaimRecord]], workers: int) -> None:
+        if on_theorem:
+            on_theorem(assemble(done, workers))
+
+    result = run_distributed(registry, theorems, budget=budget, seed=seed, backend=backend, workers=workers,
+                             scheduler=scheduler, progress=progress, on_theorem=finished, stop=stop, prior=prior)
+    return assemble(result.done, result.workers, result.incomplete)
+
+
+def _record(claims, summaries, registry, seed, budget, backend, t0, incomplete="", not_run=()) -> RunRecord:
     return make_record(claims, summaries, [p.as_dict() for p in registry.problems], seed=seed, budget=budget,
-                       backend=backend, total_s=time.perf_counter() - t0)
+                       backend=backend, total_s=time.perf_counter() - t0, incomplete=incomplete, not_run=not_run)
 
 
 def make_record(claims: Iterable[ClaimRecord], summaries: Iterable[dict[str, Any]], problems: Iterable[dict[str, str]],

@@ -9,6 +9,7 @@ from typing import Any
 import sympy
 from sympy.core.relational import Relational
 
+import numeric
 import symbolic
 from numeric import CLASSES, DYNAMICS
 
@@ -64,6 +65,45 @@ def _declared_symbol(thm: Theorem, name: str) -> sympy.Symbol:
     return thm.symbol(name).s
 
 
+def _check_shapes(thm: Theorem) -> None:
+    """The containers hold what they should, with fields of the right type, before anything reads
+    them: a ``Sym(42)`` is named as ``symbols[5].name``, not met later as a TypeError in SymPy."""
+    from .spec import Assumption, Claim, Structural, Sym
+
+    groups: list[tuple[str, Any, type, tuple[str, ...]]] = [
+        ("symbols", thm.symbols, Sym, ("name",)), ("claims", thm.claims, Claim, ("name", "statement")),
+        ("assumptions", thm.assumptions, Assumption, ("name",)), ("search", thm.search, Assumption, ("name",)),
+        ("structure", thm.structure, Structural, ("text", "instance_class")),
+        ("derivations", thm.derivations, symbolic.Derivation, ()), ("facts", thm.facts, symbolic.Fact, ("name",)),
+        ("depends_on", thm.depends_on, str, ()),
+    ]
+    for group, items, kind, text_fields in groups:
+        if isinstance(items, (str, bytes)) or not isinstance(items, (tuple, list)):
+            raise SpecError(thm.id, group, f"must be a tuple, got {type(items).__name__}")
+        for i, item in enumerate(items):
+            if not isinstance(item, kind):
+                raise SpecError(thm.id, f"{group}[{i}]", f"must be a {kind.__name__}, got {item!r}")
+            for name in text_fields:
+                value = getattr(item, name)
+                if not isinstance(value, str):
+                    raise SpecError(thm.id, f"{group}[{i}].{name}", f"must be a string, got {value!r}")
+    for i, s in enumerate(thm.symbols):
+        for name, enum in (("domain", Domain), ("role", Role)):
+            try:
+                enum(getattr(s, name))
+            except ValueError:
+                raise SpecError(thm.id, f"symbols[{i}].{name}",
+                                f"must be one of {', '.join(e.value for e in enum)}, got {getattr(s, name)!r}") from None
+    for i, c in enumerate(thm.claims):
+        try:
+            ClaimKind(c.kind)
+        except ValueError:
+            raise SpecError(thm.id, f"claims[{i}].kind",
+                            f"must be one of {', '.join(k.value for k in ClaimKind)}, got {c.kind!r}") from None
+    if not isinstance(thm.settings, dict):
+        raise SpecError(thm.id, "settings", f"must be a dict, got {type(thm.settings).__name__}")
+
+
 def validate(thm: object) -> Theorem:
     """Check a spec; return it unchanged or raise :class:`SpecError`."""
     if not isinstance(thm, Theorem):
@@ -72,6 +112,7 @@ def validate(thm: object) -> Theorem:
         raise SpecError(str(thm.id), "id", "must be a dotted lower-case slug such as 'descent.lemma_2_1_4'")
     if not thm.title:
         raise SpecError(thm.id, "title", "is empty")
+    _check_shapes(thm)
     dyn_name = dynamics_name(thm)
     if dyn_name not in DYNAMICS:
         raise SpecError(thm.id, "dynamics", f"unknown dynamics {dyn_name!r}; known: {', '.join(DYNAMICS)}")
@@ -151,6 +192,11 @@ def validate(thm: object) -> Theorem:
                             "of this theorem, or 'theorem.id::claim' of another one")
     for j, d in enumerate(thm.derivations):
         field = f"derivations[{j}]"
+        if not isinstance(d, symbolic.Derivation):
+            raise SpecError(thm.id, field, f"must be a Derivation, got {type(d).__name__}")
+        if d.problems:
+            name, msg = d.problems[0]
+            raise SpecError(thm.id, f"{field}.{name}", msg)
         if d.claim not in claim_names:
             raise SpecError(thm.id, f"{field}.claim", f"unknown claim {d.claim!r}")
         _check_expr(thm, f"{field}.start", d.start, names)
@@ -171,11 +217,18 @@ def validate(thm: object) -> Theorem:
         raise SpecError(thm.id, "horizon", f"must be an integer number of steps, got {thm.horizon!r}")
     if thm.horizon < 1:
         raise SpecError(thm.id, "horizon", "must be at least 1 step")
+    if isinstance(thm.dims, (tuple, list)) and all(isinstance(d, numbers.Integral) and not isinstance(d, bool)
+                                                  and d >= 1 for d in thm.dims) and thm.dims:
+        # Even the smallest budget must fit in memory; larger budgets are checked when they run.
+        from .resources import check_resources
+
+        check_resources(thm, numeric.budget("quick"))
     if not isinstance(thm.dims, (tuple, list)) or not thm.dims:
         raise SpecError(thm.id, "dims", f"must be a non-empty tuple (or list) of dimensions, got {thm.dims!r}")
     for k, d in enumerate(thm.dims):
         if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
             raise SpecError(thm.id, f"dims[{k}]", f"must be a positive integer, got {d!r}")
+    _check_satisfiable(thm)
     _check_parameter_domains(thm)
     _check_dynamics_domain(thm, dyn)
     return thm
@@ -258,6 +311,11 @@ def _check_compatible(thm: Theorem, cls: Any, dyn: Any) -> None:
                         f"{dyn.name!r} cannot run (it accepts {_type_names(dyn.accepts)})")
 
 
+def _int_setting(default: Any) -> bool:
+    """A setting whose default is an integer (a bool is a flag, not an integer)."""
+    return isinstance(default, int) and not isinstance(default, bool)
+
+
 def _check_settings(thm: Theorem, dyn: Any) -> None:
     """Only declared settings, with allowed values; expression settings as SymPy expressions of
     declared INSTANCE / PARAMETER symbols; required ones present."""
@@ -283,6 +341,12 @@ def _check_settings(thm: Theorem, dyn: Any) -> None:
                                     f"may use INSTANCE and PARAMETER symbols only ({sym.name!r} is {role.value})")
         elif isinstance(value, sympy.Basic):
             raise SpecError(thm.id, field_name, f"dynamics {dyn.name!r} takes a plain value here, not an expression")
+        elif _int_setting(decl.default) and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            # An integer setting (a batch size, an offset) given as 2.5 or "10" would be truncated
+            # or crash inside a kernel: refused here, naming it.
+            raise SpecError(thm.id, field_name, f"must be an integer, got {value!r}")
+        elif _int_setting(decl.default) and decl.default > 0 and value < 1:
+            raise SpecError(thm.id, field_name, f"must be a positive integer, got {value!r}")
         elif decl.choices and value not in decl.choices:
             raise SpecError(thm.id, field_name, f"{value!r} is not one of {', '.join(map(repr, decl.choices))}")
     for decl in dyn.settings:
@@ -325,6 +389,35 @@ def _check_dynamics_domain(thm: Theorem, dyn: Any) -> None:
                         f"the assumptions of claim {claim_name!r} admit {at or 'values'} where dynamics {dyn.name!r} "
                         f"is undefined (its domain is {dom.text()}){which}; tighten them",
                     )
+
+
+def _check_satisfiable(thm: Theorem) -> None:
+    """The assumptions, the search ranges and the symbols' domains must admit some point (per
+    claim, with the claim's own assumptions): an empty admissible set would otherwise surface
+    during the search as a generator that cannot draw, blamed on the wrong thing.  Only a proof
+    of inconsistency (z3) is reported, with a minimal set of named relations that conflict."""
+    symbols = [s.s for s in thm.symbols]
+    base = [(f"assumptions.{a.name}", a.relation) for a in thm.assumptions]
+    base += [(f"search.{a.name}", a.relation) for a in thm.search]
+    domains = domain_relations(thm)
+    checked: list[list[tuple[str, Any]]] = [base]
+    checked += [base + [(f"claims.{c.name}.assumptions.{a.name}", a.relation) for a in c.assumptions]
+                for c in thm.claims if c.assumptions]
+    for named in checked:
+        def unsat(items: list[tuple[str, Any]]) -> bool:
+            res = symbolic.satisfiability([r for _, r in items] + domains, symbols, timeout_ms=1000, sample_time=0.0)
+            return res.satisfiable is False
+        if not unsat(named):
+            continue
+        core = list(named)
+        for item in list(named):  # deletion filter: what remains is a minimal conflicting set
+            rest = [x for x in core if x is not item]
+            if unsat(rest):
+                core = rest
+        names = ", ".join(f"{n} ({r})" for n, r in core) or "the symbols' domains"
+        raise SpecError(thm.id, core[0][0] if core else "symbols",
+                        f"no point satisfies {names} together with the symbols' domains: "
+                        "the admissible set is empty (contradictory assumptions, or assumptions outside the search range)")
 
 
 def _check_parameter_domains(thm: Theorem) -> None:

@@ -96,6 +96,8 @@ class SITrajectory:
     normerr: np.ndarray | None
     errscale: np.ndarray | None
     backend: str
+    # ||grad L(w_t/||w_t||)||^2, the gradient evaluated at the normalised point itself.
+    gbar2: np.ndarray | None = None
 
 
 def rayleigh_value_grad(A: Any, w: Any, xp: Any = np) -> tuple[Any, Any, Any, Any]:
@@ -281,7 +283,7 @@ def gd_wd(problem: Rayleigh | NormalizedSoftplus, w0: Any, eta: Any, lam: Any, T
     else:
         K, Fr = (np.asarray(x, dtype=dt) for x in softplus_constants(A, None if idx is None else idx.shape[2]))
     out = get_kernel("scale_invariant.gd_wd", name)(A, w, e, lm, c, T, ray, idx, K, Fr)
-    return SITrajectory(*out, backend=name)
+    return SITrajectory(*out[:8], backend=name, gbar2=out[8])
 
 
 def _boundary(op: str, problem: Any, w0: Any, backend: str, dtype: Any) -> tuple[str, np.dtype, np.ndarray, np.ndarray, int]:

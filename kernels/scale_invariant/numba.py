@@ -31,7 +31,7 @@ def _protocol_gap(w, v, wn, s, de, ne, b, t):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, fastmath=False, cache=True)
-def gd_wd(A, w0, eta, lam, c, T, exp, f, g2, n2, fa, ga, de, ne, es):  # pragma: no cover - compiled
+def gd_wd(A, w0, eta, lam, c, T, exp, f, g2, n2, fa, ga, de, ne, es, gb2):  # pragma: no cover - compiled
     B, d = w0.shape
     for b in prange(B):
         q = 1.0 - eta[b] * lam[b]
@@ -46,6 +46,7 @@ def gd_wd(A, w0, eta, lam, c, T, exp, f, g2, n2, fa, ga, de, ne, es):  # pragma:
         Aw = np.empty(d)
         aw = np.empty(d)
         g = np.empty(d)
+        xb = np.empty(d)
         p = 1.0 / q
         s = 1.0
         ew = 0.0
@@ -82,6 +83,26 @@ def gd_wd(A, w0, eta, lam, c, T, exp, f, g2, n2, fa, ga, de, ne, es):  # pragma:
             n2[b, t] = wn2
             fa[b, t] = fat
             ga[b, t] = 2.0 * (np.sqrt(awn) + fat) / wn
+            # grad L evaluated afresh at the point x = w/||w|| (its norm recomputed, not assumed 1),
+            # not obtained as ||w||^2 ||grad L(w)||^2: that is the scaling identity claims check.
+            xn2 = 0.0
+            for i in range(d):
+                xn2 += wb[i] * wb[i]
+            xn = np.sqrt(xn2)
+            for i in range(d):
+                xb[i] = wb[i] / xn
+            fx = 0.0
+            for i in range(d):
+                acc = 0.0
+                for j in range(d):
+                    acc += A[b, i, j] * xb[j]
+                aw[i] = acc
+                fx += xb[i] * acc
+            gx2 = 0.0
+            for i in range(d):
+                gi = 2.0 * (aw[i] - fx * xb[i]) / xn
+                gx2 += gi * gi
+            gb2[b, t] = gx2
             if exp:
                 vn2, vn = _protocol_gap(w, v, wn, s, de, ne, b, t)
                 es[b, t] = 2.0 * (ew + ev) + 2.0 * (d + 2)
@@ -117,6 +138,8 @@ def hitting(A, w0, eta, lam, T, level_g, level_n, hit, either, wn2_either, gbar_
         w = w0[b].copy()
         wb = np.empty(d)
         Aw = np.empty(d)
+        xb = np.empty(d)
+        Ax = np.empty(d)
         hit[b] = T + 1
         either[b] = T + 1
         wn2_either[b] = np.nan
@@ -136,11 +159,25 @@ def hitting(A, w0, eta, lam, T, level_g, level_n, hit, either, wn2_either, gbar_
                 Aw[i] = acc
             for i in range(d):
                 ft += wb[i] * Aw[i]
-            gn2 = 0.0
+            # ||grad L||^2 evaluated afresh at x = w/||w|| (not ||w||^2 ||grad L(w)||^2, the
+            # scaling identity under test), as in gd_wd.
+            xn2 = 0.0
             for i in range(d):
-                gi = 2.0 * (Aw[i] - ft * wb[i]) / wn
-                gn2 += gi * gi
-            gbar = wn2 * gn2
+                xn2 += wb[i] * wb[i]
+            xn = np.sqrt(xn2)
+            for i in range(d):
+                xb[i] = wb[i] / xn
+            fx = 0.0
+            for i in range(d):
+                acc = 0.0
+                for j in range(d):
+                    acc += A[b, i, j] * xb[j]
+                Ax[i] = acc
+                fx += xb[i] * acc
+            gbar = 0.0
+            for i in range(d):
+                gi = 2.0 * (Ax[i] - fx * xb[i]) / xn
+                gbar += gi * gi
             if gbar < gbar_min[b]:
                 gbar_min[b] = gbar
             if either[b] > T and (gbar <= level_g[b] or wn2 >= level_n[b]):
@@ -205,7 +242,7 @@ def _softplus_vg(a, b, idx, t, mb, x, wb, h, cabs, g):  # pragma: no cover - com
 
 
 @njit(parallel=True, fastmath=False, cache=True)
-def gd_wd_softplus(a, w0, eta, lam, c, T, exp, mb, idx, K, Fr, f, g2, n2, fa, ga, de, ne, es):  # pragma: no cover
+def gd_wd_softplus(a, w0, eta, lam, c, T, exp, mb, idx, K, Fr, f, g2, n2, fa, ga, de, ne, es, gb2):  # pragma: no cover
     """GD with weight decay (and optionally the exp-LR protocol, optionally on minibatches) on normalised
     softplus losses; the arithmetic of the NumPy reference with :func:`_softplus_vg` as the loss."""
     B, d = w0.shape
@@ -218,6 +255,7 @@ def gd_wd_softplus(a, w0, eta, lam, c, T, exp, mb, idx, K, Fr, f, g2, n2, fa, ga
         cabs = np.empty(d)
         g = np.empty(d)
         gv = np.empty(d)
+        xb = np.empty(d)
         p = 1.0 / q
         s = 1.0
         ew = 0.0
@@ -234,6 +272,15 @@ def gd_wd_softplus(a, w0, eta, lam, c, T, exp, mb, idx, K, Fr, f, g2, n2, fa, ga
             n2[b, t] = wn2
             fa[b, t] = fat
             ga[b, t] = gat
+            # grad L evaluated afresh at x = w/||w|| (see the Rayleigh kernel)
+            wn = np.sqrt(wn2)
+            for i in range(d):
+                xb[i] = w[i] / wn
+            _softplus_vg(a, b, idx, t, mb, xb, wb, h, cabs, gv)
+            gx2 = 0.0
+            for i in range(d):
+                gx2 += gv[i] * gv[i]
+            gb2[b, t] = gx2
             if exp:
                 vn2, vn = _protocol_gap(w, v, np.sqrt(wn2), s, de, ne, b, t)
                 es[b, t] = 2.0 * (ew + ev) + 2.0 * (d + 2)
@@ -293,14 +340,15 @@ def gd_wd_kernel(A, w, e, lm, c, T, ray, idx, K, Fr):
     shape = (B, T + 1)
     arrs = [np.zeros(shape) for _ in range(5)]
     extra = [np.zeros(shape) for _ in range(3)] if c is not None else [np.zeros((B, 1)) for _ in range(3)]
+    gb2 = np.zeros(shape)
     cc = np.zeros(B) if c is None else c
     if ray:
-        gd_wd(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, cc, T, c is not None, *arrs, *extra)
+        gd_wd(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, cc, T, c is not None, *arrs, *extra, gb2)
     else:
         ib = idx if idx is not None else np.zeros((B, 1, 1), dtype=np.int64)
         gd_wd_softplus(np.ascontiguousarray(A), np.ascontiguousarray(w), e, lm, cc, T, c is not None,
-                       idx is not None, ib, K, Fr, *arrs, *extra)
-    return (*arrs, *(extra if c is not None else (None, None, None)))
+                       idx is not None, ib, K, Fr, *arrs, *extra, gb2)
+    return (*arrs, *(extra if c is not None else (None, None, None)), gb2)
 
 
 def hitting_kernel(A, w, e, lm, T, lg, ln, ray):

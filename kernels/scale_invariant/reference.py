@@ -27,7 +27,7 @@ def _reference(A, w0, eta, lam, c, T: int, xp: Any = np, vg: Any = None, K: Any 
         K, Fr = 4.0 * fro, (4 * d + 12) * fro
         vg = lambda w, t: rayleigh_value_grad(A, w, xp)  # noqa: E731
     shape = (B, T + 1)
-    f, g2, n2, fa, ga = (xp.zeros(shape, dtype=dt) for _ in range(5))
+    f, g2, n2, fa, ga, gb2 = (xp.zeros(shape, dtype=dt) for _ in range(6))
     exp = c is not None
     if exp:
         de, ne, es = (xp.zeros(shape, dtype=dt) for _ in range(3))
@@ -41,6 +41,10 @@ def _reference(A, w0, eta, lam, c, T: int, xp: Any = np, vg: Any = None, K: Any 
         ft, gt, fat, gat = vg(w, t)
         wn2 = (w * w).sum(axis=-1)
         f[:, t], g2[:, t], n2[:, t], fa[:, t], ga[:, t] = ft, (gt * gt).sum(axis=-1), wn2, fat, gat
+        # grad L evaluated afresh at x = w/||w||, not as ||w||^2 ||grad L(w)||^2 (the scaling
+        # identity that claims check would then hold by construction).
+        _, gx, _, _ = vg(w / xp.sqrt(wn2)[:, None], t)
+        gb2[:, t] = (gx * gx).sum(axis=-1)
         if exp:
             vn2 = (v * v).sum(axis=-1)
             wn, vn = xp.sqrt(wn2), xp.sqrt(vn2)
@@ -61,7 +65,7 @@ def _reference(A, w0, eta, lam, c, T: int, xp: Any = np, vg: Any = None, K: Any 
         w = q[:, None] * w - eta[:, None] * gt
     if not exp:
         de = ne = es = None
-    return f, g2, n2, fa, ga, de, ne, es
+    return f, g2, n2, fa, ga, de, ne, es, gb2
 
 
 def _reference_hitting(A, w0, eta, lam, T: int, level_g, level_n, xp: Any = np, vg: Any = None):
@@ -78,7 +82,8 @@ def _reference_hitting(A, w0, eta, lam, T: int, level_g, level_n, xp: Any = np, 
     for t in range(T + 1):
         _, g, _, _ = vg(w)
         wn2 = (w * w).sum(axis=-1)
-        gbar = wn2 * (g * g).sum(axis=-1)
+        _, gx, _, _ = vg(w / xp.sqrt(wn2)[:, None])  # at the normalised point itself (see gd_wd)
+        gbar = (gx * gx).sum(axis=-1)
         gbar_min = xp.where(active, xp.minimum(gbar_min, gbar), gbar_min)
         new_e = active & (either > T) & ((gbar <= level_g) | (wn2 >= level_n))
         either = xp.where(new_e, t, either)

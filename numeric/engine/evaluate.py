@@ -60,6 +60,9 @@ class Evaluation:
     ratio_observed: np.ndarray  # (n,) at the worst-ratio step
     ratio_bound: np.ndarray
     finite: np.ndarray  # (n,) every value of the instance was finite
+    # (n,) some step had a finite observed side and a non-finite bound: the bound itself is
+    # undefined there (0/0, division by zero), which is the spec's fault, not the dynamics'.
+    bound_undefined: np.ndarray | None = None
 
     @property
     def violated(self) -> np.ndarray:
@@ -102,6 +105,8 @@ def _evaluate(claim: CompiledClaim, args: dict[str, np.ndarray]) -> Evaluation:
         )
     n = margin.shape[0]
     finite = finite_all.all(axis=1)
+    obs_b, bnd_b = np.broadcast_arrays(obs, bnd)
+    bound_undefined = (np.isfinite(obs_b) & ~np.isfinite(bnd_b)).reshape(n, -1).any(axis=1)
     # Worst step: the largest violation relative to its allowance; non-finite steps are ignored
     # here and reported through ``finite``.
     score = np.where(finite_all, -(margin + tol) / np.maximum(np.abs(tol), np.finfo(np.float64).tiny), -np.inf)
@@ -122,4 +127,5 @@ def _evaluate(claim: CompiledClaim, args: dict[str, np.ndarray]) -> Evaluation:
         ratio_observed=obs[rows, ratio_step],
         ratio_bound=bnd[rows, ratio_step],
         finite=finite,
+        bound_undefined=bound_undefined,
     )

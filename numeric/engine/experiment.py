@@ -129,6 +129,10 @@ class ClaimOutcome:
     counterexample: Found | None = None
     confirmed: tuple[float, float] | None = None  # (margin, tol) at the higher precision
     vanished: int = 0  # violations that disappeared in higher precision
+    # The confirmed counterexample as the search found it, when shrinking replaced it by a simpler
+    # one (``counterexample``), and the shrinking moves applied, in order.
+    found: Found | None = None
+    shrink: tuple[str, ...] = ()
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     # Distribution over instances: counts of log10(worst ratio) in RATIO_EDGES bins, plus the

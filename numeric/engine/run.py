@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..api import InstanceBatch, Knobs
-
+from ..api import InstanceBatch
 from .budget import Budget
 from .experiment import CONFIRM_DTYPE, ClaimOutcome, Experiment, Found
-from .polish import polish_search
 from .probability import replay_statistical, run_statistical
-from .search import Search, replay_found
+from .search import replay_found
+from .split import finish_search, part_names, run_part, shrink_counterexamples
 
-__all__ = ["run_experiment", "replay"]
+__all__ = ["run_experiment", "replay", "shrink_counterexamples"]
 
 
 def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str,
@@ -22,19 +21,14 @@ def run_experiment(exp: Experiment, budget: Budget, *, seed: int, backend: str,
     """Search for counterexamples to every claim of ``exp``; confirm violations in higher
     precision.  Returns one outcome per claim name.  ``seed_batches`` (members of the class built
     elsewhere, e.g. from an exact worst case) are evaluated like any batch -- membership checked,
-    run, counted -- right after the random ones, drawn parameters at their upper ends."""
+    run, counted -- right after the random ones, drawn parameters at their upper ends.  A
+    deterministic search runs as the parts of :mod:`.split` one after another here; a distributed
+    run places the same parts on workers."""
     if exp.statistical:
         return run_statistical(exp, budget, seed=seed, backend=backend)
-    search = Search(exp, budget, seed, backend)
-    search.bulk()
-    k = len(exp.range_parameters)
-    for b in seed_batches:
-        knobs = Knobs(family=0, dim=int(b.w0.shape[1]), pattern=0, log_scale=0.0, log_w0=0.0, u=(1.0,) * k, seed=0)
-        search.run_batch(knobs, b.size, batch=b)
-    search.hypothesis()
-    polish_search(search)
-    search.confirm()
-    return search.finish()
+    parts = [run_part(exp, budget, name, seed=seed, backend=backend, seed_batches=seed_batches)
+             for name in part_names(budget)]
+    return finish_search(exp, budget, parts, seed=seed, backend=backend)
 
 
 def replay(exp: Experiment, claim: Any, found: Found, *, dtype: Any = CONFIRM_DTYPE) -> tuple[float, float]:

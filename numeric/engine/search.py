@@ -17,6 +17,7 @@ import numpy as np
 from ..api import PATTERNS, SCALE_SUFFIX, InstanceBatch, Knobs
 from ..registry import CLASSES
 from .budget import Budget
+from .determinism import hypothesis_without_local_constants
 from .evaluate import CompiledClaim, Evaluation, evaluate
 from .experiment import (
     CONFIRM_DTYPE,
@@ -94,12 +95,16 @@ class Search:
             nonfinite = np.flatnonzero(valid & ~ev.finite)
             if nonfinite.size and out.error is None:
                 i = int(nonfinite[0])
+                undefined = ev.bound_undefined is not None and bool(ev.bound_undefined[i])
                 out.error = (
-                    f"non-finite values along the trajectory of an admissible instance "
+                    f"{'the bound of claim ' + repr(claim.name) + ' is not finite' if undefined else 'non-finite values along the trajectory'}"
+                    f" at an admissible instance "
                     f"(family {family.name}, d={knobs.dim}, "
                     f"{', '.join(f'{p.name}={float(env[p.name][i])!r}' for p in exp.parameters if p.name in env)}, "
                     f"T={exp.horizon}): "
-                    f"the dynamics overflowed or produced NaN; {nonfinite.size} of {n} instances affected"
+                    + ("the bound is undefined there (division by zero or 0/0): check the claim and its assumptions"
+                       if undefined else "the dynamics overflowed or produced NaN")
+                    + f"; {nonfinite.size} of {n} instances affected"
                 )
             if not ok.any():
                 continue
@@ -158,11 +163,14 @@ class Search:
                 row.append(float(v[i if v.shape[0] > 1 else 0, min(t, v.shape[1] - 1)]))
             out.samples.append(row)
 
-    def bulk(self) -> None:
+    def bulk(self, start: int = 0, stop: int | None = None) -> None:
+        """The random bulk phase, or only its rounds ``start <= r < stop`` (a slice run as its own
+        task by :mod:`numeric.engine.split`): every round's knobs are drawn in order and the earlier
+        rounds' skipped, so a slice runs exactly the batches the whole phase would."""
         rng = np.random.default_rng([self.seed, zlib.crc32(self.exp.key.encode()), 0xB01C])
         nf = len(self.cls.families)
         k = len(self.exp.range_parameters)
-        for r in range(self.budget.bulk_rounds):
+        for r in range(self.budget.bulk_rounds if stop is None else stop):
             u = tuple(float(x) for x in draw_u(rng, k))
             knobs = Knobs(
                 family=r % nf,
@@ -173,7 +181,8 @@ class Search:
                 u=u,
                 seed=int(rng.integers(0, 2**31)),
             )
-            self.run_batch(knobs, self.budget.bulk_batch)
+            if r >= start:
+                self.run_batch(knobs, self.budget.bulk_batch)
 
     def hypothesis(self) -> None:
         from hypothesis import HealthCheck, Phase, given, seed, settings, target
@@ -213,7 +222,8 @@ class Search:
                 if np.isfinite(value):
                     target(float(value), label=name)
 
-        climb()
+        with hypothesis_without_local_constants():  # same draws in every process (see .determinism)
+            climb()
 
     def confirm(self) -> None:
         for claim in self.exp.claims:

@@ -30,6 +30,7 @@ from ..api import (
     haar_orthogonal,
     observables,
 )
+from .ridge_shrink import exact_gd, shrink_ridge
 
 __all__ = [
     "CLASSES",
@@ -40,6 +41,7 @@ __all__ = [
     "TRAJECTORY",
     "SCALE_OF",
     "smoothness_certificate",
+    "safe_constants",
     "encode_ridge",
     "decode_ridge",
 ]
@@ -132,6 +134,21 @@ def smoothness_certificate(problem: RidgeQuadratic) -> np.ndarray:
     return a_norm + np.linalg.eigvalsh(M)[:, -1]
 
 
+def safe_constants(problem: RidgeQuadratic, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Class constants on the safe side of the stored arrays' exact spectrum: ``L`` above the
+    certified smoothness and ``mu`` below lambda_min(A), each by the eigensolver's error bound
+    (``c d eps ||A||``, absolute, not relative: at kappa = 1e3 a relative margin on mu would be a
+    thousand times too small).  Constants stored an ulp on the wrong side make true claims whose
+    bounds are hypersensitive to them (rates at kappa -> 1 over many steps) fail on instances that
+    are outside the class by exactly that ulp."""
+    d = problem.dim
+    eps = float(np.finfo(np.float64).eps)
+    lam = np.linalg.eigvalsh(np.asarray(problem.A, np.float64))
+    err = 64 * d * eps * np.abs(lam).max(axis=1)
+    Lc = smoothness_certificate(problem)
+    return np.maximum(L, Lc + 64 * d * eps * Lc + err), lam[:, 0] - err
+
+
 def _diag_estimate(problem: RidgeQuadratic) -> np.ndarray:
     """A common but understated smoothness estimate: the largest diagonal Hessian bound.
     It is never above the true constant; false theorem variants use it."""
@@ -210,7 +227,8 @@ _SMOOTH_FAMILIES = (
            doc="quadratic plus a bounded sine perturbation per coordinate"),
 )
 
-_RIDGE = dict(attributes=("L", "Ldiag", "d"), encode=encode_ridge, decode=decode_ridge, problem_type=RidgeQuadratic)
+_RIDGE = dict(attributes=("L", "Ldiag", "d"), encode=encode_ridge, decode=decode_ridge, problem_type=RidgeQuadratic,
+              shrink=shrink_ridge)
 
 CLASSES = (
     InstanceClass(name="smooth", text="f is L-smooth: every Hessian eigenvalue lies in [-L, L]",
@@ -310,7 +328,7 @@ DYNAMICS = (
     Dynamics(
         name="gd", run=_run_gd,
         observables=observables(_GD_PER_STEP, TRAJECTORY, {k: v for k, v in SCALE_OF.items() if k != "ef_next"}),
-        accepts=(RidgeQuadratic,), parameters=("eta",), domain=(_ETA,),
+        accepts=(RidgeQuadratic,), parameters=("eta",), domain=(_ETA,), exact=exact_gd,
         doc="gradient descent w_{t+1} = w_t - eta grad f(w_t)",
     ),
     Dynamics(

@@ -282,7 +282,8 @@ def _run(req: RunRequest, *, exp_lr: bool) -> Run:
     out = {
         "f": tr.f, "fabs": tr.fabs, "g2": g2, "g2abs": g2abs, "n2": n2, "n2abs": n2abs,
         "n2next_abs": n2abs[:, 1:] + n2abs[:, :-1] + 8 * (d + 2) * e * np.sqrt(n2[:, :-1]) * tr.gabs[:, :-1],
-        "gbar2": n2 * g2, "gbar2abs": n2abs * g2 + n2 * g2abs,
+        # Measured at w_t/||w_t|| by the kernel, not derived from n2 * g2 (the identity under test).
+        "gbar2": tr.gbar2, "gbar2abs": (8 * d + 16) * (tr.gabs * np.sqrt(n2))**2,
         "horizon": np.full(n2.shape[0], T, dtype=n2.dtype),
     }
     if exp_lr:

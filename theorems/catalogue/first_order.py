@@ -37,7 +37,7 @@ from theorems.spec import (
     Verdict,
 )
 
-from . import pep
+from theorems.catalogue import pep
 
 SMOOTH = Structural("smooth", "lsmooth", "f is L-smooth")
 SMOOTH_CONVEX = Structural("smooth_convex", "lsmooth_convex", "f is convex and L-smooth with a minimiser x*")
