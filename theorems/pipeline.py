@@ -29,7 +29,7 @@ from reports.records import (
 from .exact import certify
 from .resources import check_resources
 from . import pep_oracle
-from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
+from .spec import Claim, ClaimKind, Domain, Role, SpecError, Theorem, Verdict
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
 
@@ -576,7 +576,7 @@ def claim_records(
         worst = out.worst
         records.append(ClaimRecord(
             theorem=thm.id, claim=c.name, kind=ClaimKind(c.kind).value, statement=c.statement,
-            latex=symbolic.latex(c.relation), verdict=verdict.value, expected=thm.expected(c).value,
+            latex=symbolic.latex(_display_relation(thm, c.relation)), verdict=verdict.value, expected=thm.expected(c).value,
             printed=c.printed, corrected_by=c.corrected_by, instances=out.instances,
             worst_ratio=None if worst is None else worst.ratio,
             worst_instance=None if worst is None else _instance(worst),
@@ -594,6 +594,30 @@ def claim_records(
             tightness=tightness_record(c, None if worst is None else worst.ratio, pep_records.get(c.name)),
         ))
     return records
+
+
+def _display_relation(thm: Theorem, relation: Any) -> Any:
+    """The relation as a reader should see it: ``x <= 0`` for a quantity whose domain is
+    nonnegative says ``x = 0`` (the two are the same statement there), so an identity claim
+    written as "its error is at most 0" reads as the identity it is."""
+    if not (isinstance(relation, sympy.LessThan) and relation.rhs == 0):
+        return relation
+    lhs = relation.lhs
+    if isinstance(lhs, sympy.Abs):  # |a - b| <= 0 says a = b
+        inner = lhs.args[0]
+        terms = sympy.Add.make_args(inner)
+        if len(terms) == 2:
+            a, b = terms
+            if b.could_extract_minus_sign():
+                return sympy.Eq(a, -b)
+            if a.could_extract_minus_sign():
+                return sympy.Eq(b, -a)
+        return sympy.Eq(inner, 0)
+    if isinstance(lhs, sympy.Symbol):
+        declared = next((s for s in thm.symbols if s.s == lhs), None)
+        if declared is not None and Domain(declared.domain) == Domain.NONNEGATIVE:
+            return sympy.Eq(lhs, 0)
+    return relation
 
 
 def _inherited(thm: Theorem, lemma_records: dict[str, list[ClaimRecord]]) -> tuple[dict[str, str], ...]:
