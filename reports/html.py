@@ -124,7 +124,10 @@ def _graph(run: RunRecord, theorems: list[dict[str, Any]]) -> str:
         recs = by_thm.get(t["id"], [])
         nodes.append({
             "id": t["id"], "depends_on": list(t.get("depends_on", ())),
-            "verdict": _worst([c.verdict for c in recs if not c.printed] or [c.verdict for c in recs]),
+            # A refutation the spec expects is not a failure of the theorem: its own colour.
+            "verdict": _worst([c.verdict for c in recs if not c.printed and not is_expected_refutation(c)])
+            if any(not c.printed and not is_expected_refutation(c) for c in recs) else
+            ("refuted" if any(is_expected_refutation(c) for c in recs) else _worst([c.verdict for c in recs])),
             "inherited": any(c.inherited for c in recs),
         })
     if not nodes:
@@ -317,8 +320,8 @@ details{margin:6px 0}summary{cursor:pointer}.cols{display:flex;gap:24px;flex-wra
 table.kv td code{font-size:12px;word-break:break-all}caption{text-align:left;font-weight:600}
 .plots{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}svg.plot{background:#fff;border:1px solid #eaeef2;border-radius:4px}
 .ptitle{font-size:12px;font-weight:600;fill:#24292f}.ptick{font-size:10px;fill:#57606a}.plegend{font-size:11px;font-weight:600}.pnote{font-size:11px;fill:#57606a}
-.pframe{fill:none;stroke:#d0d7de}.pgrid{stroke:#eaeef2}.pzero{stroke:#24292f;stroke-dasharray:4,3}.pmark{stroke:#fb8500;stroke-dasharray:3,3}
-.gtext{font-size:11px;fill:#fff;font-family:ui-monospace,monospace}.graphwrap{overflow-x:auto;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:8px}
+.pframe{fill:none;stroke:#d0d7de}.pband{fill:#8c959f;fill-opacity:0.28}.pviol{fill:#cf222e;stroke:#fff;stroke-width:0.8}.pgrid{stroke:#eaeef2}.pzero{stroke:#24292f;stroke-dasharray:4,3}.pmark{stroke:#fb8500;stroke-dasharray:3,3}
+.gtext{font-size:11px;fill:#fff;font-family:ui-monospace,monospace}.graphwrap{overflow:hidden;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:8px}
 .cex{border:1px solid #cf222e;border-radius:6px;padding:4px 12px;background:#fff}.cex h4{margin:6px 0;color:#cf222e}
 .cex.expected{border-color:#0a6f8f}.cex.expected h4{color:#0a6f8f}pre.falsifying{white-space:pre-wrap;word-break:break-word}
 td.cid{white-space:nowrap;font-family:ui-monospace,monospace;font-size:12px}

@@ -8,6 +8,7 @@ import math
 from html import escape
 from typing import Any
 
+from .mathtext import symbol_text
 from .records import ClaimRecord
 from .svg import COLORS, bars_plot, fmt, histogram_plot, line_plot, num, xy_plot
 
@@ -34,7 +35,7 @@ def plots(rec: ClaimRecord) -> str:
     series = rec.series or {}
     if not series:
         if first or last:
-            return '<div class="plots">' + "".join(first + last) + "</div>"
+            return '<div class="plots">' + "".join(first + last) + "</div>" + "".join(_hist_note(rec))
         why = "no instance was evaluated" if rec.instances == 0 else "this record carries no trajectory series"
         return f'<div class="plots"><p class="pnote-html">No plot: {_e(why)}.</p></div>'
     out = ['<div class="plots">'] + first
@@ -55,8 +56,15 @@ def plots(rec: ClaimRecord) -> str:
                 marker=None if marker is None else float(marker)))
             if sense_ is not None:
                 margin = [(num(b) - num(o)) if sense_ == "le" else (num(o) - num(b)) for o, b in zip(obs, bnd)]
-                out.append(line_plot([("margin (>= 0 holds)", steps, margin, COLORS["margin"])],
-                                     title=f"margin along the {title}", zero_line=True,
+                tol = s.get("tol")
+                band = [abs(num(t)) for t in tol] if isinstance(tol, list) and len(tol) == len(margin) else None
+                # Red dots only where the margin is below zero by more than the rounding allowance, and
+                # only on a claim with a confirmed counterexample (a pass never shows a violation).
+                refuted = rec.verdict == "fail" and rec.counterexample is not None
+                viol = [(x, m) for x, m, t in zip(steps, margin, band or [0.0] * len(margin))
+                        if refuted and math.isfinite(m) and m < -t]
+                out.append(line_plot([("margin (≥ 0 holds)", steps, margin, COLORS["margin"])],
+                                     title=f"margin along the {title}", zero_line=True, band=band, violations=viol,
                                      allow_log=False, marker=None if marker is None else float(marker)))
         else:
             o, b = (num(obs[0]) if obs else math.nan), (num(bnd[0]) if bnd else math.nan)
@@ -70,6 +78,7 @@ def plots(rec: ClaimRecord) -> str:
                                      title=f"{name} along the {title}"))
     out += last
     out.append("</div>")
+    out += _hist_note(rec)
     out.append('<p class="hint">Trajectory plots re-run the instance once in float64 with the NumPy reference '
                'kernel (values at rounding level may differ from the search backend\'s); histograms and scatter '
                'plots show the instances the search evaluated.</p>')
@@ -103,8 +112,9 @@ def _sample_plots(rec: ClaimRecord) -> list[str]:
     if not x or x not in table or "observed" not in table or "bound" not in table:
         return []
     xs = table[x]
+    name = symbol_text(x)
     return [xy_plot(
-        title=f"observed and bound vs {x} ({len(xs)} instances)", xlabel=x,
+        title=f"observed and bound vs {name} ({len(xs)} instances)", xlabel=name,
         points=[("observed", xs, table["observed"], COLORS["observed"]), ("bound", xs, table["bound"], COLORS["bound"])],
         css_class="plot samples",
     )]
@@ -116,13 +126,27 @@ def _hist_plots(rec: ClaimRecord) -> list[str]:
     if not counts:
         return []
     total = sum(int(num(c)) for c in counts if math.isfinite(num(c)))
+    if total == 0:
+        return []  # nothing to draw: said in words by the caller instead of an empty panel
     extra = [f"{int(num(h[k]))} {label}" for k, label in (("below", "below"), ("above", "above"),
                                                           ("undefined", "undefined")) if num(h.get(k, 0)) > 0]
     return [histogram_plot(
         h.get("log10_edges", ()), counts,
         title=f"tightness ratio over {total + sum(int(num(h.get(k, 0))) for k in ('below', 'above', 'undefined'))} instances",
         note="outside the axis: " + ", ".join(extra) if extra else "",
+        violated=rec.verdict == "fail" and rec.counterexample is not None,
     )]
+
+
+def _hist_note(rec: ClaimRecord) -> list[str]:
+    """A line in place of a ratio histogram with nothing to draw (no instance had a defined ratio)."""
+    h = _field(rec, "ratio_hist")
+    counts = h.get("counts") or []
+    if not counts or sum(int(num(c)) for c in counts if math.isfinite(num(c))) > 0:
+        return []
+    undefined = int(num(h.get("undefined", 0)))
+    return [f'<p class="pnote-html">No ratio histogram: the observed/bound ratio is undefined on all '
+            f'{undefined} instances (a side is zero or within rounding of it, as for an identity or a bound of 0).</p>']
 
 
 def _stat_plots(rec: ClaimRecord) -> list[str]:
@@ -145,7 +169,7 @@ def _probability_plot(rec: ClaimRecord, prob: dict[str, Any]) -> str:
         xs, est = table[x], table["estimate"]
         lo, hi = table.get("lower", [math.nan] * len(xs)), table.get("upper", [math.nan] * len(xs))
         bnd = table.get("bound", [math.nan] * len(xs))
-        xlabel, log_x = x, True
+        xlabel, log_x = symbol_text(x), True
     elif per:
         xs = list(range(1, len(per) + 1))
         est = [num(p.get("estimate")) for p in per]

@@ -15,28 +15,15 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from html import escape
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
-__all__ = ["math_svg", "flush_math_cache", "line_plot", "bars_plot", "xy_plot", "histogram_plot", "dependency_graph", "num", "fmt"]
+from .svg_base import COLORS, VIOLATION, fmt, num
+from .svg_base import finite as _finite
+from .svg_base import nice_ticks as _nice_ticks
+from .svg_base import title_text as _title_text
 
-
-def num(v: Any) -> float:
-    """A record number (JSON writes non-finite floats as strings) as a float."""
-    if v is None:
-        return math.nan
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            return math.nan
-    return float(v)
-
-
-def fmt(v: Any, digits: int = 6) -> str:
-    x = num(v)
-    if math.isnan(x):
-        return "n/a" if v is None else "nan"
-    return f"{x:.{digits}g}"
+__all__ = ["math_svg", "flush_math_cache", "line_plot", "bars_plot", "xy_plot", "histogram_plot", "dependency_graph", "num", "fmt",
+           "COLORS", "VIOLATION", "VERDICT_COLORS"]
 
 
 # --- LaTeX -------------------------------------------------------------------------------------
@@ -174,30 +161,6 @@ def _render_math(latex: str, size: float) -> str | None:
 
 # --- plots -------------------------------------------------------------------------------------
 
-COLORS = {"observed": "#1f77b4", "bound": "#d62728", "margin": "#2ca02c", "other": "#7f7f7f",
-          "t0": "#9467bd", "t1": "#8c564b", "t2": "#17becf"}
-
-
-def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return []
-    if hi <= lo:
-        return [lo]
-    raw = (hi - lo) / n
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.ceil(lo / step) * step
-    out, t = [], start
-    while t <= hi + 1e-9 * step:
-        out.append(0.0 if abs(t) < 1e-12 * step else t)
-        t += step
-    return out
-
-
-def _finite(values: Iterable[Any]) -> list[float]:
-    return [x for x in (num(v) for v in values) if math.isfinite(x)]
-
-
 def line_plot(
     series: Sequence[tuple[str, Sequence[Any], Sequence[Any], str]],
     *,
@@ -209,9 +172,13 @@ def line_plot(
     height: int = 210,
     allow_log: bool = True,
     css_class: str = "plot",
+    band: Sequence[Any] | None = None,
+    violations: Sequence[tuple[Any, Any]] = (),
 ) -> str:
     """A small line chart; the y axis is logarithmic when every value is positive and they span
-    more than two decades.  ``series``: (label, xs, ys, colour)."""
+    more than two decades.  ``series``: (label, xs, ys, colour).  ``band``: per x of the first
+    series, a half-width drawn as a grey band around 0 (the rounding allowance of a margin plot);
+    ``violations``: (x, y) points drawn as red dots (margins beyond the band below 0)."""
     ys_all = [y for _, _, ys, _ in series for y in _finite(ys)]
     xs_all = [x for _, xs, _, _ in series for x in _finite(xs)]
     ml, mr, mt, mb = 80, 10, 24, 40
@@ -219,7 +186,7 @@ def line_plot(
     out = [f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
            f'<title>{escape(title)}</title>',
-           f'<text x="{ml}" y="15" class="ptitle">{escape(title)}</text>']
+           _title_text(title, ml, width)]
     if not ys_all or not xs_all:
         out.append(f'<text x="{ml + 10}" y="{mt + ph / 2}" class="pnote">no finite values to plot</text></svg>')
         return "".join(out)
@@ -263,6 +230,16 @@ def line_plot(
         out.append(f'<text x="{x:.1f}" y="{mt + ph + 13}" class="ptick" text-anchor="middle">{t:g}</text>')
     out.append(f'<text x="{ml + pw / 2}" y="{height - 4}" class="ptick" text-anchor="middle">{escape(xlabel)}'
                f'{" (log y)" if log else ""}</text>')
+    if band is not None and not log and series:
+        xs0 = list(series[0][1])
+        upper = [(px(num(x)), py(min(hi, num(b)))) for x, b in zip(xs0, band) if math.isfinite(num(x)) and math.isfinite(num(b))]
+        lower = [(px(num(x)), py(max(lo, -num(b)))) for x, b in zip(xs0, band) if math.isfinite(num(x)) and math.isfinite(num(b))]
+        if upper:
+            if len(upper) == 1:
+                (x, yu), (_, yl) = upper[0], lower[0]
+                upper, lower = [(x - 4, yu), (x + 4, yu)], [(x - 4, yl), (x + 4, yl)]
+            d = " ".join(f"{x:.1f},{y:.1f}" for x, y in upper + lower[::-1])
+            out.append(f'<polygon points="{d}" class="pband"><title>rounding allowance</title></polygon>')
     if zero_line and not log and lo < 0 < hi:
         out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{py(0):.1f}" y2="{py(0):.1f}" class="pzero"/>')
     if marker is not None and x_lo <= marker <= x_hi:
@@ -282,6 +259,15 @@ def line_plot(
             out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="1.8"{dash}/>')
         out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="{colour}">{escape(label)}</text>')
         lx += 12 + 7.2 * len(label)
+    shown = [(px(num(x)), py(num(y))) for x, y in violations if math.isfinite(num(x)) and math.isfinite(num(y))
+             and lo <= num(y) <= hi]
+    for x, y in shown:
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="pviol"><title>violated beyond rounding</title></circle>')
+    if shown:
+        out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="{COLORS["bound"]}">● violated</text>')
+        lx += 12 + 7.2 * 10
+    if band is not None:
+        out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="#8c959f">▮ rounding</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -296,7 +282,7 @@ def bars_plot(rows: Sequence[tuple[str, float, float]], *, title: str, width: in
     top = max(vals) if vals and max(vals) > 0 else 1.0
     out = [f'<svg class="plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
-           f'<text x="8" y="15" class="ptitle">{escape(title)}</text>']
+           _title_text(title, 8, width)]
     pw = width - ml - mr
     for i, (label, o, b) in enumerate(rows):
         y = 28 + i * rowh
@@ -311,319 +297,11 @@ def bars_plot(rows: Sequence[tuple[str, float, float]], *, title: str, width: in
     return "".join(out)
 
 
-def _axis(values: Sequence[float], want_log: bool) -> tuple[bool, float, float]:
-    """(log?, lo, hi) in plotted units for an axis showing ``values``; log when asked for and every
-    value is positive and they span more than a decade."""
-    vals = [v for v in values if math.isfinite(v)]
-    if not vals:
-        return False, 0.0, 1.0
-    log = want_log and min(vals) > 0 and max(vals) / min(vals) > 10
-    f = math.log10 if log else (lambda v: v)
-    lo, hi = min(f(v) for v in vals), max(f(v) for v in vals)
-    if hi - lo <= 1e-12 * max(abs(hi), abs(lo), 1e-300):
-        span = abs(hi) * 0.1 if hi else 1.0
-        lo, hi = lo - span, hi + span
-    pad = 0.06 * (hi - lo)
-    return log, lo - pad, hi + pad
-
-
-def _ticks(log: bool, lo: float, hi: float, n: int) -> list[tuple[float, str]]:
-    """(position in plotted units, label) pairs."""
-    if log:
-        ks = list(range(math.ceil(lo), math.floor(hi) + 1))
-        if len(ks) < 3:  # less than two decades: label 1, 2, 5 times the powers of ten as well
-            fine = [(math.log10(m) + k, f"{m * 10.0 ** k:g}") for k in range(math.floor(lo), math.ceil(hi) + 1)
-                    for m in (1, 2, 5)]
-            fine = [(pos, label) for pos, label in fine if lo <= pos <= hi]
-            if len(fine) >= 2:
-                return fine
-        if len(ks) > n + 1:
-            ks = ks[:: math.ceil(len(ks) / n)]
-        if not ks:
-            mid = (lo + hi) / 2
-            return [(mid, f"{10 ** mid:.3g}")]
-        return [(float(k), f"1e{k}" if abs(k) > 2 else f"{10.0 ** k:g}") for k in ks]
-    ts = _nice_ticks(lo, hi, n)
-    digits = 3
-    while digits < 12 and len({f"{t:.{digits}g}" for t in ts}) < len(ts):
-        digits += 1
-    return [(t, f"{t:.{digits}g}") for t in ts]
-
-
-def xy_plot(
-    *,
-    title: str,
-    xlabel: str,
-    ylabel: str = "",
-    points: Sequence[tuple[str, Sequence[Any], Sequence[Any], str]] = (),
-    lines: Sequence[tuple[str, Sequence[Any], Sequence[Any], str]] = (),
-    intervals: Sequence[tuple[Any, Any, Any, str]] = (),
-    ticks: Sequence[tuple[Any, Any, str]] = (),
-    hline: float | None = None,
-    legend_extra: Sequence[tuple[str, str]] = (),
-    log_x: bool = True,
-    log_y: bool = True,
-    note: str = "",
-    width: int = 460,
-    height: int = 230,
-    css_class: str = "plot",
-) -> str:
-    """A scatter / line chart with optional vertical interval bars and short horizontal ticks.
-    ``points`` and ``lines``: (label, xs, ys, colour); ``intervals``: (x, lo, hi, colour);
-    ``ticks``: (x, y, colour) short horizontal marks (a per-instance bound); ``hline``: a dashed
-    reference level; ``legend_extra``: (label, colour) legend entries for the intervals / ticks.  Each axis is logarithmic when asked for and every value on it is positive
-    (and spans more than a decade)."""
-    # The axes fit the data (points, intervals, ticks); curves only set them when there is no data,
-    # and are cut where they leave the frame (a poor alternative fit must not squash the data).
-    marks = points if any(len(xs) for _, xs, _, _ in points) or intervals or ticks else lines
-    xs_all = [num(x) for _, xs, _, _ in marks for x in xs]
-    xs_all += [num(x) for x, _, _, _ in intervals] + [num(x) for x, _, _ in ticks]
-    ys_all = [num(y) for _, _, ys, _ in marks for y in ys]
-    ys_all += [num(v) for _, lo, hi, _ in intervals for v in (lo, hi)] + [num(y) for _, y, _ in ticks]
-    if hline is not None:
-        ys_all.append(hline)
-    ml, mr, mt, mb = 64, 12, 24, 40
-    pw, ph = width - ml - mr, height - mt - mb
-    out = [f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-           f'<title>{escape(title)}</title>',
-           f'<text x="{ml}" y="15" class="ptitle">{escape(title)}</text>']
-    fx = [x for x in xs_all if math.isfinite(x)]
-    fy = [y for y in ys_all if math.isfinite(y)]
-    if not fx or not fy:
-        out.append(f'<text x="{ml + 10}" y="{mt + ph / 2}" class="pnote">no finite values to plot</text></svg>')
-        return "".join(out)
-    lx_, x_lo, x_hi = _axis(fx, log_x)
-    ly_, y_lo, y_hi = _axis(fy, log_y)
-
-    def tx(v: float) -> float:
-        return math.log10(v) if lx_ else v
-
-    def ty(v: float) -> float:
-        return math.log10(v) if ly_ else v
-
-    def ok(v: float, log: bool) -> bool:
-        return math.isfinite(v) and (not log or v > 0)
-
-    def px(v: float) -> float:
-        return ml + (tx(v) - x_lo) / (x_hi - x_lo) * pw
-
-    def py(v: float) -> float:
-        return mt + (y_hi - ty(v)) / (y_hi - y_lo) * ph
-
-    def clampy(v: float) -> float:
-        return min(max(v, mt), mt + ph)
-
-    out.append(f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" class="pframe"/>')
-    for pos, label in _ticks(ly_, y_lo, y_hi, 5):
-        y = mt + (y_hi - pos) / (y_hi - y_lo) * ph
-        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" class="pgrid"/>'
-                   f'<text x="{ml - 4}" y="{y + 3:.1f}" class="ptick" text-anchor="end">{label}</text>')
-    for pos, label in _ticks(lx_, x_lo, x_hi, 6):
-        x = ml + (pos - x_lo) / (x_hi - x_lo) * pw
-        out.append(f'<text x="{x:.1f}" y="{mt + ph + 13}" class="ptick" text-anchor="middle">{label}</text>')
-    axes = [("log x" if lx_ else ""), ("log y" if ly_ else "")]
-    suffix = ", ".join(a for a in axes if a)
-    out.append(f'<text x="{ml + pw / 2}" y="{height - 4}" class="ptick" text-anchor="middle">{escape(xlabel)}'
-               f'{" (" + suffix + ")" if suffix else ""}</text>')
-    if ylabel:
-        out.append(f'<text x="10" y="{mt + ph / 2:.1f}" class="ptick" text-anchor="middle" '
-                   f'transform="rotate(-90 10 {mt + ph / 2:.1f})">{escape(ylabel)}</text>')
-    if hline is not None and ok(hline, ly_):
-        y = py(hline)
-        if mt <= y <= mt + ph:
-            out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" class="pzero"/>')
-    for x, lo, hi, colour in intervals:
-        x, lo, hi = num(x), num(lo), num(hi)
-        if not ok(x, lx_) or not math.isfinite(lo) or not math.isfinite(hi):
-            continue
-        y1 = clampy(py(lo)) if ok(lo, ly_) else mt + ph
-        y2 = clampy(py(hi)) if ok(hi, ly_) else mt + ph
-        xx = px(x)
-        out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" stroke="{colour}" stroke-width="1.4"/>'
-                   f'<line x1="{xx - 3:.1f}" x2="{xx + 3:.1f}" y1="{y1:.1f}" y2="{y1:.1f}" stroke="{colour}"/>'
-                   f'<line x1="{xx - 3:.1f}" x2="{xx + 3:.1f}" y1="{y2:.1f}" y2="{y2:.1f}" stroke="{colour}"/>')
-    for x, y, colour in ticks:
-        x, y = num(x), num(y)
-        if ok(x, lx_) and ok(y, ly_):
-            xx, yy = px(x), py(y)
-            out.append(f'<line x1="{xx - 6:.1f}" x2="{xx + 6:.1f}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{colour}" '
-                       f'stroke-width="2.2"/>')
-    legend: list[tuple[str, str]] = []
-    for i, (label, xs, ys, colour) in enumerate(lines):
-        pts = sorted((num(x), num(y)) for x, y in zip(xs, ys))
-        segments: list[list[tuple[float, float]]] = [[]]
-        for x, y in pts:
-            inside = ok(x, lx_) and ok(y, ly_) and mt - 1 <= py(y) <= mt + ph + 1 and ml - 1 <= px(x) <= ml + pw + 1
-            if inside:
-                segments[-1].append((px(x), py(y)))
-            elif segments[-1]:
-                segments.append([])
-        segments = [seg for seg in segments if len(seg) >= 2]
-        if not segments:
-            continue
-        dash = ' stroke-dasharray="6,4"' if i % 2 else ""
-        for seg in segments:
-            d = " ".join(f"{x:.1f},{y:.1f}" for x, y in seg)
-            out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="1.6"{dash}/>')
-        legend.append((label, colour))
-    for label, xs, ys, colour in points:
-        drawn = 0
-        for x, y in zip(xs, ys):
-            x, y = num(x), num(y)
-            if ok(x, lx_) and ok(y, ly_):
-                out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.6" fill="{colour}" fill-opacity="0.75"/>')
-                drawn += 1
-        if drawn:
-            legend.append((label, colour))
-    legend += [(label, colour) for label, colour in legend_extra]
-    lx, ly = ml + 6, mt + 12
-    for label, colour in legend:
-        if label:
-            w = 12 + 6.6 * len(label)
-            if lx > ml + 6 and lx + w > ml + pw:
-                lx, ly = ml + 6, ly + 13
-            out.append(f'<text x="{lx:.1f}" y="{ly}" class="plegend" fill="{colour}">{escape(label)}</text>')
-            lx += w
-    if note:
-        out.append(f'<text x="{ml + pw - 4}" y="{mt + ph - 6}" class="pnote" text-anchor="end">{escape(note)}</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-def histogram_plot(
-    edges: Sequence[Any],
-    counts: Sequence[Any],
-    *,
-    title: str,
-    xlabel: str = "tightness ratio observed / bound (log scale; > 1 violates)",
-    mark: float | None = 0.0,
-    note: str = "",
-    width: int = 460,
-    height: int = 210,
-) -> str:
-    """A histogram from bin edges and counts (``len(edges) == len(counts) + 1``), with a dashed
-    vertical line at ``mark`` (log10 ratio 0: observed = bound)."""
-    ml, mr, mt, mb = 54, 12, 24, 40
-    pw, ph = width - ml - mr, height - mt - mb
-    out = [f'<svg class="plot hist" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-           f'<title>{escape(title)}</title>',
-           f'<text x="{ml}" y="15" class="ptitle">{escape(title)}</text>']
-    e = [num(v) for v in edges]
-    c = [max(num(v), 0.0) if math.isfinite(num(v)) else 0.0 for v in counts]
-    if len(e) != len(c) + 1 or len(c) == 0 or not all(math.isfinite(v) for v in e) or e[-1] <= e[0]:
-        out.append(f'<text x="{ml + 10}" y="{mt + ph / 2}" class="pnote">no histogram data</text></svg>')
-        return "".join(out)
-    x_lo, x_hi = e[0], e[-1]
-    top = max(c) if max(c) > 0 else 1.0
-
-    def px(v: float) -> float:
-        return ml + (v - x_lo) / (x_hi - x_lo) * pw
-
-    out.append(f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" class="pframe"/>')
-    for t, label in _ticks(False, 0.0, top, 4):
-        if t < 0:
-            continue
-        y = mt + ph - t / top * ph
-        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" class="pgrid"/>'
-                   f'<text x="{ml - 4}" y="{y + 3:.1f}" class="ptick" text-anchor="end">{label}</text>')
-    for k in range(math.ceil(x_lo), math.floor(x_hi) + 1):
-        out.append(f'<text x="{px(k):.1f}" y="{mt + ph + 13}" class="ptick" text-anchor="middle">'
-                   f'{"1e" + str(k) if abs(k) > 1 else f"{10.0 ** k:g}"}</text>')
-    for i, n in enumerate(c):
-        if n <= 0:
-            continue
-        x0, x1 = px(e[i]), px(e[i + 1])
-        h = n / top * ph
-        # Blue: slack; orange: the bin holding ratio 1 (tight, within the rounding allowance);
-        # red: above it.
-        colour = COLORS["observed"] if e[i + 1] <= 0 else ("#fb8500" if e[i] <= 0 else COLORS["bound"])
-        out.append(f'<rect x="{x0 + 0.5:.1f}" y="{mt + ph - h:.1f}" width="{max(x1 - x0 - 1, 0.8):.1f}" height="{h:.1f}" '
-                   f'fill="{colour}" fill-opacity="0.8"><title>[{e[i]:.2f}, {e[i + 1]:.2f}): {int(n)}</title></rect>')
-    if mark is not None and x_lo <= mark <= x_hi:
-        out.append(f'<line x1="{px(mark):.1f}" x2="{px(mark):.1f}" y1="{mt}" y2="{mt + ph}" class="pmark"/>'
-                   f'<text x="{px(mark) + 3:.1f}" y="{mt + 10}" class="pnote">ratio = 1</text>')
-    out.append(f'<text x="{ml + pw / 2}" y="{height - 4}" class="ptick" text-anchor="middle">{escape(xlabel)}</text>')
-    if note:
-        out.append(f'<text x="{ml + 4}" y="{mt + 22}" class="pnote">{escape(note)}</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-# --- dependency graph --------------------------------------------------------------------------
-
-VERDICT_COLORS = {"proved": "#1a7f37", "pass": "#2da44e", "fail": "#cf222e", "inconclusive": "#bf8700",
-                  "error": "#8250df", "none": "#6e7781"}
-
-
-def dependency_graph(nodes: Sequence[dict[str, Any]]) -> str:
-    """The lemma dependency graph as SVG: one box per theorem (colour: its worst verdict; a dashed
-    orange outline when a claim's verdict rests on a lemma that did not hold), an arrow from each
-    lemma to the theorems that use it.  ``nodes``: {"id", "verdict", "inherited", "depends_on",
-    "unexpected"}; layers come from networkx's topological generations."""
-    import networkx as nx
-
-    g = nx.DiGraph()
-    info = {n["id"]: n for n in nodes}
-    for n in nodes:
-        g.add_node(n["id"])
-    for n in nodes:
-        for dep in n.get("depends_on", ()):
-            if dep not in info:
-                g.add_node(dep)
-                info[dep] = {"id": dep, "verdict": "none", "inherited": False, "depends_on": (), "external": True}
-            g.add_edge(dep, n["id"])
-    try:
-        layers = [sorted(layer) for layer in nx.topological_generations(g)]
-    except nx.NetworkXUnfeasible:
-        layers = [sorted(g.nodes)]
-    charw, boxh, gapx, gapy, margin = 6.4, 26, 18, 46, 10
-    widths = {n: len(n) * charw + 16 for n in g.nodes}
-    row_w = [sum(widths[n] for n in layer) + gapx * (len(layer) - 1) for layer in layers]
-    width = max(max(row_w, default=100) + 2 * margin, 640)
-    height = len(layers) * (boxh + gapy) - gapy + 2 * margin + 18
-    pos: dict[str, tuple[float, float]] = {}
-    for i, layer in enumerate(layers):
-        x = margin + (width - 2 * margin - row_w[i]) / 2
-        y = margin + i * (boxh + gapy)
-        for n in layer:
-            pos[n] = (x, y)
-            x += widths[n] + gapx
-    out = [f'<svg class="depgraph" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-           f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="lemma dependency graph">'
-           '<title>lemma dependency graph</title><defs><marker id="thmcheck-arrow" viewBox="0 0 10 10" refX="10" '
-           'refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
-           'fill="#57606a"/></marker></defs>']
-    for a, b in g.edges:
-        (xa, ya), (xb, yb) = pos[a], pos[b]
-        x1, y1 = xa + widths[a] / 2, ya + boxh
-        x2, y2 = xb + widths[b] / 2, yb
-        out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#57606a" '
-                   f'stroke-width="1.2" marker-end="url(#thmcheck-arrow)"/>')
-    for n in g.nodes:
-        x, y = pos[n]
-        meta = info[n]
-        colour = VERDICT_COLORS.get(meta.get("verdict", "none"), VERDICT_COLORS["none"])
-        dash = ' stroke="#fb8500" stroke-width="3" stroke-dasharray="5,3"' if meta.get("inherited") else \
-            ' stroke="#24292f" stroke-width="0.8"'
-        tip = f'{n}: {meta.get("verdict", "none")}' + ("; rests on a lemma that did not hold" if meta.get("inherited") else "")
-        href = f"#thm-{_anchor(n)}" if not meta.get("external") else None
-        box = (f'<g class="gnode" data-theorem="{escape(n)}"><title>{escape(tip)}</title>'
-               f'<rect x="{x:.1f}" y="{y:.1f}" width="{widths[n]:.1f}" height="{boxh}" rx="5" fill="{colour}"{dash}/>'
-               f'<text x="{x + widths[n] / 2:.1f}" y="{y + 17:.1f}" text-anchor="middle" class="gtext">{escape(n)}</text></g>')
-        out.append(f'<a href="{href}">{box}</a>' if href else box)
-    ly = height - 8
-    lx = margin
-    for v in ("proved", "pass", "fail", "inconclusive", "error"):
-        out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{VERDICT_COLORS[v]}"/>'
-                   f'<text x="{lx + 13}" y="{ly}" class="ptick">{v}</text>')
-        lx += 22 + 6.4 * len(v)
-    out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="none" stroke="#fb8500" stroke-width="2" '
-               f'stroke-dasharray="3,2"/><text x="{lx + 13}" y="{ly}" class="ptick">rests on a lemma that did not hold</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
 def _anchor(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text)
+
+
+from .svg_charts import histogram_plot, xy_plot  # noqa: E402 - re-exported
+
+
+from .svg_graph import VERDICT_COLORS, dependency_graph  # noqa: E402 - re-exported for the page

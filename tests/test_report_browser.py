@@ -117,8 +117,11 @@ class DevTools:
         os.close(self._from_chrome)
 
 
-def load_in_chromium(page: Path, screenshot: Path | None) -> dict[str, Any]:
-    """Load ``page``; return the console errors, exceptions, requests and a DOM summary."""
+def load_in_chromium(page: Path, screenshot: Path | None, *, check: str = "",
+                     clips: dict[str, Path] | None = None) -> dict[str, Any]:
+    """Load ``page``; return the console errors, exceptions, requests and a DOM summary (plus the
+    value of the script ``check`` under "check").  ``clips`` maps CSS selectors to PNG files: each
+    element found is captured on its own."""
     with tempfile.TemporaryDirectory(prefix="thmcheck-chromium-") as profile:
         dt = DevTools(CHROMIUM, profile)
         try:
@@ -132,6 +135,19 @@ def load_in_chromium(page: Path, screenshot: Path | None) -> dict[str, Any]:
             dt.send("Page.navigate", {"url": page.resolve().as_uri()}, session=sid)
             dt.wait_for("Page.loadEventFired")
             summary = dt.send("Runtime.evaluate", {"returnByValue": True, "expression": _DOM_CHECK}, session=sid)
+            checked = dt.send("Runtime.evaluate", {"returnByValue": True, "expression": check}, session=sid) \
+                if check else {}
+            for selector, target_file in (clips or {}).items():
+                box = dt.send("Runtime.evaluate", {"returnByValue": True, "expression": (
+                    f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null; "
+                    "const r = e.getBoundingClientRect(); return {x: r.left + window.scrollX, "
+                    "y: r.top + window.scrollY, width: r.width, height: Math.min(r.height, 4000)}; })()")},
+                    session=sid)["result"].get("value")
+                if box:
+                    data = dt.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                                              "clip": {**box, "scale": 1}}, session=sid)["data"]
+                    target_file.parent.mkdir(parents=True, exist_ok=True)
+                    target_file.write_bytes(base64.b64decode(data))
             shot = None
             if screenshot is not None:
                 metrics = dt.send("Page.getLayoutMetrics", session=sid)
@@ -151,7 +167,8 @@ def load_in_chromium(page: Path, screenshot: Path | None) -> dict[str, Any]:
     errors += [e["params"]["entry"] for e in dt.events
                if e.get("method") == "Log.entryAdded" and e["params"]["entry"].get("level") == "error"]
     requests = [e["params"]["request"]["url"] for e in dt.events if e.get("method") == "Network.requestWillBeSent"]
-    return {"errors": errors, "requests": requests, "dom": summary["result"]["value"]}
+    return {"errors": errors, "requests": requests, "dom": summary["result"]["value"],
+            "check": (checked.get("result") or {}).get("value")}
 
 
 _DOM_CHECK = """(() => {
@@ -191,11 +208,12 @@ def test_report_loads_cleanly_in_chromium(tmp_path: Path) -> None:
     assert set(shown) == {c.id for c in rec.claims}
     for c in rec.claims:
         s = shown[c.id]
-        assert s["verdict"] == c.verdict and s["badge"] == c.verdict, s
+        badge = "refuted as expected" if c.verdict == "fail" and c.as_expected else c.verdict
+        assert s["verdict"] == c.verdict and s["badge"] == badge, s
         assert s["plots"] >= 1, f"{c.id} shows no plot"
         if c.counterexample is not None:
             assert s["snippet"] and s["copy"], s
-        if c.ratio_hist:
+        if c.ratio_hist and sum(c.ratio_hist.get("counts", ())):
             assert "plot hist" in s["kinds"], s
         if c.probability:
             assert "plot probability" in s["kinds"], s
@@ -220,3 +238,101 @@ def test_the_browser_check_catches_errors_and_requests(tmp_path: Path) -> None:
     got = load_in_chromium(bad, None)
     assert any("127.0.0.1:9" in u for u in got["requests"]), got["requests"]
     assert len(got["errors"]) >= 2, got["errors"]
+
+
+# What a reader must be able to trust on the page (issue: plots that tell the truth).
+_TRUTH_CHECK = """(() => {
+  const out = {overflow: [], empty: [], falseRed: [], noBand: [], redMargins: [], rawNames: [], graph: null, legends: []};
+  const inside = (inner, outer, slack) => inner.left >= outer.left - slack && inner.right <= outer.right + slack;
+  for (const svg of document.querySelectorAll('svg.plot, svg.depgraph')) {
+    const box = svg.getBoundingClientRect();
+    const host = svg.parentElement.getBoundingClientRect();
+    if (!inside(box, host, 1)) out.overflow.push(svg.getAttribute('aria-label'));
+    for (const t of svg.querySelectorAll('text.ptitle, text.plegend, text.pnote, text.ptick')) {
+      const r = t.getBoundingClientRect();
+      if (r.width > 0 && !inside(r, box, 2)) out.legends.push((svg.getAttribute('aria-label') || '') + ': ' + t.textContent);
+    }
+    const text = svg.textContent;
+    if (/no finite values|no histogram data/.test(text)) out.empty.push(svg.getAttribute('aria-label'));
+    if (/\\b(eta|lam|mu|sigma|rho)\\b/.test(Array.from(svg.querySelectorAll('text.ptitle, text.ptick, text.plegend'))
+          .map(t => t.textContent).join(' '))) out.rawNames.push(svg.getAttribute('aria-label'));
+  }
+  for (const a of document.querySelectorAll('article.claim')) {
+    const refuted = a.dataset.verdict === 'fail' && !!a.querySelector('.cex');
+    for (const svg of a.querySelectorAll('svg.plot')) {
+      const red = svg.querySelectorAll('.pviol').length
+        + Array.from(svg.querySelectorAll('rect')).filter(r => r.getAttribute('fill') === '#cf222e').length;
+      if (!refuted && red) out.falseRed.push(a.dataset.claim + ': ' + svg.getAttribute('aria-label'));
+      const label = svg.getAttribute('aria-label') || '';
+      if (label.startsWith('margin along') && !svg.querySelector('polygon.pband')) out.noBand.push(a.dataset.claim + ': ' + label);
+      if (refuted && label === 'margin along the counterexample' && svg.querySelector('.pviol'))
+        out.redMargins.push(a.dataset.claim);
+    }
+    for (const h of a.querySelectorAll('svg.hist')) {
+      if (!h.querySelector('rect[fill-opacity]')) out.empty.push(a.dataset.claim + ': empty histogram');
+    }
+  }
+  const g = document.querySelector('svg.depgraph'), wrap = document.querySelector('.graphwrap');
+  if (g && wrap) {
+    const gb = g.getBoundingClientRect(), wb = wrap.getBoundingClientRect();
+    out.graph = {fits: inside(gb, wb, 1), scroll: wrap.scrollWidth <= wrap.clientWidth + 1,
+                 boxes: Array.from(g.querySelectorAll('.gnode')).every(n => {
+                   const r = n.querySelector('rect').getBoundingClientRect(), t = n.querySelector('text').getBoundingClientRect();
+                   return t.left >= r.left - 1 && t.right <= r.right + 1; })};
+  }
+  out.refutedBadges = Array.from(document.querySelectorAll('.verdict.v-refuted')).length;
+  return out;
+})()"""
+
+SCREENS = Path(os.environ.get("THMCHECK_SCREENS", "/work/screens"))
+
+FALSE_DESCENT_SPEC = """
+from theorems.spec import Assumption, Citation, Claim, Domain, Role, Structural, Sym, Theorem
+
+L_ = Sym("L", Domain.POSITIVE, Role.INSTANCE, "L", doc="smoothness constant of f")
+ETA_ = Sym("eta", Domain.POSITIVE, Role.PARAMETER, doc="step size")
+F0_ = Sym("f0", Domain.REAL, Role.OBSERVABLE, "f_t", doc="f(w_t)")
+F1_ = Sym("f1", Domain.REAL, Role.OBSERVABLE, "f_next", doc="f(w_{t+1})")
+G_ = Sym("G", Domain.NONNEGATIVE, Role.OBSERVABLE, "gnorm2_t", doc="||grad f(w_t)||^2")
+L, eta, f0, f1, G = (s.s for s in (L_, ETA_, F0_, F1_, G_))
+
+THEOREMS = [Theorem(
+    id="mine.descent", title="Descent lemma (as I remember it)", citation=Citation("my notes", "Lemma 2", "page 2"),
+    symbols=(L_, ETA_, F0_, F1_, G_), structure=(Structural("smooth", "smooth", "f is L-smooth"),), dynamics="gd",
+    assumptions=(Assumption("step_size", eta <= 1 / L, "eta <= 1/L"),),
+    claims=(Claim("descent", f0 - f1 >= eta * G, "f(w_{t+1}) <= f(w_t) - eta ||grad f(w_t)||^2"),), horizon=12)]
+"""
+
+
+def test_catalogue_report_tells_the_truth(tmp_path: Path) -> None:
+    """The report of catalogue theorems (descent, Schur products, an exact worst case) and a user's
+    false descent lemma: plots fit their boxes with their titles and legends, no empty panel, the
+    rounding band on every margin plot, nothing coloured as a violation on a claim without a
+    confirmed counterexample, the counterexample's margin drawn red, symbols typeset, the graph
+    inside its box.  Screenshots of the summary, the graph and the user's counterexample go to
+    ``$THMCHECK_SCREENS`` (default /work/screens)."""
+    from theorems.registry import load_registry
+    from theorems.runner import run, write_outputs
+
+    spec = tmp_path / "my_specs.py"
+    spec.write_text(FALSE_DESCENT_SPEC, encoding="utf-8")
+    reg = load_registry(extra_files=[str(spec)])
+    theorems, only = reg.select(["descent.quadratic_upper_bound", "descent.lemma_2_1_4", "descent.theorem_2_5_1",
+                                 "schur.without_psd_a", "pep.gd_min_grad_n1", "mine.descent"])
+    record = run(reg, theorems, budget="quick", seed=0, backend="auto", only=only)
+    page = write_outputs(record, tmp_path / "out")["report"]
+    got = load_in_chromium(page, SCREENS / "catalogue_full.png", check=_TRUTH_CHECK, clips={
+        "#summary": SCREENS / "catalogue_summary.png",
+        "#graph": SCREENS / "graph.png",
+        'article[data-claim="mine.descent::descent"]': SCREENS / "user_counterexample.png",
+    })
+    assert got["errors"] == [], got["errors"]
+    truth = got["check"]
+    assert truth["overflow"] == [] and truth["legends"] == [], truth
+    assert truth["empty"] == [] and truth["rawNames"] == [], truth
+    assert truth["falseRed"] == [] and truth["noBand"] == [], truth
+    assert truth["redMargins"] == ["mine.descent::descent"] or "mine.descent::descent" in truth["redMargins"], truth
+    assert truth["graph"] == {"fits": True, "scroll": True, "boxes": True}, truth
+    assert truth["refutedBadges"] >= 2, truth  # schur.without_psd_a's two claims
+    for name in ("catalogue_summary.png", "graph.png", "user_counterexample.png"):
+        assert (SCREENS / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name

@@ -52,6 +52,10 @@ def fraction_text(x: Fraction) -> str:
     """``3/8``, ``-2``; a fraction with a very long numerator or denominator is written with its
     value, e.g. ``≈ 0.1234 (p/q with 80-digit q)``, so a record stays readable."""
     text = str(x)
+    q = x.denominator
+    if len(text) > 16 and q & (q - 1) == 0:
+        # A binary fraction: the float64 value of a short decimal; say both what it is and what it reads.
+        return f"{x.numerator}/2^{q.bit_length() - 1} (≈ {float(x):.6g})"
     if len(text) <= MAX_DIGITS:
         return text
     return f"≈ {float(x):.17g} (a fraction with a {len(str(x.denominator))}-digit denominator)"

@@ -28,13 +28,13 @@ from reports.records import (
 
 from .exact import certify
 from .resources import check_resources
-from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
 from . import pep_oracle
+from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
 
 __all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "SymbolicStage", "symbolic_stage", "claim_records",
-           "experiment_plan", "experiment_oracle", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
+           "experiment_plan", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
 
 OK_VERDICTS = (Verdict.PROVED.value, Verdict.PASS.value)
 LemmaLookup = Callable[[str, str], symbolic.LemmaStatement]
@@ -342,6 +342,16 @@ def snippet(thm: Theorem, claim: Claim, found: numeric.Found, source: str | None
     return "\n".join(lines)
 
 
+def rounding_allowance(claim: Any, args: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The claim's rounding allowance at each of ``n`` points, as the evaluation computes it (the
+    report draws it as the band within which a margin is rounding, not a violation)."""
+    from numeric.engine.evaluate import scale_args
+
+    scl = np.abs(np.asarray(claim.scale(*scale_args(claim.args, args)), dtype=np.float64))
+    tol = claim.ulps * (np.finfo(np.float64).eps * scl + np.finfo(np.float64).tiny)
+    return np.broadcast_to(tol.reshape(-1) if tol.size == n else tol.reshape(-1)[:1], (n,)).copy()
+
+
 def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
                  max_points: int = 400) -> dict[str, Any]:
     """Plot data for the report: both sides of claim ``name`` along the worst instance's and the
@@ -363,7 +373,8 @@ def claim_series(compiled: CompiledTheorem, name: str, worst: Any, cex: Any, *,
                     for x in np.broadcast_arrays(claim.observed(*call), claim.bound(*call)))
         stride = max(1, -(-obs.size // max_points))
         got: dict[str, Any] = {"observed": obs[::stride].tolist(), "bound": bnd[::stride].tolist(),
-                               "steps": list(range(0, obs.size, stride)), "step": found.step}
+                               "steps": list(range(0, obs.size, stride)), "step": found.step,
+                               "tol": rounding_allowance(claim, args, obs.size)[::stride].tolist()}
         if claim.kind != "per_step":
             traces = {}
             for key, fn in numeric.DYNAMICS[exp.dynamics].per_step.items():
@@ -477,13 +488,6 @@ def error_records(thm: Theorem, message: str, *, seed: int, budget: str, backend
     ]
 
 
-def experiment_oracle(thm: Theorem, exp: numeric.Experiment, names: tuple[str, ...],
-                      enabled: bool = True) -> tuple[dict[str, dict[str, Any]], list[Any]]:
-    """The PEPit records of the claims ``names`` run in ``exp`` and the seed batches for its search
-    (:func:`.pep_oracle.for_experiment`; ``({}, [])`` without PEPit or an oracle)."""
-    return pep_oracle.for_experiment(thm, exp, names, enabled)
-
-
 def run_theorem(
     thm: Theorem,
     *,
@@ -498,9 +502,9 @@ def run_theorem(
 ) -> list[ClaimRecord]:
     """Check every claim of ``thm`` and return its records (in claim order).  ``source`` says where
     the spec can be loaded again (a spec file, a module, or ``module:ATTRIBUTE`` naming a list of
-    theorems); replay snippets use it for theorems that are not installed plugins.  ``oracle``:
-    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one.  BLAS
-    runs on one thread meanwhile, so the numbers do not depend on the machine's core count."""
+    theorems); replay snippets use it for theorems that are not installed plugins.  BLAS runs on
+    one thread meanwhile, so the numbers do not depend on the machine's core count.  ``oracle``:
+    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one."""
     check_resources(thm, budget)  # a search that cannot fit in memory is refused before it starts
     with single_threaded_blas():
         sym = symbolic_stage(thm, lookup)
@@ -512,7 +516,7 @@ def run_theorem(
             if progress:
                 progress(f"{thm.id}: searching {', '.join(names)}")
             t1 = time.perf_counter()
-            pep, seeds = experiment_oracle(thm, exp, names, oracle)
+            pep, seeds = pep_oracle.for_experiment(thm, exp, names, oracle)
             pep_records.update(pep)
             outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend, seed_batches=seeds))
             for n in names:
@@ -536,7 +540,7 @@ def claim_records(
 ) -> list[ClaimRecord]:
     """The records of ``thm``'s claims (in claim order) from its symbolic stage and the numeric
     outcomes of every claim; ``lemma_records`` holds the records of the theorems it depends on,
-    ``pep_records`` the exact oracle's records per claim (:func:`experiment_oracle`)."""
+    ``pep_records`` the exact worst cases the PEPit oracle computed, per claim."""
     pep_records = pep_records or {}
     derivs = sym.derivations
     t_sym = sym.seconds

@@ -46,6 +46,7 @@ from ..api import (
     keyed,
     observables,
 )
+from .schur_shrink import exact_spectra, shrink_pairs
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -228,6 +229,7 @@ def _pair_class(name: str, text: str, gen, psd_a: bool, psd_b: bool) -> Instance
         encode=_encode_pairs,
         decode=_decode_pairs,
         problem_type=MatrixPairs,
+        shrink=shrink_pairs,
     )
 
 
@@ -378,6 +380,7 @@ DYNAMICS.append(Dynamics(
     observables=observables({}, keyed("lmin_AB", "lmax_AB", "lmin_A", "lmax_A", "bmin", "bmax", "escale_AB", "escale_A"), {"lmin_AB": "escale_AB", "lmax_AB": "escale_AB", "lmin_A": "escale_A", "lmax_A": "escale_A"}),
     accepts=(MatrixPairs,),
     parameters=(),
+    exact=exact_spectra,
     doc="extreme eigenvalues of A, A o B and the diagonal of B for a drawn pair (no time steps); "
     "an eigenvalue's rounding scale is n ||M||_2",
 ))
