@@ -181,7 +181,9 @@ def line_plot(
     ``violations``: (x, y) points drawn as red dots (margins beyond the band below 0)."""
     ys_all = [y for _, _, ys, _ in series for y in _finite(ys)]
     xs_all = [x for _, xs, _, _ in series for x in _finite(xs)]
-    ml, mr, mt, mb = 80, 10, 24, 40
+    # The legend has its own row between the title and the frame, so it never covers a curve.
+    ml, mr, mt, mb = 80, 10, 38, 40
+    legend_y = 33
     pw, ph = width - ml - mr, height - mt - mb
     out = [f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
@@ -257,17 +259,17 @@ def line_plot(
         else:
             d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
             out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="1.8"{dash}/>')
-        out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="{colour}">{escape(label)}</text>')
+        out.append(f'<text x="{lx}" y="{legend_y}" class="plegend" fill="{colour}">{escape(label)}</text>')
         lx += 12 + 7.2 * len(label)
     shown = [(px(num(x)), py(num(y))) for x, y in violations if math.isfinite(num(x)) and math.isfinite(num(y))
              and lo <= num(y) <= hi]
     for x, y in shown:
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="pviol"><title>violated beyond rounding</title></circle>')
     if shown:
-        out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="{COLORS["bound"]}">● violated</text>')
+        out.append(f'<text x="{lx}" y="{legend_y}" class="plegend" fill="{COLORS["bound"]}">● violated</text>')
         lx += 12 + 7.2 * 10
     if band is not None:
-        out.append(f'<text x="{lx}" y="{mt + 12}" class="plegend" fill="#8c959f">▮ rounding</text>')
+        out.append(f'<text x="{lx}" y="{legend_y}" class="plegend" fill="#8c959f">▮ rounding</text>')
     out.append("</svg>")
     return "".join(out)
 

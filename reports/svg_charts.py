@@ -86,6 +86,12 @@ def xy_plot(
     if hline is not None:
         ys_all.append(hline)
     ml, mr, mt, mb = 64, 12, 24, 40
+    # The legend sits in rows between the title and the frame, never over the data: the rows are
+    # laid out for every series that may be drawn (one left out only leaves a gap).
+    wanted = [lab for lab, *_ in lines] + [lab for lab, *_ in points] + [lab for lab, _ in legend_extra]
+    legend_rows = _legend_rows([lab for lab in wanted if lab], width - ml - mr)
+    legend_top = mt + 8
+    mt += 13 * legend_rows
     pw, ph = width - ml - mr, height - mt - mb
     out = [f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
@@ -180,10 +186,10 @@ def xy_plot(
         if drawn:
             legend.append((label, colour))
     legend += [(label, colour) for label, colour in legend_extra]
-    lx, ly = ml + 6, mt + 12
+    lx, ly = ml + 6, legend_top
     for label, colour in legend:
         if label:
-            w = 12 + 6.6 * len(label)
+            w = _legend_width(label)
             if lx > ml + 6 and lx + w > ml + pw:
                 lx, ly = ml + 6, ly + 13
             out.append(f'<text x="{lx:.1f}" y="{ly}" class="plegend" fill="{colour}">{escape(label)}</text>')
@@ -192,6 +198,24 @@ def xy_plot(
         out.append(f'<text x="{ml + pw - 4}" y="{mt + ph - 6}" class="pnote" text-anchor="end">{escape(note)}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def _legend_width(label: str) -> float:
+    """The horizontal room one legend entry takes (an estimate of the label's width)."""
+    return 12 + 6.6 * len(label)
+
+
+def _legend_rows(labels: Sequence[str], room: float) -> int:
+    """How many rows ``labels`` take when wrapped into ``room`` pixels (0 for no labels)."""
+    if not labels:
+        return 0
+    rows, x = 1, 6.0
+    for label in labels:
+        w = _legend_width(label)
+        if x > 6 and x + w > room:
+            rows, x = rows + 1, 6.0
+        x += w
+    return rows
 
 
 def histogram_plot(

@@ -23,7 +23,7 @@ from .records import ClaimRecord, RunRecord
 from .tightness import tightness_line
 
 __all__ = ["claims_table", "claim_blocks", "render_run", "verdict_style", "summary_line", "stat_lines",
-           "TABLE_MIN_WIDTH", "counterexample_blocks", "fits_table"]
+           "TABLE_MIN_WIDTH", "counterexample_blocks", "fits_table", "derivation_lines"]
 
 #: Narrower consoles get one block per claim instead of the table.
 TABLE_MIN_WIDTH = 100
@@ -118,6 +118,28 @@ def counterexample_blocks(run: RunRecord, folder: str | Path | None = None) -> l
     return out
 
 
+def derivation_lines(run: RunRecord) -> list[str]:
+    """One line per derivation encoded as printed (a proof with a known slip) and its outcome: the
+    refuted step, with the witness that refutes it -- the headline of a theorem whose printed proof
+    is wrong while its statement holds."""
+    out = []
+    for rec in run.claims:
+        for d in rec.derivations:
+            if not d.printed:
+                continue
+            bad = [st for st in d.steps if st.status == "refuted"]
+            state = "refuted as expected" if d.as_expected and d.status == "refuted" else \
+                f"{d.status} (expected {d.expected_status})"
+            line = f"{rec.id}: printed proof {d.name!r} {state}"
+            if bad:
+                st = bad[0]
+                line += f" at step {st.index} ({st.rel} {st.expr})"
+                if st.witness:
+                    line += "; witness " + ", ".join(f"{k} = {v}" for k, v in st.witness.items())
+            out.append(line)
+    return out
+
+
 def stat_lines(run: RunRecord) -> list[str]:
     """One line per probabilistic claim (n, k, interval, confidence), per scaling claim
     (exponent, interval, model) and per claim with a known exact worst case (bound, exact worst
@@ -167,6 +189,8 @@ def render_run(run: RunRecord, console: Console | None = None, *, counterexample
         console.print(block, soft_wrap=True)
     if run.claims and any(r.counterexample is not None for r in run.claims):
         console.print()
+    for line in derivation_lines(run):
+        console.print(Text(line), soft_wrap=True)
     for line in stat_lines(run):
         console.print(Text(line))
     for p in run.problems:

@@ -89,3 +89,12 @@ def test_claim_record_defaults_keep_old_records_loadable() -> None:
     # New counterexample fields have defaults, so a record written before them still builds.
     fields = {f.name for f in dataclasses.fields(ClaimRecord)}
     assert "counterexample" in fields
+
+
+def test_refuted_printed_proofs_are_shown(small: RunRecord) -> None:
+    from reports.terminal import derivation_lines
+
+    lines = derivation_lines(small)
+    assert any(ln.startswith("descent.lemma_2_1_4::descent_inequality: printed proof 'printed_proof' refuted as "
+                             "expected at step 0") and "witness" in ln for ln in lines), lines
+    assert any("printed proof" in ln for ln in _render(small, 120).splitlines())

@@ -48,3 +48,20 @@ def test_exact_gd_matches_the_reference_to_rounding() -> None:
     assert one.f == (Fraction(1, 2), Fraction(0)) and one.gnorm2 == (Fraction(1), Fraction(0))
     with pytest.raises(ValueError):
         gd_quadratic([[1.0]], [0.0, 1.0], [1.0], 1.0, 1)
+
+
+def test_identity_claims_are_shown_as_identities() -> None:
+    """A claim written "error <= 0" on a nonnegative error, or "|a - b| <= 0", is shown as the
+    identity it states; an ordinary inequality is shown as written."""
+    import sympy
+
+    from theorems.pipeline import _display_relation
+    from theorems.registry import load_registry
+
+    reg = load_registry()
+    shown = {(t.id, c.name): sympy.latex(_display_relation(t, c.relation))
+             for t in reg.theorems.values() for c in t.claims}
+    assert shown[("scale_invariant.exp_lr", "scale_ratio")] == "normerr = 0"
+    assert shown[("schur.hermite_lemma", "stein_mu1")] == r"Ephi_{2} = \mu_{1}"
+    assert shown[("cp.point_mass", "cp_closed_form")] == "CP = 1"
+    assert shown[("descent.lemma_2_1_4", "descent_inequality")] == r"f_{0} - f_{1} \geq \frac{G \eta}{2}"

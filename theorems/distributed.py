@@ -40,13 +40,13 @@ from typing import Any, Callable, Iterator
 
 from reports.records import ClaimRecord
 
-from . import pep_oracle
 from .pipeline import (
     CompiledTheorem,
     SymbolicStage,
     claim_records,
     compile_theorem,
     error_records,
+    experiment_oracle,
     experiment_plan,
     symbolic_stage,
 )
@@ -202,16 +202,32 @@ def task_symbolic(ctx: TaskContext, thm_id: str) -> SymbolicStage | TaskFailure:
         return _failure(exc)
 
 
-def task_part(ctx: TaskContext, thm_id: str, index: int, part: str) -> Any:
-    """One part of the search of experiment ``index`` of a theorem: (SearchPart, seconds)."""
+def task_oracle(ctx: TaskContext, thm_id: str, index: int) -> Any:
+    """The exact oracle of experiment ``index`` (:func:`theorems.pipeline.experiment_oracle`): its
+    PEPit records and seed batches, ``({}, [])`` where there is none."""
+    try:
+        with _worker_env(ctx):
+            exp, names = _compiled(ctx, thm_id).experiments[index]
+            return experiment_oracle(_theorem(ctx, thm_id), exp, names)
+    except Exception as exc:  # noqa: BLE001
+        return _failure(exc)
+
+
+def task_part(ctx: TaskContext, thm_id: str, index: int, part: str, oracle: Any = None) -> Any:
+    """One part of the search of experiment ``index`` of a theorem: (SearchPart, seconds).  The
+    seed-batch part is given the experiment's oracle result."""
     import numeric
     from numeric.engine.split import run_part
 
+    if isinstance(oracle, TaskFailure):
+        return oracle
     try:
         with _worker_env(ctx):
             exp = _compiled(ctx, thm_id).experiments[index][0]
             t0 = time.perf_counter()
-            got = run_part(exp, numeric.budget(ctx.budget), part, seed=ctx.seed, backend=ctx.backend)
+            seeds = oracle[1] if oracle is not None else ()
+            got = run_part(exp, numeric.budget(ctx.budget), part, seed=ctx.seed, backend=ctx.backend,
+                           seed_batches=seeds)
             return got, time.perf_counter() - t0
     except Exception as exc:  # noqa: BLE001
         return _failure(exc)
@@ -226,14 +242,13 @@ def task_statistical(ctx: TaskContext, thm_id: str, index: int) -> Any:
             exp = _compiled(ctx, thm_id).experiments[index][0]
             t0 = time.perf_counter()
             got = numeric.run_experiment(exp, numeric.budget(ctx.budget), seed=ctx.seed, backend=ctx.backend)
-            return got, time.perf_counter() - t0, {}
+            return got, time.perf_counter() - t0
     except Exception as exc:  # noqa: BLE001
         return _failure(exc)
 
 
 def task_finish(ctx: TaskContext, thm_id: str, index: int, *parts: Any) -> Any:
-    """Merge an experiment's parts (in order), with the PEPit oracle's seeds where it applies,
-    polish and confirm: (outcomes, seconds, the oracle's records per claim)."""
+    """Merge an experiment's parts (in order), polish and confirm: (outcomes, seconds)."""
     import numeric
     from numeric.engine.split import finish_search
 
@@ -242,37 +257,36 @@ def task_finish(ctx: TaskContext, thm_id: str, index: int, *parts: Any) -> Any:
         return failed
     try:
         with _worker_env(ctx):
-            exp, names = _compiled(ctx, thm_id).experiments[index]
+            exp = _compiled(ctx, thm_id).experiments[index][0]
             t0 = time.perf_counter()
-            pep, seeds = pep_oracle.for_experiment(_theorem(ctx, thm_id), exp, names)
             got = finish_search(exp, numeric.budget(ctx.budget), [p for p, _ in parts], seed=ctx.seed,
-                                backend=ctx.backend, seed_batches=seeds)
-            return got, time.perf_counter() - t0 + sum(s for _, s in parts), pep
+                                backend=ctx.backend)
+            return got, time.perf_counter() - t0 + sum(s for _, s in parts)
     except Exception as exc:  # noqa: BLE001
         return _failure(exc)
 
 
 def task_records(ctx: TaskContext, thm_id: str, source: str | None, sym: Any, experiments: list[Any],
-                 lemmas: list[tuple[str, list[ClaimRecord]]]) -> list[ClaimRecord]:
+                 oracles: list[Any], lemmas: list[tuple[str, list[ClaimRecord]]]) -> list[ClaimRecord]:
     """A theorem's claim records from its stages (error records if one of them failed)."""
     import numeric
 
     thm = _theorem(ctx, thm_id)
-    failed = next((x for x in [sym, *experiments] if isinstance(x, TaskFailure)), None)
+    failed = next((x for x in [sym, *oracles, *experiments] if isinstance(x, TaskFailure)), None)
     if failed is None:
         try:
             with _worker_env(ctx):
                 compiled = _compiled(ctx, thm_id)
                 outcomes: dict[str, Any] = {}
                 seconds: dict[str, float] = {}
-                pep_records: dict[str, dict[str, Any]] = {}
-                for (_, names), (got, secs, pep) in zip(compiled.experiments, experiments):
+                for (_, names), (got, secs) in zip(compiled.experiments, experiments):
                     outcomes.update(got)
-                    pep_records.update(pep)
                     seconds.update({n: secs for n in names})
+                pep: dict[str, Any] = {}
+                for records, _ in oracles:
+                    pep.update(records)
                 return claim_records(thm, compiled, sym, outcomes, seconds, budget=numeric.budget(ctx.budget),
-                                     seed=ctx.seed, lemma_records=dict(lemmas), source=source,
-                                     pep_records=pep_records)
+                                     seed=ctx.seed, lemma_records=dict(lemmas), source=source, pep_records=pep)
         except Exception as exc:  # noqa: BLE001
             failed = _failure(exc)
     return error_records(thm, failed.message, seed=ctx.seed, budget=ctx.budget, backend=ctx.backend)
@@ -302,7 +316,7 @@ _PHASE = {"bulk": 0, "symbolic": 1, "long": 2, "finish": 3, "records": 4}
 def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, token: str,
             submitted: dict[str, _Submitted], prior: dict[str, list[ClaimRecord]], rank: int) -> _Submitted:
     import numeric
-    from numeric.engine.split import HYPOTHESIS_PART, part_names
+    from numeric.engine.split import HYPOTHESIS_PART, SEEDS_PART, part_names
 
     what: dict[str, str] = {}
     tid = thm.id
@@ -310,26 +324,36 @@ def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, tok
     def key(kind: str) -> str:
         return f"thmcheck-{token}-{tid}-{kind}"
 
-    k = key("symbolic")
-    what[k] = f"{tid}::{', '.join(c.name for c in thm.claims)} (symbolic stage)"
     def prio(phase: str) -> int:
         return 10 * rank + _PHASE[phase]
 
+    k = key("symbolic")
+    what[k] = f"{tid}::{', '.join(c.name for c in thm.claims)} (symbolic stage)"
     sym = client.submit(task_symbolic, ctx, tid, key=k, pure=False, priority=prio("symbolic"))
     experiments = []
+    oracles = []
     for index, (names, statistical) in enumerate(experiment_plan(thm)):
         claims = ", ".join(names)
         if statistical:
+            k = key(f"{index}-oracle")
+            what[k] = f"{tid}::{claims} (exact oracle)"
+            oracles.append(client.submit(task_oracle, ctx, tid, index, key=k, pure=False, priority=prio("long")))
             k = key(f"{index}-statistical")
             what[k] = f"{tid}::{claims} (probability/scaling search)"
             experiments.append(client.submit(task_statistical, ctx, tid, index, key=k, pure=False,
                                              priority=prio("long")))
             continue
+        k = key(f"{index}-oracle")
+        what[k] = f"{tid}::{claims} (exact oracle)"
+        oracle = client.submit(task_oracle, ctx, tid, index, key=k, pure=False, priority=prio("long"))
+        oracles.append(oracle)
         parts = []
         for part in part_names(numeric.budget(ctx.budget)):
             k = key(f"{index}-{part}")
             what[k] = f"{tid}::{claims} (search part {part})"
-            parts.append(client.submit(task_part, ctx, tid, index, part, key=k, pure=False,
+            # The seed and Hypothesis parts need the oracle's seed batches (the latter their count).
+            needs = (oracle,) if part in (SEEDS_PART, HYPOTHESIS_PART) else ()
+            parts.append(client.submit(task_part, ctx, tid, index, part, *needs, key=k, pure=False,
                                        priority=prio("long" if part == HYPOTHESIS_PART else "bulk")))
         k = key(f"{index}-finish")
         what[k] = f"{tid}::{claims} (polishing and confirmation)"
@@ -340,8 +364,8 @@ def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, tok
               for dep in thm.depends_on if dep in submitted or dep in prior]
     k = key("records")
     what[k] = f"{tid}::{', '.join(c.name for c in thm.claims)} (records)"
-    rec = client.submit(task_records, ctx, tid, registry.replay_source(tid), sym, experiments, lemmas, key=k,
-                        pure=False, priority=prio("records"))
+    rec = client.submit(task_records, ctx, tid, registry.replay_source(tid), sym, experiments, oracles, lemmas,
+                        key=k, pure=False, priority=prio("records"))
     return _Submitted(rec, what)
 
 

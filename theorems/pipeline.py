@@ -29,12 +29,12 @@ from reports.records import (
 from .exact import certify
 from .resources import check_resources
 from . import pep_oracle
-from .spec import Claim, ClaimKind, Role, SpecError, Theorem, Verdict
+from .spec import Claim, ClaimKind, Domain, Role, SpecError, Theorem, Verdict
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
 
 __all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "SymbolicStage", "symbolic_stage", "claim_records",
-           "experiment_plan", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
+           "experiment_plan", "experiment_oracle", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
 
 OK_VERDICTS = (Verdict.PROVED.value, Verdict.PASS.value)
 LemmaLookup = Callable[[str, str], symbolic.LemmaStatement]
@@ -488,6 +488,13 @@ def error_records(thm: Theorem, message: str, *, seed: int, budget: str, backend
     ]
 
 
+def experiment_oracle(thm: Theorem, exp: numeric.Experiment, names: tuple[str, ...],
+                      enabled: bool = True) -> tuple[dict[str, dict[str, Any]], list[Any]]:
+    """The PEPit records of the claims ``names`` run in ``exp`` and the seed batches for its search
+    (:func:`.pep_oracle.for_experiment`; ``({}, [])`` without PEPit or an oracle)."""
+    return pep_oracle.for_experiment(thm, exp, names, enabled)
+
+
 def run_theorem(
     thm: Theorem,
     *,
@@ -502,9 +509,9 @@ def run_theorem(
 ) -> list[ClaimRecord]:
     """Check every claim of ``thm`` and return its records (in claim order).  ``source`` says where
     the spec can be loaded again (a spec file, a module, or ``module:ATTRIBUTE`` naming a list of
-    theorems); replay snippets use it for theorems that are not installed plugins.  BLAS runs on
-    one thread meanwhile, so the numbers do not depend on the machine's core count.  ``oracle``:
-    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one."""
+    theorems); replay snippets use it for theorems that are not installed plugins.  ``oracle``:
+    use the PEPit exact oracle (:mod:`.pep_oracle`) where installed and a claim declares one.  BLAS
+    runs on one thread meanwhile, so the numbers do not depend on the machine's core count."""
     check_resources(thm, budget)  # a search that cannot fit in memory is refused before it starts
     with single_threaded_blas():
         sym = symbolic_stage(thm, lookup)
@@ -516,7 +523,7 @@ def run_theorem(
             if progress:
                 progress(f"{thm.id}: searching {', '.join(names)}")
             t1 = time.perf_counter()
-            pep, seeds = pep_oracle.for_experiment(thm, exp, names, oracle)
+            pep, seeds = experiment_oracle(thm, exp, names, oracle)
             pep_records.update(pep)
             outcomes.update(numeric.run_experiment(exp, budget, seed=seed, backend=backend, seed_batches=seeds))
             for n in names:
@@ -540,7 +547,7 @@ def claim_records(
 ) -> list[ClaimRecord]:
     """The records of ``thm``'s claims (in claim order) from its symbolic stage and the numeric
     outcomes of every claim; ``lemma_records`` holds the records of the theorems it depends on,
-    ``pep_records`` the exact worst cases the PEPit oracle computed, per claim."""
+    ``pep_records`` the exact oracle's records per claim (:func:`experiment_oracle`)."""
     pep_records = pep_records or {}
     derivs = sym.derivations
     t_sym = sym.seconds
@@ -569,7 +576,7 @@ def claim_records(
         worst = out.worst
         records.append(ClaimRecord(
             theorem=thm.id, claim=c.name, kind=ClaimKind(c.kind).value, statement=c.statement,
-            latex=symbolic.latex(c.relation), verdict=verdict.value, expected=thm.expected(c).value,
+            latex=symbolic.latex(_display_relation(thm, c.relation)), verdict=verdict.value, expected=thm.expected(c).value,
             printed=c.printed, corrected_by=c.corrected_by, instances=out.instances,
             worst_ratio=None if worst is None else worst.ratio,
             worst_instance=None if worst is None else _instance(worst),
@@ -587,6 +594,30 @@ def claim_records(
             tightness=tightness_record(c, None if worst is None else worst.ratio, pep_records.get(c.name)),
         ))
     return records
+
+
+def _display_relation(thm: Theorem, relation: Any) -> Any:
+    """The relation as a reader should see it: ``x <= 0`` for a quantity whose domain is
+    nonnegative says ``x = 0`` (the two are the same statement there), so an identity claim
+    written as "its error is at most 0" reads as the identity it is."""
+    if not (isinstance(relation, sympy.LessThan) and relation.rhs == 0):
+        return relation
+    lhs = relation.lhs
+    if isinstance(lhs, sympy.Abs):  # |a - b| <= 0 says a = b
+        inner = lhs.args[0]
+        terms = sympy.Add.make_args(inner)
+        if len(terms) == 2:
+            a, b = terms
+            if b.could_extract_minus_sign():
+                return sympy.Eq(a, -b)
+            if a.could_extract_minus_sign():
+                return sympy.Eq(b, -a)
+        return sympy.Eq(inner, 0)
+    if isinstance(lhs, sympy.Symbol):
+        declared = next((s for s in thm.symbols if s.s == lhs), None)
+        if declared is not None and Domain(declared.domain) == Domain.NONNEGATIVE:
+            return sympy.Eq(lhs, 0)
+    return relation
 
 
 def _inherited(thm: Theorem, lemma_records: dict[str, list[ClaimRecord]]) -> tuple[dict[str, str], ...]:

@@ -115,8 +115,8 @@ class _State:
         return self.registry.lookup(lemma, claim)
 
     def result(self, thm: Any, path: Path | None = None) -> list[Any]:
-        """The records of ``thm`` (run once); ``path`` is the spec file it was collected from, named
-        in the replay snippets of a theorem that is not installed."""
+        """The records of ``thm`` (run once).  A collected spec file is in the registry
+        (:meth:`add_file`), so replay snippets name it; ``path`` is kept for callers."""
         if thm.id not in self.records:
             import numeric
             from theorems.pipeline import run_theorem
@@ -127,8 +127,7 @@ class _State:
             try:
                 self.records[thm.id] = run_theorem(thm, budget=budget, seed=seed, backend=self.backend,
                                                    lookup=self.lookup, lemma_records=self.records,
-                                                   source=self.registry.replay_source(thm.id)
-                                                   or (str(path.resolve()) if thm.id in self.local and path else None))
+                                                   source=self.registry.replay_source(thm.id))
             except Exception as exc:
                 self.records[thm.id] = error_records(thm, f"the run raised {type(exc).__name__}: {exc}",
                                                      seed=seed, budget=budget.name, backend=str(self.backend))

@@ -5,7 +5,8 @@ batches, then lets Hypothesis climb, then polishes and confirms.  The bulk round
 other's results, and the Hypothesis phase reads none of theirs either (its targets are per batch), so
 they are cut into *parts*:
 
-* bulk slices of :data:`SLICE_ROUNDS` rounds each (:func:`bulk_slices`), and
+* bulk slices of :data:`SLICE_ROUNDS` rounds each (:func:`bulk_slices`),
+* the seed batches (instances built elsewhere, e.g. from an exact worst case; usually none), and
 * the Hypothesis phase,
 
 each a pure function of (experiment, budget, seed, backend, slice) -- instance ids and knob draws
@@ -20,25 +21,24 @@ spread over a cluster gives the same outcomes as a run in one process.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from ..api import InstanceBatch, Knobs
-
 from .budget import Budget
 from .experiment import SAMPLE_CAP, ClaimOutcome, Experiment
 from .polish import polish_search
 from .search import Search
 from .shrink import shrink
 
-__all__ = ["SLICE_ROUNDS", "HYPOTHESIS_PART", "SearchPart", "bulk_slices", "run_part", "finish_search",
-           "part_names",
-           "shrink_counterexamples"]
+__all__ = ["SLICE_ROUNDS", "SEEDS_PART", "HYPOTHESIS_PART", "SearchPart", "bulk_slices", "run_part",
+           "finish_search", "part_names", "shrink_counterexamples"]
 
 #: Bulk rounds per slice: a slice is the unit of work a scheduler may place on another core.
 SLICE_ROUNDS = 12
 
-#: The name of the Hypothesis part.
+#: The names of the seed-batch part and of the Hypothesis part.
+SEEDS_PART = "seeds"
 HYPOTHESIS_PART = "hypothesis"
 
 
@@ -60,16 +60,28 @@ def bulk_slices(budget: Budget) -> list[tuple[int, int]]:
 
 
 def part_names(budget: Budget) -> list[str]:
-    """The parts of a deterministic search, in merge order: ``bulk[start:stop]`` slices, then
+    """The parts of a deterministic search, in merge order: ``bulk[start:stop]`` slices, the
+    ``seeds`` (batches built elsewhere, e.g. from an exact worst case; often none), then
     ``hypothesis``."""
-    return [f"bulk[{a}:{b}]" for a, b in bulk_slices(budget)] + [HYPOTHESIS_PART]
+    return [f"bulk[{a}:{b}]" for a, b in bulk_slices(budget)] + [SEEDS_PART, HYPOTHESIS_PART]
 
 
-def run_part(exp: Experiment, budget: Budget, name: str, *, seed: int, backend: str) -> SearchPart:
-    """Run the part called ``name`` (one of :func:`part_names`) of ``exp``'s search."""
+def run_part(exp: Experiment, budget: Budget, name: str, *, seed: int, backend: str,
+             seed_batches: Sequence[InstanceBatch] = ()) -> SearchPart:
+    """Run the part called ``name`` (one of :func:`part_names`) of ``exp``'s search.  The
+    ``seeds`` and ``hypothesis`` parts take the experiment's ``seed_batches`` (the first evaluates
+    them, the second only counts their instance ids)."""
     search = Search(exp, budget, seed, backend)
-    if name == HYPOTHESIS_PART:
-        search.next_id = budget.bulk_rounds * budget.bulk_batch
+    after_bulk = budget.bulk_rounds * budget.bulk_batch
+    if name == SEEDS_PART:
+        search.next_id = after_bulk
+        k = len(exp.range_parameters)
+        for b in seed_batches:
+            knobs = Knobs(family=0, dim=int(b.w0.shape[1]), pattern=0, log_scale=0.0, log_w0=0.0, u=(1.0,) * k,
+                          seed=0)
+            search.run_batch(knobs, b.size, batch=b)
+    elif name == HYPOTHESIS_PART:
+        search.next_id = after_bulk + sum(int(b.size) for b in seed_batches)
         search.hypothesis()
     elif name.startswith("bulk[") and name.endswith("]"):
         start, stop = (int(x) for x in name[5:-1].split(":"))
@@ -102,11 +114,9 @@ def _merge(into: ClaimOutcome, part: ClaimOutcome, keep: int) -> None:
 
 
 def finish_search(exp: Experiment, budget: Budget, parts: list[SearchPart], *, seed: int,
-                  backend: str, seed_batches: Sequence[InstanceBatch] = ()) -> dict[str, ClaimOutcome]:
-    """Merge ``parts`` (every part of :func:`part_names`, in that order), evaluate ``seed_batches``
-    (members of the class built elsewhere, e.g. from an exact worst case: membership checked, run and
-    counted like any batch, drawn parameters at their upper ends), then polish, confirm and return
-    one outcome per claim name."""
+                  backend: str) -> dict[str, ClaimOutcome]:
+    """Merge ``parts`` (every part of :func:`part_names`, in that order), then polish, confirm and
+    return one outcome per claim name."""
     expected = part_names(budget)
     if [p.name for p in parts] != expected:
         raise ValueError(f"parts {[p.name for p in parts]} are not the search's parts {expected} in order")
@@ -117,12 +127,6 @@ def finish_search(exp: Experiment, budget: Budget, parts: list[SearchPart], *, s
         search.errors.extend(part.errors)
         search.ran |= part.ran
     search.next_id = parts[-1].next_id
-    # Seeds are few and cheap: they run here, after the merge, so a serial and a distributed run
-    # give them the same instance ids.
-    k = len(exp.range_parameters)
-    for b in seed_batches:
-        knobs = Knobs(family=0, dim=int(b.w0.shape[1]), pattern=0, log_scale=0.0, log_w0=0.0, u=(1.0,) * k, seed=0)
-        search.run_batch(knobs, b.size, batch=b)
     search.rows_per_batch = 2  # as after the Hypothesis phase
     polish_search(search)
     search.confirm()
