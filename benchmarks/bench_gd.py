@@ -107,6 +107,31 @@ def _machine() -> dict:
     }
 
 
+def flops_per_step(d: int) -> int:
+    """Floating-point operations of one GD step on a pure quadratic, as the kernels count them:
+    ``A w`` (2 d^2), ``g = A w + b`` (d), ``w.Aw``, ``b.w``, ``|g|^2`` (2 d each), ``f`` (2) and the
+    update ``w - eta g`` (2 d)."""
+    return 2 * d * d + 9 * d + 2
+
+
+def peak_gflops() -> tuple[float, str]:
+    """float64 peak of the usable cores from /proc/cpuinfo: cores x clock x flops per cycle (two
+    FMA units: 32 with AVX-512, 16 with AVX2+FMA, else 4).  The nominal clock, so an estimate."""
+    try:
+        text = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return float("nan"), "unknown (no /proc/cpuinfo)"
+    mhz = [float(line.split(":")[1]) for line in text.splitlines() if line.startswith("cpu MHz")]
+    flags = next((line.split(":")[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    per_cycle = 32 if "avx512f" in flags else 16 if "fma" in flags else 4
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    ghz = (max(mhz) if mhz else float("nan")) / 1000
+    return cores * ghz * per_cycle, f"{cores} cores x {ghz:.2f} GHz x {per_cycle} flop/cycle"
+
+
 def _fmt_rate(x: float | None) -> str:
     return "-" if x is None else f"{x / 1e6:9.2f}"
 
@@ -152,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         print(note)
     print()
     names = [n for n, _, _ in impls]
-    header = f"{'batch':>7} {'d':>3} " + " ".join(f"{n + ' [M/s]':>19}" for n in names) + f" {'speedup':>8}"
+    peak, how = peak_gflops()
+    print(f"float64 peak: {peak:.0f} GFLOP/s ({how})")
+    header = (f"{'batch':>7} {'d':>3} " + " ".join(f"{n + ' [M/s]':>19}" for n in names) + f" {'speedup':>8}"
+              + f" {'%peak':>7}")
     print(header)
     print("-" * len(header))
     results = []
@@ -172,13 +200,16 @@ def main(argv: list[str] | None = None) -> int:
                     r["speedup_vs_best_numpy"] = r["traj_steps_per_s"] / numpy_best
             line = f"{batch:>7} {d:>3} " + " ".join(f"{_fmt_rate(row[n]):>19}" for n in names)
             line += f" {speedup:>7.1f}x" if speedup else f" {'-':>8}"
+            if speed:
+                line += f" {100 * speed * flops_per_step(d) / 1e9 / peak:>6.1f}%"
             print(line, flush=True)
             for r in results[-len(impls):]:
                 if "error" in r:
                     print(f"    {r['label']} failed: {r['error']}")
     print()
     print("M/s = million trajectory-steps per second (batch * T / seconds per gd call);")
-    print("speedup = numba / faster of the two NumPy runs.")
+    print("speedup = numba / faster of the two NumPy runs; %peak = numba's flops (flops_per_step(d) per")
+    print("trajectory-step) over the float64 peak above.")
     if args.json:
         payload = {"machine": machine, "T": args.T, "repeats": args.repeats, "quick": args.quick,
                    "notes": notes, "results": results}

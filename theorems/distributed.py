@@ -363,7 +363,7 @@ def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, tok
     lemmas = [(dep, submitted[dep].records if dep in submitted else prior[dep])
               for dep in thm.depends_on if dep in submitted or dep in prior]
     k = key("records")
-    what[k] = f"{tid} (records)"
+    what[k] = f"{tid}::{', '.join(c.name for c in thm.claims)} (records)"
     rec = client.submit(task_records, ctx, tid, registry.replay_source(tid), sym, experiments, oracles, lemmas,
                         key=k, pure=False, priority=prio("records"))
     return _Submitted(rec, what)
