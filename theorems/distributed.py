@@ -305,12 +305,14 @@ class _Submitted:
     what: dict[str, str] = field(default_factory=dict)  # task key -> "claims a, b (phase)"
 
 
-# Priorities inside one theorem (Dask runs the highest ready priority first).  Across theorems the
-# selection's order comes first, as in a serial run: theorems finish (and are saved, and show in the
-# progress display) roughly in order, lemmas before what rests on them.  Inside a theorem the long
-# sequential pieces (Hypothesis phases, probability searches) start before the bulk slices that
-# fill the gaps, and merging and records go as soon as they can.
-_PHASE = {"bulk": 0, "symbolic": 1, "long": 2, "finish": 3, "records": 4}
+# Priorities (Dask runs the highest ready priority first; they order the work, never its results).
+# The long sequential pieces of every theorem (symbolic stages, Hypothesis phases, probability and
+# scaling searches) go before any bulk slice, whatever theorem they belong to: started late, one of
+# them would be the run's tail while the other workers idle.  The bulk slices, which are short and
+# many, fill the gaps.  Merging and records go as soon as they can, so results are saved early.
+# Among equals, the selection's order: lemmas before what rests on them.
+_PHASE = {"bulk": 0, "symbolic": 1, "long": 1, "finish": 2, "records": 3}
+_PHASE_STRIDE = 1_000_000  # more than any selection's length
 
 
 def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, token: str,
@@ -325,7 +327,7 @@ def _submit(client: Any, ctx: TaskContext, registry: Registry, thm: Theorem, tok
         return f"thmcheck-{token}-{tid}-{kind}"
 
     def prio(phase: str) -> int:
-        return 10 * rank + _PHASE[phase]
+        return _PHASE_STRIDE * _PHASE[phase] + rank
 
     k = key("symbolic")
     what[k] = f"{tid}::{', '.join(c.name for c in thm.claims)} (symbolic stage)"
