@@ -136,3 +136,24 @@ def test_heavy_ball_folklore_is_refuted_on_the_generic_strongly_convex_class() -
     assert rec.verdict == "fail", rec.reason
     assert rec.counterexample is not None and rec.counterexample.confirmed_violation > rec.counterexample.tolerance
     assert rec.counterexample.instance.family != "interpolated"
+
+
+def test_min_gradient_bound_one_percent_below_exact_is_refuted_at_default_n2() -> None:
+    """GD with eta = 1/L, N = 2: a bound 1% below the exact worst case 4/(3N) of min_t ||grad f||^2
+    / (L (f(x_0) - f(x_N))) is refuted on the generic L-smooth class at the default budget, without
+    the PEPit oracle (the quick budget gets to about 96% of the exact value, short of it)."""
+    import sympy
+
+    from numeric import budget
+    from theorems.catalogue import first_order as fo
+    from theorems.pipeline import run_theorem
+    from theorems.registry import load_registry
+    from theorems.spec import Citation, Verdict
+
+    thm = fo.min_grad_theorem(2, sympy.Rational(99, 100), tid="quality.fo_min_grad_n2_below_exact",
+                              citation=Citation("thmcheck tests", "false variant at 0.99x exact"),
+                              expect=Verdict.FAIL)
+    (rec,) = run_theorem(thm, budget=budget("default"), seed=0, backend="numba",
+                         lookup=load_registry().lookup, oracle=False)
+    assert rec.verdict == "fail", rec.reason
+    assert rec.counterexample is not None and rec.counterexample.confirmed_violation > rec.counterexample.tolerance

@@ -284,7 +284,8 @@ _TRUTH_CHECK = """(() => {
   return out;
 })()"""
 
-SCREENS = Path(os.environ.get("THMCHECK_SCREENS", "/work/screens"))
+# Next to artifacts/report.png (git-ignored; CI keeps the folder), unless $THMCHECK_SCREENS says where.
+SCREENS = Path(os.environ.get("THMCHECK_SCREENS", Path(__file__).resolve().parents[1] / "artifacts" / "screens"))
 
 FALSE_DESCENT_SPEC = """
 from theorems.spec import Assumption, Citation, Claim, Domain, Role, Structural, Sym, Theorem
@@ -310,7 +311,7 @@ def test_catalogue_report_tells_the_truth(tmp_path: Path) -> None:
     rounding band on every margin plot, nothing coloured as a violation on a claim without a
     confirmed counterexample, the counterexample's margin drawn red, symbols typeset, the graph
     inside its box.  Screenshots of the summary, the graph and the user's counterexample go to
-    ``$THMCHECK_SCREENS`` (default /work/screens)."""
+    ``$THMCHECK_SCREENS`` (default ``artifacts/screens``)."""
     from theorems.registry import load_registry
     from theorems.runner import run, write_outputs
 
