@@ -30,6 +30,31 @@ def _protocol_gap(w, v, wn, s, de, ne, b, t):  # pragma: no cover - compiled
     return vn2, vn
 
 
+@njit(fastmath=False, cache=True)
+def _rayleigh_grad2_at_unit(A, b, wb, xb, Ax):  # pragma: no cover - compiled
+    """||grad L(x)||^2 for the Rayleigh loss L(x) = x^T A_b x / ||x||^2 at x = wb/||wb||, computed
+    there from A (the norm of x recomputed, not assumed 1); ``xb`` and ``Ax`` are scratch."""
+    d = wb.shape[0]
+    xn2 = 0.0
+    for i in range(d):
+        xn2 += wb[i] * wb[i]
+    xn = np.sqrt(xn2)
+    for i in range(d):
+        xb[i] = wb[i] / xn
+    fx = 0.0
+    for i in range(d):
+        acc = 0.0
+        for j in range(d):
+            acc += A[b, i, j] * xb[j]
+        Ax[i] = acc
+        fx += xb[i] * acc
+    gx2 = 0.0
+    for i in range(d):
+        gi = 2.0 * (Ax[i] - fx * xb[i]) / xn
+        gx2 += gi * gi
+    return gx2
+
+
 @njit(parallel=True, fastmath=False, cache=True)
 def gd_wd(A, w0, eta, lam, c, T, exp, f, g2, n2, fa, ga, de, ne, es, gb2):  # pragma: no cover - compiled
     B, d = w0.shape
@@ -85,24 +110,7 @@ def gd_wd(A, w0, eta, lam, c, T, exp, f, g2, n2, fa, ga, de, ne, es, gb2):  # pr
             ga[b, t] = 2.0 * (np.sqrt(awn) + fat) / wn
             # grad L evaluated afresh at the point x = w/||w|| (its norm recomputed, not assumed 1),
             # not obtained as ||w||^2 ||grad L(w)||^2: that is the scaling identity claims check.
-            xn2 = 0.0
-            for i in range(d):
-                xn2 += wb[i] * wb[i]
-            xn = np.sqrt(xn2)
-            for i in range(d):
-                xb[i] = wb[i] / xn
-            fx = 0.0
-            for i in range(d):
-                acc = 0.0
-                for j in range(d):
-                    acc += A[b, i, j] * xb[j]
-                aw[i] = acc
-                fx += xb[i] * acc
-            gx2 = 0.0
-            for i in range(d):
-                gi = 2.0 * (aw[i] - fx * xb[i]) / xn
-                gx2 += gi * gi
-            gb2[b, t] = gx2
+            gb2[b, t] = _rayleigh_grad2_at_unit(A, b, wb, xb, aw)
             if exp:
                 vn2, vn = _protocol_gap(w, v, wn, s, de, ne, b, t)
                 es[b, t] = 2.0 * (ew + ev) + 2.0 * (d + 2)
@@ -161,23 +169,7 @@ def hitting(A, w0, eta, lam, T, level_g, level_n, hit, either, wn2_either, gbar_
                 ft += wb[i] * Aw[i]
             # ||grad L||^2 evaluated afresh at x = w/||w|| (not ||w||^2 ||grad L(w)||^2, the
             # scaling identity under test), as in gd_wd.
-            xn2 = 0.0
-            for i in range(d):
-                xn2 += wb[i] * wb[i]
-            xn = np.sqrt(xn2)
-            for i in range(d):
-                xb[i] = wb[i] / xn
-            fx = 0.0
-            for i in range(d):
-                acc = 0.0
-                for j in range(d):
-                    acc += A[b, i, j] * xb[j]
-                Ax[i] = acc
-                fx += xb[i] * acc
-            gbar = 0.0
-            for i in range(d):
-                gi = 2.0 * (Ax[i] - fx * xb[i]) / xn
-                gbar += gi * gi
+            gbar = _rayleigh_grad2_at_unit(A, b, wb, xb, Ax)
             if gbar < gbar_min[b]:
                 gbar_min[b] = gbar
             if either[b] > T and (gbar <= level_g[b] or wn2 >= level_n[b]):

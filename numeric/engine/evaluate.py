@@ -8,13 +8,13 @@ sets how much rounding can move the comparison).  Nothing here knows SymPy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from .observables import SCALE_SUFFIX
 
-__all__ = ["CompiledClaim", "Evaluation", "evaluate", "scale_args", "SCALE_SUFFIX"]
+__all__ = ["CompiledClaim", "Evaluation", "evaluate", "rounding_allowance", "scale_args", "SCALE_SUFFIX"]
 
 
 
@@ -69,6 +69,13 @@ class Evaluation:
         return self.margin < -self.tol
 
 
+def rounding_allowance(ulps: float, scale: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+    """``ulps * (eps * scale + tiny)`` at ``dtype``'s precision: the margin a comparison may miss
+    by through rounding alone (the absolute ``tiny`` term covers gradual underflow)."""
+    info = np.finfo(dtype if np.issubdtype(dtype, np.floating) else np.float64)
+    return ulps * (float(info.eps) * np.asarray(scale) + float(info.tiny))
+
+
 def evaluate(claim: CompiledClaim, args: dict[str, np.ndarray]) -> Evaluation:
     """Evaluate ``claim`` where ``args`` maps each argument name to an array broadcastable to
     (n, T) (per-step) or (n,) (trajectory).  Non-finite values are reported through
@@ -86,8 +93,7 @@ def _evaluate(claim: CompiledClaim, args: dict[str, np.ndarray]) -> Evaluation:
     margin = bnd - obs if claim.sense == "le" else obs - bnd
     # Below the smallest normal number relative precision is gone (gradual underflow): an
     # absolute floor of ulps * tiny keeps subnormal noise from counting as a violation.
-    info = np.finfo(margin.dtype if np.issubdtype(margin.dtype, np.floating) else np.float64)
-    tol = claim.ulps * (float(info.eps) * scl + float(info.tiny))
+    tol = rounding_allowance(claim.ulps, scl, margin.dtype)
     # Ratio observed/bound (le) or bound/observed (ge) is reported only where both sides are well
     # above rounding, so converged trajectories (0/0) do not masquerade as tight and a zero bound
     # does not report a meaningless ratio of 0.

@@ -66,6 +66,33 @@ def _score(ok: np.ndarray, ev: Any) -> np.ndarray:
     return np.where(ok & np.isfinite(s), s, -np.inf)
 
 
+def _recombination(lam: int) -> tuple[int, np.ndarray, float]:
+    """CMA-ES recombination for ``lam`` offspring: the parent count, the log-rank weights, and
+    the variance-effective selection mass."""
+    mu = lam // 2
+    w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+    w /= w.sum()
+    return mu, w, float(1.0 / np.sum(w**2))
+
+
+def _evaluate(objective, xs: np.ndarray, lo: np.ndarray, span: np.ndarray, mu: int, best_x: np.ndarray,
+              best_f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One generation's evaluation, shared by both CMA-ES variants: candidates ``xs`` (S, lam, P)
+    in box units are clipped to the box and scored; the best point of each optimiser is kept; the
+    ``mu`` best candidates are ranked with a quadratic penalty on the clipped distance."""
+    S, lam, P = xs.shape
+    xc = np.clip(xs, 0.0, 1.0)
+    f = np.asarray(objective((lo + xc * span).reshape(S * lam, P)), dtype=np.float64).reshape(S, lam)
+    pen = np.sum((xs - xc) ** 2, axis=2)
+    rankf = np.where(np.isfinite(f), f, -1e300) - pen
+    j = np.argmax(np.where(np.isfinite(f), f, -np.inf), axis=1)
+    fj = f[np.arange(S), j]
+    better = fj > best_f
+    best_f = np.where(better, fj, best_f)
+    best_x = np.where(better[:, None], lo + xc[np.arange(S), j] * span, best_x)
+    return best_x, best_f, np.argsort(-rankf, axis=1, kind="stable")[:, :mu]
+
+
 def cma_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator, *,
                  popsize: int, generations: int, sigma0: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Batched separable CMA-ES (diagonal covariance, Ros & Hansen 2008): ``S`` independent
@@ -76,10 +103,7 @@ def cma_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng:
     the best point and score of each optimiser."""
     S, P = x0.shape
     lam = int(popsize)
-    mu = lam // 2
-    w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
-    w /= w.sum()
-    mueff = 1.0 / np.sum(w**2)
+    mu, w, mueff = _recombination(lam)
     cc = (4 + mueff / P) / (P + 4 + 2 * mueff / P)
     cs = (mueff + 2) / (P + mueff + 5)
     c1 = 2 / ((P + 1.3) ** 2 + mueff) * (P + 2) / 3  # separable learning rates
@@ -99,16 +123,7 @@ def cma_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng:
         zs = rng.standard_normal((S, lam, P))
         ys = zs * d[:, None, :]
         xs = m[:, None, :] + sigma[:, None, None] * ys
-        xc = np.clip(xs, 0.0, 1.0)
-        f = np.asarray(objective((lo + xc * span).reshape(S * lam, P)), dtype=np.float64).reshape(S, lam)
-        pen = np.sum((xs - xc) ** 2, axis=2)
-        rankf = np.where(np.isfinite(f), f, -1e300) - pen
-        j = np.argmax(np.where(np.isfinite(f), f, -np.inf), axis=1)
-        fj = f[np.arange(S), j]
-        better = fj > best_f
-        best_f = np.where(better, fj, best_f)
-        best_x = np.where(better[:, None], lo + xc[np.arange(S), j] * span, best_x)
-        order = np.argsort(-rankf, axis=1, kind="stable")[:, :mu]
+        best_x, best_f, order = _evaluate(objective, xs, lo, span, mu, best_x, best_f)
         ysel = np.take_along_axis(ys, order[:, :, None], axis=1)  # (S, mu, P)
         zsel = np.take_along_axis(zs, order[:, :, None], axis=1)
         yw = np.einsum("m,smp->sp", w, ysel)
@@ -133,10 +148,7 @@ def cma_full_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     optimiser and generation, so it is used for P up to :data:`FULL_CMA_MAX_P`."""
     S, P = x0.shape
     lam = int(popsize)
-    mu = lam // 2
-    w = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
-    w /= w.sum()
-    mueff = 1.0 / np.sum(w**2)
+    mu, w, mueff = _recombination(lam)
     cc = (4 + mueff / P) / (P + 4 + 2 * mueff / P)
     cs = (mueff + 2) / (P + mueff + 5)
     c1 = 2 / ((P + 1.3) ** 2 + mueff)
@@ -157,16 +169,7 @@ def cma_full_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
         zs = rng.standard_normal((S, lam, P))
         ys = np.matmul(zs * D[:, None, :], np.swapaxes(B, 1, 2))
         xs = m[:, None, :] + sigma[:, None, None] * ys
-        xc = np.clip(xs, 0.0, 1.0)
-        f = np.asarray(objective((lo + xc * span).reshape(S * lam, P)), dtype=np.float64).reshape(S, lam)
-        pen = np.sum((xs - xc) ** 2, axis=2)
-        rankf = np.where(np.isfinite(f), f, -1e300) - pen
-        j = np.argmax(np.where(np.isfinite(f), f, -np.inf), axis=1)
-        fj = f[np.arange(S), j]
-        better = fj > best_f
-        best_f = np.where(better, fj, best_f)
-        best_x = np.where(better[:, None], lo + xc[np.arange(S), j] * span, best_x)
-        order = np.argsort(-rankf, axis=1, kind="stable")[:, :mu]
+        best_x, best_f, order = _evaluate(objective, xs, lo, span, mu, best_x, best_f)
         ysel = np.take_along_axis(ys, order[:, :, None], axis=1)
         zsel = np.take_along_axis(zs, order[:, :, None], axis=1)
         yw = np.einsum("m,smp->sp", w, ysel)
