@@ -194,7 +194,9 @@ def _workers(given: int | None) -> int:
     if given is None:
         env = os.environ.get("THMCHECK_WORKERS", "").strip()
         if not env:
-            return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            from .resources import usable_cores
+
+            return usable_cores()
         try:
             given = int(env)
         except ValueError:

@@ -51,6 +51,7 @@ from .pipeline import (
     symbolic_stage,
 )
 from .registry import Registry, load_registry
+from .resources import usable_cores
 from .spec import Theorem
 
 __all__ = ["SpecSources", "TaskContext", "TaskFailure", "DaskRun", "spec_sources", "run_distributed", "SCHEDULER_LOST"]
@@ -151,13 +152,6 @@ def _compiled(ctx: TaskContext, thm_id: str) -> CompiledTheorem:
     return _COMPILED[key]
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 @contextlib.contextmanager
 def _worker_env(ctx: TaskContext) -> Iterator[None]:
     """BLAS on one thread (as in a serial run) and numba on this worker's share of the cores."""
@@ -172,7 +166,7 @@ def _worker_env(ctx: TaskContext) -> Iterator[None]:
         host = get_worker().address.rsplit(":", 1)[0].split("://")[-1]
     except ValueError:  # not inside a worker (called directly)
         pass
-    share = max(1, _cores() // max(1, ctx.workers_per_host.get(host, 1)))
+    share = max(1, usable_cores() // max(1, ctx.workers_per_host.get(host, 1)))
     numba.set_num_threads(min(share, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     with single_threaded_blas(), warnings.catch_warnings():
         # Hypothesis notices the worker's own threads touching the global `random` state while an
@@ -446,7 +440,7 @@ def run_distributed(
         if scheduler:
             client = stack.enter_context(Client(scheduler))
         else:
-            cluster = stack.enter_context(LocalCluster(n_workers=int(workers or _cores()), threads_per_worker=1,
+            cluster = stack.enter_context(LocalCluster(n_workers=int(workers or usable_cores()), threads_per_worker=1,
                                                        processes=True, dashboard_address=None,
                                                        silence_logs=logging.ERROR))
             client = stack.enter_context(Client(cluster))

@@ -83,3 +83,11 @@ def resource_problems(theorems: list[Theorem], budget_name: str) -> list[str]:
         except SpecError as exc:
             lines.append(str(exc))
     return lines
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
