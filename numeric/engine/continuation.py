@@ -21,8 +21,9 @@ on the generic smooth class this takes the min-gradient claim of GD from about 8
 worst case to 99.7-99.9% at N = 5 and 10.
 
 The scratch searches' instances are instances of a *different* statement (the claim at n steps),
-or of the claim on a scratch search, and never count for the claim being checked; only the final parameter vectors are used, and every
-instance built from them is evaluated afresh at the claim's own horizon.  Deterministic: every
+or of the claim on a scratch search, and never count for the claim being checked; only the final
+parameter vectors are used, and every instance built from them is evaluated afresh at the claim's
+own horizon by the polisher.  Deterministic: every
 random number comes from the generator the caller passes.
 """
 
@@ -39,11 +40,11 @@ __all__ = ["horizons", "continuation_starts"]
 
 
 def horizons(N: int) -> list[int]:
-    """The shorter horizons visited before N: 1, 2, ..., N - 1 (empty for N <= 2).  One step at a
+    """The shorter horizons visited before N: 1, 2, ..., N - 1 (empty for N = 1).  One step at a
     time, so each stage adds one pair of pieces to search (doubling the horizon made each stage's
     added part as large as all before it, and the stages lost ground: 88% of the exact
     min-gradient worst case at N = 10 against 99.8% one step at a time)."""
-    return list(range(1, N)) if N > 2 else []
+    return list(range(1, N))
 
 
 def _frontier_stage(objective: Callable[[np.ndarray], np.ndarray], carried: np.ndarray, idx: np.ndarray,
