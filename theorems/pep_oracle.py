@@ -173,6 +173,7 @@ def for_experiment(thm: Any, exp: Any, names: Any, enabled: bool = True) -> tupl
         return {}, []
     from kernels.first_order import RotatedPWQ
 
+    from numeric.constants import pins_check
     from numeric.registry import CLASSES
 
     takes = any(issubclass(RotatedPWQ, t) for t in CLASSES[exp.instance_class].problem_types)
@@ -186,5 +187,8 @@ def for_experiment(thm: Any, exp: Any, names: Any, enabled: bool = True) -> tupl
             continue
         records[name] = result.record()
         if takes:
-            seeds.extend(seed_batches(setup, result))
+            # PEPit's worst case is normalised (L = 1, the setup's mu): a spec that pins other
+            # constants gets no seed from it rather than an instance outside its pins.
+            seeds.extend(b for b in seed_batches(setup, result)
+                         if all(ok.all() for ok, _ in pins_check(getattr(exp, "constants", ()), b)))
     return records, seeds

@@ -175,6 +175,11 @@ class Structural:
     # Larger instance classes to try in its place when checking that the hypothesis is needed
     # (``thmcheck necessity``), e.g. ``("symmetric_pairs",)`` for "PSD -> symmetric".
     relax: tuple[str, ...] = ()
+    # Class constants the statement fixes: name -> a value (pinned) or a (low, high) pair (bounded,
+    # ends included), e.g. ``{"L": 1, "kappa": 10}`` or ``{"mu": (0.1, 1)}``.  Only constants the
+    # class declares (``InstanceClass.constants``) may be named; every instance drawn, polished or
+    # shrunk then has them, and the record shows them.
+    constants: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
