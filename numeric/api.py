@@ -41,6 +41,9 @@ __all__ = [
     "Parametrisation",
     "Shrinker",
     "ExactRunner",
+    "Membership",
+    "ExactMembershipCheck",
+    "MEMBERSHIP_METHODS",
     "InstanceClass",
     "RunRequest",
     "Run",
@@ -170,6 +173,33 @@ ExactRunner = Callable[[dict[str, Any], Mapping[str, Fraction]], "dict[str, Any]
 #: ``batch -> (ok, reasons)``: per instance, whether it belongs and, when not, why.
 MembershipCheck = Callable[[InstanceBatch], tuple[np.ndarray, list[str]]]
 
+#: How a confirmed counterexample's membership was certified, strongest first: in exact rational
+#: arithmetic, in extended precision with a margin that covers its rounding, or only by the class's
+#: float64 check with its slack (a class without :attr:`InstanceClass.member_exact`).
+MEMBERSHIP_METHODS = ("exact", "extended", "float64-with-slack")
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One instance's membership decided without float64 slack.
+
+    ``ok`` whether the instance is certified inside the class; ``method`` "exact" (rational
+    arithmetic on the stored floats, which are dyadic rationals) or "extended" (a higher precision
+    with a margin that provably covers its own rounding); ``reason`` why not, when not."""
+
+    ok: bool
+    method: str
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.method not in MEMBERSHIP_METHODS[:2]:
+            raise ValueError(f"membership method must be 'exact' or 'extended', got {self.method!r}")
+
+
+#: ``batch of one -> Membership``: the class's definition re-checked for one instance (the decoded
+#: record of a confirmed counterexample, float64 arrays and constants) without any slack.
+ExactMembershipCheck = Callable[[InstanceBatch], Membership]
+
 
 @dataclass(frozen=True, kw_only=True)
 class InstanceClass:
@@ -196,6 +226,11 @@ class InstanceClass:
             changes the dimension changes ``w0`` with it.  The engine keeps a candidate only when
             it passes the membership check, round-trips through encode/decode and still violates
             the claim at both precisions, so a move may be bold.
+        member_exact: optional re-check of one instance's membership in exact or extended
+            arithmetic (:class:`Membership`), with no slack.  The engine calls it on every
+            confirmed counterexample: an instance it rejects is outside its class, and the claim's
+            verdict is ``error``, never ``fail``.  Without it the record says the membership rests
+            on the float64 check and its slack (``membership: float64-with-slack``).
     """
 
     name: str
@@ -208,6 +243,7 @@ class InstanceClass:
     problem_type: type | tuple[type, ...] = object
     parametrisation: Parametrisation | None = None
     shrink: Shrinker | None = None
+    member_exact: ExactMembershipCheck | None = None
 
     @property
     def problem_types(self) -> tuple[type, ...]:

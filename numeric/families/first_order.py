@@ -32,6 +32,7 @@ import numpy as np
 from kernels.first_order import RotatedPWQ
 
 from ..api import Family, InstanceBatch, InstanceClass, Knobs, combine_checks, haar_orthogonal
+from .exact_members import pwq_member_exact
 from .first_order_param import (
     LOG_KAPPA,
     RANGES,
@@ -252,6 +253,7 @@ def _make(name: str, cr_: CurvatureRange, text: str, parametrisation: Any) -> In
         name=name, text=text, families=_families(cr_),
         attributes=("L", "d") + (("mu", "kappa") if cr_.lower is None else ()),
         member=lambda batch, _c=cr_: member_check(_c, batch),
+        member_exact=pwq_member_exact(cr_.lower, cr_.convex),
         encode=encode, decode=decode, problem_type=RotatedPWQ, parametrisation=parametrisation)
 
 

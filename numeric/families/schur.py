@@ -46,6 +46,7 @@ from ..api import (
     keyed,
     observables,
 )
+from .exact_members import pairs_member_exact
 from .schur_shrink import exact_spectra, shrink_pairs
 
 #: This module's instance classes and dynamics (registered through the entry points
@@ -226,6 +227,7 @@ def _pair_class(name: str, text: str, gen, psd_a: bool, psd_b: bool) -> Instance
         families=(Family(name=name, generate=gen, finite_sum=False, doc=text),),
         attributes=("n",),
         member=_member_pairs(psd_a, psd_b),
+        member_exact=pairs_member_exact(psd_a, psd_b),
         encode=_encode_pairs,
         decode=_decode_pairs,
         problem_type=MatrixPairs,
