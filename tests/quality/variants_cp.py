@@ -52,6 +52,14 @@ VARIANTS += [
              "TV(N(a, sigma^2 I), N(b, sigma^2 I)) = 1.1 erf(||a - b|| / (2 sqrt(2) sigma)) (10% too large)"),
 ]
 
+# Issue 17: every cp_closed_form claim has a mutated variant (parities and dictators above).
+VARIANTS += [
+    _variant("quality.cp_k_parities_double", "CP of degree-k parities as 2/N", C.cp_k_parities,
+             sympy.Abs(C.CP - 2 / C.N) <= 0, "CP = 2/N for the N degree-k parities (factor 2)"),
+    _variant("quality.cp_point_mass_half", "CP of a point mass as 1/2", C.cp_point_mass,
+             sympy.Abs(C.CP - sympy.Rational(1, 2)) <= 0, "CP = 1/2 for a class of one function"),
+]
+
 # Issue 17: the Radon-Nikodym identities of cp.junk_gradient_bound with the sign of y F(x) flipped
 # (the dynamics' ``rn_sign`` setting names the identity under check; the densities and gradient
 # differences it is compared with are enumerated from their definitions).
