@@ -22,6 +22,7 @@ from ..api import (
     keyed,
     observables,
 )
+from .exact_members import comparisons_only
 from .cp import CLASS_DRAW, KINDS, CubeNetworks, class_cp, class_masks, class_ok
 
 __all__ = ["compile_dag", "junk_observables", "random_architecture", "linear_architecture"]
@@ -218,6 +219,7 @@ CLASSES.append(InstanceClass(
     ),
     attributes=("n", "N", "P", "k"),
     member=_member_networks,
+    member_exact=comparisons_only(_member_networks),  # layout, codes, finiteness: no rounding
     encode=_encode_networks,
     decode=_decode_networks,
     problem_type=CubeNetworks,
@@ -234,6 +236,7 @@ CLASSES.append(InstanceClass(
     ),
     attributes=("n", "N", "P", "k"),
     member=lambda b: _member_networks(b, balanced=False),
+    member_exact=comparisons_only(lambda b: _member_networks(b, balanced=False)),
     encode=_encode_networks,
     decode=_decode_networks,
     problem_type=CubeNetworks,
@@ -257,6 +260,7 @@ CLASSES.append(InstanceClass(
     ),
     attributes=("n", "N", "P", "k"),
     member=_member_k_parities,
+    member_exact=comparisons_only(_member_k_parities),
     encode=_encode_networks,
     decode=_decode_networks,
     problem_type=CubeNetworks,

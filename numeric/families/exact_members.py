@@ -31,7 +31,8 @@ import numpy as np
 from ..api import InstanceBatch, Membership
 from ..exact_membership import Matrix, add, fraction_matrix, fractions, gram, identity_times, is_psd, sqrt_upper
 
-__all__ = ["smooth_member_exact", "rsi_member_exact", "pairs_member_exact", "pwq_member_exact"]
+__all__ = ["smooth_member_exact", "rsi_member_exact", "pairs_member_exact", "pwq_member_exact", "comparisons_only",
+           "unit_data_member_exact"]
 
 
 def _const(batch: InstanceBatch, name: str) -> Fraction:
@@ -162,3 +163,28 @@ def pwq_member_exact(lower: float | None, convex: bool) -> Callable[[InstanceBat
         return Membership(True, "exact")
 
     return check
+
+
+def comparisons_only(member: Callable[[InstanceBatch], tuple[np.ndarray, list[str]]]) -> Callable[[InstanceBatch], Membership]:
+    """The exact hook of a class whose float64 check already decides membership without rounding:
+    it only compares stored values (finiteness, signs, nonzero rows, integer codes, combinatorial
+    counts) and computes nothing in floating point.  Such a check is exact as it stands, so the hook
+    re-runs it and says so; wrapping a check that does arithmetic (a norm, an eigenvalue) would be a
+    false certificate."""
+    def check(batch: InstanceBatch) -> Membership:
+        ok, why = member(batch)
+        good = bool(np.asarray(ok).reshape(-1)[0])
+        return Membership(good, "exact", "" if good else why[0])
+
+    return check
+
+
+def unit_data_member_exact(batch: InstanceBatch) -> Membership:
+    """Data that can be normalised row-wise: every entry finite and every row with a nonzero entry
+    (decided on the stored floats, with no norm computed: a norm can underflow to 0)."""
+    X = np.asarray(batch.problem.X, dtype=np.float64)[0]
+    if not np.isfinite(X).all():
+        return Membership(False, "exact", "a data point is not finite")
+    if not (X != 0).any(axis=1).all():
+        return Membership(False, "exact", "a data point is zero (cannot be normalised)")
+    return Membership(True, "exact")
