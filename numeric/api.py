@@ -97,6 +97,11 @@ class Knobs:
     :data:`PATTERNS`), ``log_scale`` the log10 of the class constant, ``log_w0`` the log10 of the
     initial point's scale; ``u`` holds one position in [0, 1] per drawn parameter (0: lower end,
     1: upper end of its admissible range) and ``seed`` the rest of the randomness.
+
+    ``constants`` holds the class constants the spec pins or bounds, as sorted
+    ``(name, low, high)`` triples (``low == high`` for a pinned value); a generator of a class that
+    declares :attr:`InstanceClass.constants` must draw each named constant inside its interval
+    (:func:`numeric.constants.draw_constant` does it) instead of from ``log_scale``.
     """
 
     family: int
@@ -106,6 +111,7 @@ class Knobs:
     log_w0: float
     u: tuple[float, ...]
     seed: int
+    constants: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,15 @@ class InstanceClass:
         problem_type: the type (or tuple of types) of ``batch.problem``; a dynamics must accept
             each of them.
         parametrisation: optional continuous parametrisation (enables polishing).
+        constants: the class constants a spec may pin or bound
+            (``Structural(constants={"L": 1, "kappa": 10})``), each with the domain a value must
+            lie in; every name is an ``attributes`` key.  A class that declares them promises that
+            its generators honour ``Knobs.constants`` and that its parametrisation, if any, has
+            ``with_constants(pins)`` returning a parametrisation whose members carry the pinned
+            values (see :mod:`numeric.constants`).  The engine checks every instance's constants
+            against the pins as part of membership.
+        constants_check: optional joint check of a spec's pins, ``{name: (low, high)} -> None or
+            the reason they cannot all hold`` (e.g. ``mu`` above ``L``).
         shrink: optional simplifications of one recorded instance, used to shrink a confirmed
             counterexample: ``shrink(data, attrs)`` yields ``(move, data, attrs)`` candidates, each
             strictly simpler than its input (fewer dimensions or terms, the constant scaled to 1,
@@ -244,6 +259,8 @@ class InstanceClass:
     parametrisation: Parametrisation | None = None
     shrink: Shrinker | None = None
     member_exact: ExactMembershipCheck | None = None
+    constants: tuple[ParameterDomain, ...] = ()
+    constants_check: Callable[[Mapping[str, tuple[float, float]]], str | None] | None = None
 
     @property
     def problem_types(self) -> tuple[type, ...]:
@@ -312,6 +329,12 @@ class ParameterDomain:
     upper: float | None = None
     lower_strict: bool = False
     upper_strict: bool = False
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in the domain."""
+        if self.lower is not None and (value < self.lower or (self.lower_strict and value == self.lower)):
+            return False
+        return not (self.upper is not None and (value > self.upper or (self.upper_strict and value == self.upper)))
 
     def text(self) -> str:
         """The domain as an inequality, e.g. ``0 < eta``."""

@@ -36,9 +36,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..api import InstanceBatch
-from ..registry import CLASSES
 from .evaluate import CompiledClaim, evaluate
 from .experiment import (
+    class_of,
     CONFIRM_DTYPE,
     Experiment,
     Found,
@@ -128,7 +128,7 @@ class _Shrinker:
         self.exp = exp
         self.claim = claim
         self.family = found.family
-        self.cls = CLASSES[exp.instance_class]
+        self.cls = class_of(exp)
         self.limit = limit
         self.checks = 0
         self.rejected: set[str] = set()
