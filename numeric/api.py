@@ -233,8 +233,8 @@ class InstanceClass:
             against the pins as part of membership.
         constants_check: optional joint check of a spec's pins, ``{name: (low, high)} -> None or
             the reason they cannot all hold`` (e.g. ``mu`` above ``L``).
-        shrink: optional simplifications of one recorded instance, used to shrink a confirmed
-            counterexample: ``shrink(data, attrs)`` yields ``(move, data, attrs)`` candidates, each
+        shrink: optional simplifications of one recorded instance, used to shrink a
+            confirmed counterexample; ``shrink(data, attrs)`` yields ``(move, data, attrs)`` candidates, each
             strictly simpler than its input (fewer dimensions or terms, the constant scaled to 1,
             entries zeroed or rounded).  ``data`` is the recorded instance (the class's
             ``encode`` output plus the engine's ``w0``), ``attrs`` its constants; a move that
