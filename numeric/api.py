@@ -41,6 +41,9 @@ __all__ = [
     "Parametrisation",
     "Shrinker",
     "ExactRunner",
+    "Membership",
+    "ExactMembershipCheck",
+    "MEMBERSHIP_METHODS",
     "InstanceClass",
     "RunRequest",
     "Run",
@@ -176,6 +179,33 @@ ExactRunner = Callable[[dict[str, Any], Mapping[str, Fraction]], "dict[str, Any]
 #: ``batch -> (ok, reasons)``: per instance, whether it belongs and, when not, why.
 MembershipCheck = Callable[[InstanceBatch], tuple[np.ndarray, list[str]]]
 
+#: How a confirmed counterexample's membership was certified, strongest first: in exact rational
+#: arithmetic, in extended precision with a margin that covers its rounding, or only by the class's
+#: float64 check with its slack (a class without :attr:`InstanceClass.member_exact`).
+MEMBERSHIP_METHODS = ("exact", "extended", "float64-with-slack")
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One instance's membership decided without float64 slack.
+
+    ``ok`` whether the instance is certified inside the class; ``method`` "exact" (rational
+    arithmetic on the stored floats, which are dyadic rationals) or "extended" (a higher precision
+    with a margin that provably covers its own rounding); ``reason`` why not, when not."""
+
+    ok: bool
+    method: str
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.method not in MEMBERSHIP_METHODS[:2]:
+            raise ValueError(f"membership method must be 'exact' or 'extended', got {self.method!r}")
+
+
+#: ``batch of one -> Membership``: the class's definition re-checked for one instance (the decoded
+#: record of a confirmed counterexample, float64 arrays and constants) without any slack.
+ExactMembershipCheck = Callable[[InstanceBatch], Membership]
+
 
 @dataclass(frozen=True, kw_only=True)
 class InstanceClass:
@@ -203,14 +233,19 @@ class InstanceClass:
             against the pins as part of membership.
         constants_check: optional joint check of a spec's pins, ``{name: (low, high)} -> None or
             the reason they cannot all hold`` (e.g. ``mu`` above ``L``).
-        shrink: optional simplifications of one recorded instance, used to shrink a confirmed
-            counterexample: ``shrink(data, attrs)`` yields ``(move, data, attrs)`` candidates, each
+        shrink: optional simplifications of one recorded instance, used to shrink a
+            confirmed counterexample; ``shrink(data, attrs)`` yields ``(move, data, attrs)`` candidates, each
             strictly simpler than its input (fewer dimensions or terms, the constant scaled to 1,
             entries zeroed or rounded).  ``data`` is the recorded instance (the class's
             ``encode`` output plus the engine's ``w0``), ``attrs`` its constants; a move that
             changes the dimension changes ``w0`` with it.  The engine keeps a candidate only when
             it passes the membership check, round-trips through encode/decode and still violates
             the claim at both precisions, so a move may be bold.
+        member_exact: optional re-check of one instance's membership in exact or extended
+            arithmetic (:class:`Membership`), with no slack.  The engine calls it on every
+            confirmed counterexample: an instance it rejects is outside its class, and the claim's
+            verdict is ``error``, never ``fail``.  Without it the record says the membership rests
+            on the float64 check and its slack (``membership: float64-with-slack``).
     """
 
     name: str
@@ -223,6 +258,7 @@ class InstanceClass:
     problem_type: type | tuple[type, ...] = object
     parametrisation: Parametrisation | None = None
     shrink: Shrinker | None = None
+    member_exact: ExactMembershipCheck | None = None
     constants: tuple[ParameterDomain, ...] = ()
     constants_check: Callable[[Mapping[str, tuple[float, float]]], str | None] | None = None
 

@@ -364,7 +364,7 @@ def _verdict(
             )
         return Verdict.FAIL, (
             f"confirmed counterexample: violated by {-margin:.6g} in extended precision "
-            f"(rounding allowance {tol:.3g})"
+            f"(rounding allowance {tol:.3g}); membership: {out.membership or 'float64-with-slack'}"
         )
     if out.vanished:
         return Verdict.INCONCLUSIVE, (
@@ -519,6 +519,7 @@ def claim_records(
                                      else out.backends.get("confirm", "").split("/")[-1]),
                 confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample, source),
                 found=None if out.found is None else _instance(out.found), shrink=tuple(out.shrink),
+                membership=out.membership,
                 **certify(thm, c, compiled, out.counterexample, statistical=stat_kind),
             )
         worst = out.worst

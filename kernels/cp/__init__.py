@@ -98,6 +98,8 @@ KERNELS: tuple[KernelImpl, ...] = (
     KernelImpl("cp.sample", "numba", ("float64",), "kernels.cp.numba:sample_kernel"),
     KernelImpl("cp.enumerate", "numpy", ("float64",), "kernels.cp.reference:enumerate_kernel"),
     KernelImpl("cp.enumerate", "numba", ("float64",), "kernels.cp.numba:enumerate_kernel"),
+    KernelImpl("cp.planes", "numpy", ("float64",), "kernels.cp.planes:planes_reference"),
+    KernelImpl("cp.planes", "numba", ("float64",), "kernels.cp.planes_numba:planes_kernel"),
 )
 
 

@@ -150,6 +150,9 @@ class ClaimOutcome:
     statistics: dict[str, Any] = field(default_factory=dict)
     # Stage -> the backend(s) that actually ran it ("search": "numba", "confirm": "numpy/longdouble").
     backends: dict[str, str] = field(default_factory=dict)
+    # How the counterexample's membership in its class was certified ("exact", "extended" or
+    # "float64-with-slack"; see numeric.engine.membership); "" without a counterexample.
+    membership: str = ""
 
     def ratio_hist(self) -> dict[str, Any]:
         """The histogram of per-instance worst ratios as plain data for the record."""

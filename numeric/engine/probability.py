@@ -38,6 +38,7 @@ from .experiment import (
     rebuild,
     run_dynamics,
 )
+from .membership import check_counterexample
 from .search import Search
 from .stats import clopper_pearson, decide_interval, fit_growth
 
@@ -249,8 +250,10 @@ def _probability(exp: Experiment, claim: StatisticalClaim, budget: Budget, seed:
         confirmation = {**conf, "instance_index": i}
         if conf["decision"] == "refute":
             row = {**row, "data": {**row["data"], "trial_id_start": conf["trial_id_start"]}}
-            out.counterexample = _found(row, exp, conf, claim.sense)
-            out.confirmed = (out.counterexample.margin, 0.0)
+            found = _found(row, exp, conf, claim.sense)
+            if check_counterexample(exp, out, found):  # outside its class: an error, never a refutation
+                out.counterexample = found
+                out.confirmed = (found.margin, 0.0)
             break
         out.vanished += 1
     if out.counterexample is not None:

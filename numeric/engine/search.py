@@ -18,6 +18,7 @@ from ..api import PATTERNS, SCALE_SUFFIX, InstanceBatch, Knobs
 from .budget import Budget
 from .determinism import hypothesis_without_local_constants
 from .evaluate import CompiledClaim, Evaluation, evaluate
+from .membership import check_counterexample
 from .experiment import (
     class_of,
     CONFIRM_DTYPE,
@@ -237,8 +238,11 @@ class Search:
                     out.error = out.error or f"replay of a violation failed: {exc}"
                     continue
                 if margin < -tol:
-                    out.counterexample = cand
-                    out.confirmed = (margin, tol)
+                    # A violation on an instance outside its class (in exact arithmetic) is an
+                    # error of the generator, never a counterexample: stop at the first one.
+                    if check_counterexample(self.exp, out, cand):
+                        out.counterexample = cand
+                        out.confirmed = (margin, tol)
                     break
                 out.vanished += 1
 

@@ -33,6 +33,7 @@ from kernels.first_order import RotatedPWQ
 
 from ..api import Family, InstanceBatch, InstanceClass, Knobs, combine_checks, haar_orthogonal
 from ..constants import as_mapping
+from .exact_members import pwq_member_exact
 from .first_order_constants import SMOOTH_CONSTANTS, STRONGLY_CONVEX_CONSTANTS, resolve, strongly_convex_check
 from .first_order_param import (
     LOG_KAPPA,
@@ -256,6 +257,7 @@ def _make(name: str, cr_: CurvatureRange, text: str, parametrisation: Any) -> In
         name=name, text=text, families=_families(cr_),
         attributes=("L", "d") + (("mu", "kappa") if cr_.lower is None else ()),
         member=lambda batch, _c=cr_: member_check(_c, batch),
+        member_exact=pwq_member_exact(cr_.lower, cr_.convex),
         encode=encode, decode=decode, problem_type=RotatedPWQ, parametrisation=parametrisation,
         constants=STRONGLY_CONVEX_CONSTANTS if cr_.lower is None else SMOOTH_CONSTANTS,
         constants_check=strongly_convex_check if cr_.lower is None else None)
