@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from kernels.first_order import RotatedPWQ, knot_values
 
-from ..api import Family, InstanceBatch, InstanceClass, Knobs, combine_checks, haar_orthogonal
+from ..api import Family, InstanceBatch, InstanceClass, Knobs, Membership, combine_checks, haar_orthogonal
 from .first_order import PIECES, _ortho_defect, decode, encode
 from .first_order_dynamics import minimiser_box
 from .first_order_param import K_RIGHT, WIDTHS, ParamPWQ, shrunk
@@ -174,6 +174,14 @@ def member_check(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     ])
 
 
+def member_extended(batch: InstanceBatch) -> Membership:
+    """The exact-membership hook: :func:`member_check` already works in extended precision with no
+    slack (the generators keep the recorded mu a relative 1e-6 below the constant), so it decides."""
+    ok, why = member_check(batch)
+    good = bool(np.asarray(ok).reshape(-1)[0])
+    return Membership(good, "extended", "" if good else why[0])
+
+
 @dataclass(frozen=True)
 class PLParametrisation:
     """1-D members at L = 1 for the polisher: ``theta = (widths (K) in WIDTHS, curvature positions
@@ -236,6 +244,7 @@ PL_PWQ = InstanceClass(
                      doc="as pl_pwq, each curvature at -L or L (40% each) or uniform")),
     attributes=("L", "mu", "d"),
     member=member_check,
+    member_exact=member_extended,
     encode=encode,
     decode=decode,
     problem_type=RotatedPWQ,
