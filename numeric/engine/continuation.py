@@ -7,12 +7,21 @@ iterate, so a local optimiser started at random stalls far below it (on the gene
 at the quadratics' 75% for N = 5 and N = 10).  The same claim over n < N steps is easier, and a
 parametrisation whose ``resize`` keeps the function near the start (pieces added or dropped far
 from it, as the piecewise-quadratic classes do) turns an n-step worst case into a start for n' > n
-steps.  This module climbs n = 1, 2, 4, ... up to N with the polisher's own CMA-ES, each stage on a
-scratch search over the shorter horizon, and hands the best parameter vectors of the last stage to
-the polisher as starts.
+steps.  This module climbs n = 1, 2, 3, ... up to N with the polisher's own CMA-ES, each stage on a
+scratch search over that horizon, and hands the best parameter vectors of the last stage to the
+polisher as starts.
 
-The scratch searches' instances are instances of a *different* statement (the claim at n steps)
-and never count for the claim being checked; only the final parameter vectors are used, and every
+A parametrisation that also says which parameters a longer horizon adds (``frontier(P_old, P)``,
+as the generic first-order classes' does: the pieces beyond where the shorter trajectory ended)
+gets, at every stage, a search over those parameters alone first, the rest held at the shorter
+horizon's worst case, then a short joint search; the last stage is then the claim's own horizon.
+A first-order method's first n steps see only the function near the start, so the n-step worst
+case stays right for them, and the part left to find is a few parameters instead of all of them:
+on the generic smooth class this takes the min-gradient claim of GD from about 80% of the exact
+worst case to 99.7-99.9% at N = 5 and 10.
+
+The scratch searches' instances are instances of a *different* statement (the claim at n steps),
+or of the claim on a scratch search, and never count for the claim being checked; only the final parameter vectors are used, and every
 instance built from them is evaluated afresh at the claim's own horizon.  Deterministic: every
 random number comes from the generator the caller passes.
 """
@@ -30,12 +39,40 @@ __all__ = ["horizons", "continuation_starts"]
 
 
 def horizons(N: int) -> list[int]:
-    """The shorter horizons visited before N: 1, 2, 4, ... below N (empty for N <= 2)."""
-    out, n = [], 1
-    while n < N and N > 2:
-        out.append(n)
-        n *= 2
-    return out
+    """The shorter horizons visited before N: 1, 2, ..., N - 1 (empty for N <= 2).  One step at a
+    time, so each stage adds one pair of pieces to search (doubling the horizon made each stage's
+    added part as large as all before it, and the stages lost ground: 88% of the exact
+    min-gradient worst case at N = 10 against 99.8% one step at a time)."""
+    return list(range(1, N)) if N > 2 else []
+
+
+def _frontier_stage(objective: Callable[[np.ndarray], np.ndarray], carried: np.ndarray, idx: np.ndarray,
+                    lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator,
+                    cma: Callable[..., tuple[np.ndarray, np.ndarray]], *, starts: int, popsize: int,
+                    generations: int, sigma0: float) -> np.ndarray:
+    """Search only the parameters ``idx`` (those a longer horizon adds) of the carried vectors,
+    the rest held: a first-order method's first steps see only the function near the start, so
+    the shorter horizon's worst case stays right for them, and the search over the added pieces
+    is low-dimensional.  Returns the improved vectors, best first."""
+    base = carried[np.arange(starts) % carried.shape[0]]
+
+    def sub_objective(phi: np.ndarray) -> np.ndarray:
+        full = np.repeat(base[:1], phi.shape[0], axis=0)
+        full[:, idx] = phi
+        return objective(full)
+
+    outs = []
+    for b in range(carried.shape[0]):  # each carried vector gets its own optimisers
+        base = carried[b:b + 1]
+        x0 = np.repeat(base[:, idx], max(1, starts // carried.shape[0]), axis=0)
+        sig = sigma0 * np.asarray([0.1, 0.3, 1.0])[np.arange(x0.shape[0]) % 3]
+        bx, bf = cma(sub_objective, x0, lo[idx], hi[idx], rng, popsize=popsize, generations=generations, sigma0=sig)
+        full = np.repeat(base, bx.shape[0], axis=0)
+        full[:, idx] = bx
+        outs.append((bf, full))
+    f = np.concatenate([o[0] for o in outs])
+    x = np.vstack([o[1] for o in outs])
+    return x[np.argsort(-f, kind="stable")]
 
 
 def continuation_starts(search: Any, claim_name: str, p: Parametrisation, knobs: Knobs, rng: np.random.Generator,
@@ -48,6 +85,10 @@ def continuation_starts(search: Any, claim_name: str, p: Parametrisation, knobs:
     if not stages:
         return []
     best: np.ndarray | None = None
+    P_prev = 0
+    frontier = getattr(p, "frontier", None)
+    if frontier is not None:
+        stages = stages + [int(exp.horizon)]  # the added pieces of the claim's own horizon too
     for n in stages:
         sub = search.__class__(replace(exp, horizon=n), search.budget, search.seed, search.backend)
         P = p.size(n)
@@ -63,12 +104,22 @@ def continuation_starts(search: Any, claim_name: str, p: Parametrisation, knobs:
 
         fresh = p.sample(rng, starts, P)
         if best is None:
-            x0, sig = fresh, np.full(starts, sigma0)
+            bx, bf = cma(objective, fresh, lo, hi, rng, popsize=popsize, generations=generations, sigma0=sigma0)
         else:
             carried = p.resize(best, P)
+            if frontier is not None:
+                carried = _frontier_stage(objective, carried, frontier(P_prev, P), lo, hi, rng, cma, starts=starts,
+                                          popsize=popsize, generations=max(1, generations // 2), sigma0=sigma0)
             x0 = np.vstack([carried[np.arange(starts - starts // 4) % carried.shape[0]], fresh[: starts // 4]])
-            sig = np.concatenate([np.full(starts - starts // 4, sigma0 / 3), np.full(starts // 4, sigma0)])
-        bx, bf = cma(objective, x0, lo, hi, rng, popsize=popsize, generations=generations, sigma0=sig)
+            # Carried starts take small steps, in a spread of sizes: the shorter horizon's worst case
+            # is a narrow ridge, and steps of a fair part of the box lose its alignments at once.
+            n_carried = starts - starts // 4
+            small = sigma0 * np.asarray([0.03, 0.1, 0.3])[np.arange(n_carried) % 3]
+            sig = np.concatenate([small, np.full(starts // 4, sigma0)])
+            # After a frontier search, a short joint search lets the held part follow.
+            joint = generations if frontier is None else max(1, generations // 4)
+            bx, bf = cma(objective, x0, lo, hi, rng, popsize=popsize, generations=joint, sigma0=sig)
         best = bx[np.argsort(-bf, kind="stable")[: max(1, keep)]]
+        P_prev = P
     assert best is not None
     return list(p.resize(best, p.size(int(exp.horizon))))

@@ -24,16 +24,20 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from ..api import Knobs, Parametrisation
-from ..registry import CLASSES
 from .continuation import continuation_starts
-from .experiment import batch_environment
+from .experiment import batch_environment, class_of
 
 __all__ = ["PolishBudget", "POLISH_BUDGETS", "polish_search", "cma_maximise"]
+
+#: A batched objective: parameter vectors (n, P) -> scores (n,).
+Objective = Callable[[np.ndarray], np.ndarray]
+#: A batched CMA-ES (:func:`cma_maximise` or :func:`cma_full_maximise`).
+Optimiser = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 
@@ -75,7 +79,7 @@ def _recombination(lam: int) -> tuple[int, np.ndarray, float]:
     return mu, w, float(1.0 / np.sum(w**2))
 
 
-def _evaluate(objective, xs: np.ndarray, lo: np.ndarray, span: np.ndarray, mu: int, best_x: np.ndarray,
+def _evaluate(objective: Objective, xs: np.ndarray, lo: np.ndarray, span: np.ndarray, mu: int, best_x: np.ndarray,
               best_f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One generation's evaluation, shared by both CMA-ES variants: candidates ``xs`` (S, lam, P)
     in box units are clipped to the box and scored; the best point of each optimiser is kept; the
@@ -93,7 +97,14 @@ def _evaluate(objective, xs: np.ndarray, lo: np.ndarray, span: np.ndarray, mu: i
     return best_x, best_f, np.argsort(-rankf, axis=1, kind="stable")[:, :mu]
 
 
-def cma_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator, *,
+def _start_scores(objective: Objective, x0: np.ndarray) -> np.ndarray:
+    """The scores of the starting points themselves (a start carried from an earlier stage may
+    already be the best point its optimiser will see; CMA-ES samples only around it)."""
+    f = np.asarray(objective(x0), dtype=np.float64)
+    return np.where(np.isfinite(f), f, -np.inf)
+
+
+def cma_maximise(objective: Objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator, *,
                  popsize: int, generations: int, sigma0: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Batched separable CMA-ES (diagonal covariance, Ros & Hansen 2008): ``S`` independent
     optimisers started at ``x0`` (S, P), maximising ``objective`` (a function of an (S * popsize, P)
@@ -117,7 +128,7 @@ def cma_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng:
     pc = np.zeros((S, P))
     ps = np.zeros((S, P))
     best_x = np.clip(x0, lo, hi).copy()
-    best_f = np.full(S, -np.inf)
+    best_f = _start_scores(objective, best_x)
     for gen in range(int(generations)):
         d = np.sqrt(c)
         zs = rng.standard_normal((S, lam, P))
@@ -139,7 +150,7 @@ def cma_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng:
     return best_x, best_f
 
 
-def cma_full_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator, *,
+def cma_full_maximise(objective: Objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator, *,
                       popsize: int, generations: int, sigma0: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Batched CMA-ES with a full covariance matrix (Hansen's (mu/mu_w, lambda) rules): the same
     contract as :func:`cma_maximise`.  The full covariance learns the correlated directions a
@@ -164,7 +175,7 @@ def cma_full_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     pc = np.zeros((S, P))
     ps = np.zeros((S, P))
     best_x = np.clip(x0, lo, hi).copy()
-    best_f = np.full(S, -np.inf)
+    best_f = _start_scores(objective, best_x)
     for gen in range(int(generations)):
         zs = rng.standard_normal((S, lam, P))
         ys = np.matmul(zs * D[:, None, :], np.swapaxes(B, 1, 2))
@@ -193,7 +204,7 @@ def cma_full_maximise(objective, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 FULL_CMA_MAX_P = 120
 
 
-def _cma(P: int, pb: PolishBudget):
+def _cma(P: int, pb: PolishBudget) -> Optimiser:
     """The CMA-ES variant for P parameters at budget ``pb``."""
     return cma_full_maximise if pb.full_covariance and P <= FULL_CMA_MAX_P else cma_maximise
 
@@ -232,7 +243,7 @@ def polish_search(search: Any) -> None:
     draws with ``sigma0``.  Drawn parameters sit at their upper ends (where step conditions are
     tight) and, where they have a range, at one random position too."""
     exp = search.exp
-    p = CLASSES[exp.instance_class].parametrisation
+    p = class_of(exp).parametrisation
     if p is None:
         return
     pb = POLISH_BUDGETS.get(search.budget.name, POLISH_BUDGETS["quick"])

@@ -27,6 +27,7 @@ from .evaluate import CompiledClaim, evaluate
 from ..api import InstanceBatch, Knobs
 from ..registry import CLASSES
 from .experiment import (
+    class_of,
     ClaimOutcome,
     Experiment,
     Found,
@@ -37,6 +38,7 @@ from .experiment import (
     rebuild,
     run_dynamics,
 )
+from .membership import check_counterexample
 from .search import Search
 from .stats import clopper_pearson, decide_interval, fit_growth
 
@@ -118,7 +120,7 @@ def run_trials(exp: Experiment, batch: InstanceBatch, env: dict[str, np.ndarray]
                        instance_ids=ids)
     args = complete_arguments(exp, env_rep, run)["trajectory"]
     outside = assumption_failures(exp, {"trajectory": args}, m * trials)
-    member, why = CLASSES[exp.instance_class].member(batch)
+    member, why = class_of(exp).member(batch)
     reasons = []
     for i in range(m):
         r = why[i] if not member[i] else next((o for o in outside[i * trials:(i + 1) * trials] if o), "")
@@ -248,8 +250,10 @@ def _probability(exp: Experiment, claim: StatisticalClaim, budget: Budget, seed:
         confirmation = {**conf, "instance_index": i}
         if conf["decision"] == "refute":
             row = {**row, "data": {**row["data"], "trial_id_start": conf["trial_id_start"]}}
-            out.counterexample = _found(row, exp, conf, claim.sense)
-            out.confirmed = (out.counterexample.margin, 0.0)
+            found = _found(row, exp, conf, claim.sense)
+            if check_counterexample(exp, out, found):  # outside its class: an error, never a refutation
+                out.counterexample = found
+                out.confirmed = (found.margin, 0.0)
             break
         out.vanished += 1
     if out.counterexample is not None:
@@ -273,7 +277,7 @@ def _rerun(exp: Experiment, claim: StatisticalClaim, row: dict[str, Any], *, see
     """Run one recorded instance again with trial ids from ``start``; returns its summary at the
     claim's own confidence (a single pre-selected instance needs no multiplicity correction)."""
     data = row["data"]
-    cls = CLASSES[exp.instance_class]
+    cls = class_of(exp)
     sub, problem, w0, env = rebuild(exp, data, row["params"])
     batch = InstanceBatch(family=row.get("family", ""), problem=problem, w0=w0,
                           attrs={k: env[k] for k in cls.attributes if k in env})
@@ -296,7 +300,7 @@ def _measure(exp: Experiment, claim: StatisticalClaim, *, seed: int, backend: st
     parameters at the middle of their range).  Returns values, problems found, trials run."""
     plan = claim.scaling
     assert plan is not None
-    cls = CLASSES[exp.instance_class]
+    cls = class_of(exp)
     family = cls.families[0]
     k = len(exp.range_parameters)
     values: list[float] = []

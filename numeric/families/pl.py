@@ -41,6 +41,7 @@ from ..api import (
     haar_orthogonal,
     observables,
 )
+from .exact_members import rsi_member_exact
 from .ridge import (
     PER_STEP,
     SCALE_OF,
@@ -447,6 +448,7 @@ RSI_CLASS = (InstanceClass(
     ),
     attributes=("L", "mu", "d"),
     member=_rsi_member,
+    member_exact=rsi_member_exact,
     encode=encode_minimizer,
     decode=decode_minimizer,
     problem_type=MinimizerProblem,
