@@ -57,7 +57,7 @@ def mix64(z: np.ndarray) -> np.ndarray:
 
 def _key(seed: int, instance_id: int) -> np.uint64:
     with np.errstate(over="ignore"):
-        return np.uint64(mix64(np.uint64(seed) ^ mix64(np.uint64(instance_id) + GOLDEN)))
+        return np.uint64(mix64(np.asarray(np.uint64(seed) ^ mix64(np.asarray(np.uint64(instance_id) + GOLDEN)))))
 
 
 def plane_words(seed: int, instance_id: int, n: int, words: int) -> np.ndarray:

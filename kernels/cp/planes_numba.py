@@ -12,6 +12,8 @@ Counts are exact int64 sums, so the result does not depend on the partition or t
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 from llvmlite import ir
@@ -32,12 +34,12 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 
 @intrinsic
-def popcount(typingctx, x):  # pragma: no cover - compiled
+def popcount(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
     """Number of set bits of a uint64, as int64 (LLVM's ctpop intrinsic: one instruction)."""
     if x != types.uint64:
         return None
 
-    def codegen(context, builder, sig, args):
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
         fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
         return builder.call(fn, [args[0]])
 
@@ -45,14 +47,14 @@ def popcount(typingctx, x):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _mix64(z):  # pragma: no cover - compiled
+def _mix64(z: Any) -> Any:  # pragma: no cover - compiled
     z = (z ^ (z >> np.uint64(30))) * _M1
     z = (z ^ (z >> np.uint64(27))) * _M2
     return z ^ (z >> np.uint64(31))
 
 
 @njit(cache=True)
-def _part(masks, n, words, key, blk_lo, blk_hi, D):  # pragma: no cover - compiled
+def _part(masks: Any, n: int, words: int, key: Any, blk_lo: int, blk_hi: int, D: Any) -> None:  # pragma: no cover
     """Adds the disagreements over blocks blk_lo..blk_hi-1 to D (M, M)."""
     M = masks.shape[0]
     P = np.zeros((n, BLOCK_WORDS), dtype=np.uint64)
@@ -78,12 +80,12 @@ def _part(masks, n, words, key, blk_lo, blk_hi, D):  # pragma: no cover - compil
             for b in range(a + 1, M):
                 acc = np.int64(0)
                 for w in range(BLOCK_WORDS):
-                    acc += popcount(F[a, w] ^ F[b, w])
+                    acc += popcount(F[a, w] ^ F[b, w])  # type: ignore[call-arg]
                 D[a, b] += acc
 
 
 @njit(parallel=True, cache=True)
-def _planes(masks, n, words, key, parts, out):  # pragma: no cover - compiled
+def _planes(masks: Any, n: int, words: int, key: Any, parts: int, out: Any) -> None:  # pragma: no cover
     nblk = (words + BLOCK_WORDS - 1) // BLOCK_WORDS
     for p in prange(parts):
         _part(masks, n, words, key, p * nblk // parts, (p + 1) * nblk // parts, out[p])

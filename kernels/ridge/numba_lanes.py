@@ -44,7 +44,7 @@ def _make_kernel(D: int) -> Callable[..., Any]:
     """The lanes kernel for dimension ``D`` (a closure constant: numba freezes it at compile time)."""
 
     @njit(parallel=True, fastmath=False, cache=True)
-    def kernel(A, b, w0, eta, T, fout, gout, wlast):  # pragma: no cover - compiled
+    def kernel(A: Any, b: Any, w0: Any, eta: Any, T: int, fout: Any, gout: Any, wlast: Any) -> None:  # pragma: no cover
         """A (D, D, B), b (D, B), w0 (D, B), eta (Te, B) with Te in {1, T}; fout, gout (B, T+1); wlast (B, D)."""
         B = w0.shape[1]
         te = eta.shape[0]
