@@ -160,3 +160,19 @@ def test_a_class_without_declared_constants_refuses_pins() -> None:
     s = thm.structure[0]
     with pytest.raises(SpecError, match=r"structure\[0\]\.constants: class .* has no constant 'L'"):
         validate(replace(thm, structure=(replace(s, constants={"L": 1}),)))
+
+
+def test_a_counterexample_outside_the_pins_is_an_error_not_a_refutation() -> None:
+    """Defence in depth behind the search's membership: the certificate of a confirmed
+    counterexample compares its constants with the pins exactly."""
+    from numeric.engine.experiment import ClaimOutcome, Found
+    from numeric.engine.membership import check_counterexample
+    from theorems.pipeline import compile_theorem
+
+    exp = compile_theorem(gd_distance_rate()).experiments[0][0]
+    assert exp.constants == (("kappa", 10.0, 10.0),)
+    found = Found(family="t", dynamics="fo_gd", data={}, params={"L": 1.0, "mu": 0.11, "kappa": 1 / 0.11}, step=None,
+                  observed=1.0, bound=0.5, ratio=2.0, slack=-1.0, margin=0.5, tol=0.0)
+    out = ClaimOutcome("rate")
+    assert not check_counterexample(exp, out, found)
+    assert out.error is not None and "kappa" in out.error and "outside the spec's [10, 10]" in out.error

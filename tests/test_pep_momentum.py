@@ -156,3 +156,21 @@ def test_without_pepit_importable_the_claim_runs_as_before(monkeypatch: pytest.M
     assert rec.verdict == off.verdict == Verdict.PASS.value
     assert "exact_worst_pep" not in rec.tightness and rec.instances == off.instances
     assert rec.worst_ratio == off.worst_ratio
+
+
+@needs_pepit
+def test_the_example_packages_nesterov_claim_gets_pepits_value() -> None:
+    """The example plugin's ``nesterov`` dynamics runs the same scheme: its claim, given a PepSetup,
+    records PEPit's exact value, and no instance of the example's class exceeds it."""
+    from dataclasses import replace
+
+    ex = pytest.importorskip("thmcheck_momentum.theorems")
+    n = 3
+    base = ex.nesterov_rate
+    claim = replace(base.claim("rate_last"), pep=PepSetup("smooth_convex", "value_gap", n, 1.0, method="nesterov"))
+    thm = replace(base, id="user.example_nesterov_pep", horizon=n, claims=(claim,))
+    rec = run_theorem(thm, budget=budget("quick"), seed=0, backend="numba", lookup=load_registry().lookup)[0]
+    assert rec.verdict == Verdict.PASS.value, rec.reason
+    value = rec.tightness["exact_worst_pep"]["value"]
+    assert value == pytest.approx(pep_oracle.solve(NEST).value)
+    assert rec.worst_ratio is not None and 0.5 * value <= rec.worst_ratio * 2 / (n + 1) ** 2 <= value * (1 + 1e-6)

@@ -21,8 +21,9 @@ on the generic smooth class this takes the min-gradient claim of GD from about 8
 worst case to 99.7-99.9% at N = 5 and 10.
 
 The scratch searches' instances are instances of a *different* statement (the claim at n steps),
-or of the claim on a scratch search, and never count for the claim being checked; only the final parameter vectors are used, and every
-instance built from them is evaluated afresh at the claim's own horizon.  Deterministic: every
+or of the claim on a scratch search, and never count for the claim being checked; only the final
+parameter vectors are used, and every instance built from them is evaluated afresh at the claim's
+own horizon by the polisher.  Deterministic: every
 random number comes from the generator the caller passes.
 """
 
@@ -38,12 +39,19 @@ from ..api import Knobs, Parametrisation
 __all__ = ["horizons", "continuation_starts"]
 
 
-def horizons(N: int) -> list[int]:
-    """The shorter horizons visited before N: 1, 2, ..., N - 1 (empty for N <= 2).  One step at a
-    time, so each stage adds one pair of pieces to search (doubling the horizon made each stage's
-    added part as large as all before it, and the stages lost ground: 88% of the exact
-    min-gradient worst case at N = 10 against 99.8% one step at a time)."""
-    return list(range(1, N)) if N > 2 else []
+def horizons(N: int, one_by_one: bool = False) -> list[int]:
+    """The shorter horizons visited before N: 1, 2, 4, ... below N (empty for N <= 2), or with
+    ``one_by_one`` 1, 2, ..., N - 1 (empty for N = 1).  A parametrisation with a frontier goes
+    one step at a time, so each stage adds one pair of pieces to search (doubling the horizon
+    made each stage's added part as large as all before it, and the stages lost ground: 88% of
+    the exact min-gradient worst case at N = 10 against 99.8% one step at a time)."""
+    if one_by_one:
+        return list(range(1, N))
+    out, n = [], 1
+    while n < N and N > 2:
+        out.append(n)
+        n *= 2
+    return out
 
 
 def _frontier_stage(objective: Callable[[np.ndarray], np.ndarray], carried: np.ndarray, idx: np.ndarray,
@@ -81,12 +89,12 @@ def continuation_starts(search: Any, claim_name: str, p: Parametrisation, knobs:
     """Parameter vectors (for the claim's own horizon) reached by climbing the claim over shorter
     horizons; [] when the experiment's horizon is too short for a continuation to help."""
     exp = search.exp
-    stages = horizons(int(exp.horizon))
+    frontier = getattr(p, "frontier", None)
+    stages = horizons(int(exp.horizon), one_by_one=frontier is not None)
     if not stages:
         return []
     best: np.ndarray | None = None
     P_prev = 0
-    frontier = getattr(p, "frontier", None)
     if frontier is not None:
         stages = stages + [int(exp.horizon)]  # the added pieces of the claim's own horizon too
     for n in stages:
@@ -111,10 +119,12 @@ def continuation_starts(search: Any, claim_name: str, p: Parametrisation, knobs:
                 carried = _frontier_stage(objective, carried, frontier(P_prev, P), lo, hi, rng, cma, starts=starts,
                                           popsize=popsize, generations=max(1, generations // 2), sigma0=sigma0)
             x0 = np.vstack([carried[np.arange(starts - starts // 4) % carried.shape[0]], fresh[: starts // 4]])
-            # Carried starts take small steps, in a spread of sizes: the shorter horizon's worst case
-            # is a narrow ridge, and steps of a fair part of the box lose its alignments at once.
             n_carried = starts - starts // 4
-            small = sigma0 * np.asarray([0.03, 0.1, 0.3])[np.arange(n_carried) % 3]
+            # Carried starts with a frontier take small steps, in a spread of sizes: the shorter
+            # horizon's worst case is a narrow ridge, and steps of a fair part of the box lose its
+            # alignments at once.
+            small = (sigma0 * np.asarray([0.03, 0.1, 0.3])[np.arange(n_carried) % 3] if frontier is not None
+                     else np.full(n_carried, sigma0 / 3))
             sig = np.concatenate([small, np.full(starts // 4, sigma0)])
             # After a frontier search, a short joint search lets the held part follow.
             joint = generations if frontier is None else max(1, generations // 4)

@@ -47,6 +47,13 @@ def certify_membership(instance_class: str, data: dict[str, Any], params: dict[s
 def check_counterexample(exp: Experiment, out: ClaimOutcome, found: Found) -> bool:
     """Certify a confirmed counterexample's membership and note how on ``out``; returns False (and
     sets ``out.error``) when the instance is outside its class."""
+    # The spec's pinned constants (numeric.constants) are compared exactly: a value outside them
+    # makes the instance no member of the class the spec names.
+    outside = [f"{n} = {found.params.get(n)!r} outside the spec's [{lo:g}, {hi:g}]" for n, lo, hi in exp.constants
+               if not (lo <= found.params.get(n, float("nan")) <= hi)]
+    if outside:
+        out.error = out.error or f"instance outside its class {exp.instance_class!r}: {outside[0]}"
+        return False
     m = certify_membership(exp.instance_class, found.data, found.params, found.family)
     if m is None:
         out.membership = FLOAT64_WITH_SLACK

@@ -270,7 +270,7 @@ def polish_search(search: Any) -> None:
                 seeds += continuation_starts(search, claim.name, p, knobs, rng, _cma(P, pb), _score,
                                              starts=pb.starts, popsize=pb.popsize,
                                              generations=max(1, pb.generations // 2), sigma0=pb.sigma0,
-                                             keep=max(1, pb.starts // 4))
+                                             keep=max(1, pb.starts // (2 if hasattr(p, "frontier") else 4)))
             n_seeded = min(pb.starts // 2, 2 * len(seeds)) if seeds else 0
             seeded = [seeds[i % len(seeds)] for i in range(n_seeded)]
             sig_seeded = [(0.02, 0.05, 0.1)[(i // len(seeds)) % 3] if seeds else 0 for i in range(n_seeded)]

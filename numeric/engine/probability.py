@@ -39,6 +39,7 @@ from .experiment import (
     run_dynamics,
 )
 from .membership import check_counterexample
+from .stop import check_stop
 from .search import Search
 from .stats import clopper_pearson, decide_interval, fit_growth
 
@@ -116,9 +117,8 @@ def run_trials(exp: Experiment, batch: InstanceBatch, env: dict[str, np.ndarray]
     problem, w0, env_rep = _repeat(batch, env, trials)
     ids = id_start + np.arange(m * trials, dtype=np.int64)
     env_rep = {k: np.asarray(v, dtype=np.float64) for k, v in env_rep.items()}
-    run = run_dynamics(exp, problem, np.asarray(w0, dtype=np.float64), env_rep, backend=backend, seed=seed,
-                       instance_ids=ids)
-    args = complete_arguments(exp, env_rep, run)["trajectory"]
+    args, backend_ran = _run_chunked(exp, problem, np.asarray(w0, dtype=np.float64), env_rep, ids, m, trials,
+                                     seed=seed, backend=backend)
     outside = assumption_failures(exp, {"trajectory": args}, m * trials)
     member, why = class_of(exp).member(batch)
     reasons = []
@@ -130,7 +130,43 @@ def run_trials(exp: Experiment, batch: InstanceBatch, env: dict[str, np.ndarray]
         v = np.asarray(v, dtype=np.float64)
         if v.ndim and v.shape[0] == m * trials:
             finite &= np.isfinite(v.reshape(m, -1)).all(axis=1)
-    return _Trials(args=args, inadmissible=reasons, finite=finite, backend=run.backend)
+    return _Trials(args=args, inadmissible=reasons, finite=finite, backend=backend_ran)
+
+
+#: Most trajectories one kernel call of a probability or scaling claim runs: the rows of
+#: ``m x trials`` are cut into chunks of whole instances of at most this many rows, with a stop check
+#: (:func:`.stop.check_stop`) between chunks, so a long measurement can be interrupted between
+#: chunks instead of only when it ends.  Every trajectory is keyed by its own id, so the cut changes
+#: no value.
+CHUNK_ROWS = 2048
+
+
+def _run_chunked(exp: Experiment, problem: Any, w0: np.ndarray, env_rep: dict[str, np.ndarray], ids: np.ndarray,
+                 m: int, trials: int, *, seed: int, backend: str) -> tuple[dict[str, Any], str]:
+    """The trajectory arguments of ``m * trials`` repeated rows, computed chunk by chunk."""
+    per = max(1, CHUNK_ROWS // max(1, trials)) * trials
+    n = m * trials
+    if n <= per:
+        run = run_dynamics(exp, problem, w0, env_rep, backend=backend, seed=seed, instance_ids=ids)
+        return complete_arguments(exp, env_rep, run)["trajectory"], run.backend
+    parts: list[dict[str, Any]] = []
+    ran: set[str] = set()
+    for a in range(0, n, per):
+        check_stop()
+        rows = np.arange(a, min(a + per, n))
+        sub_env = {k: (v[rows] if np.ndim(v) and np.shape(v)[0] == n else v) for k, v in env_rep.items()}
+        run = run_dynamics(exp, problem.take(rows), w0[rows], sub_env, backend=backend, seed=seed,
+                           instance_ids=ids[rows])
+        ran.add(run.backend)
+        parts.append(complete_arguments(exp, sub_env, run)["trajectory"])
+    out: dict[str, Any] = {}
+    for key, first in parts[0].items():
+        if np.ndim(first) and all(np.shape(p[key])[0] == len(r) for p, r in
+                                  zip(parts, (range(a, min(a + per, n)) for a in range(0, n, per)))):
+            out[key] = np.concatenate([np.asarray(p[key]) for p in parts], axis=0)
+        else:
+            out[key] = first  # a value shared by every row (a constant of the experiment)
+    return out, "+".join(sorted(ran))
 
 
 def event_counts(claim: StatisticalClaim, tr: _Trials, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -160,6 +196,7 @@ class _ProbabilitySearch(Search):
         self.rows: list[dict[str, Any]] = []  # per instance: successes, bound, data, params
 
     def run_batch(self, knobs: Knobs, n: int) -> dict[str, float]:
+        check_stop()  # a safe point: nothing of this batch is recorded yet
         exp, claim = self.exp, self.claim
         family = self.cls.families[knobs.family % len(self.cls.families)]
         rng = np.random.default_rng([self.seed, zlib.crc32(exp.key.encode()), knobs.seed])
@@ -307,6 +344,7 @@ def _measure(exp: Experiment, claim: StatisticalClaim, *, seed: int, backend: st
     problems: list[str] = []
     next_id = id_start
     for size in plan.sizes:
+        check_stop()
         knobs = Knobs(family=0, dim=int(size), pattern=0, log_scale=0.0, log_w0=0.0, u=(0.5,) * k,
                       seed=int(zlib.crc32(f"{exp.key}/{claim.name}/{size}/{salt}".encode())))
         rng = np.random.default_rng([int(seed), zlib.crc32(exp.key.encode()), knobs.seed])

@@ -19,6 +19,7 @@ from .budget import Budget
 from .determinism import hypothesis_without_local_constants
 from .evaluate import CompiledClaim, Evaluation, evaluate
 from .membership import check_counterexample
+from .stop import check_stop
 from .experiment import (
     class_of,
     CONFIRM_DTYPE,
@@ -61,6 +62,7 @@ class Search:
         """Generate, check, run and evaluate one batch; returns per-claim target values.  A given
         ``batch`` is evaluated instead of a generated one; ``evaluations`` receives, per claim, the
         admissible mask and the :class:`Evaluation` (the polishing phase reads them)."""
+        check_stop()  # a safe point: nothing of this batch is recorded yet (see .stop)
         exp = self.exp
         family = self.cls.families[knobs.family % len(self.cls.families)]
         rng = np.random.default_rng([self.seed, zlib.crc32(exp.key.encode()), knobs.seed])

@@ -246,7 +246,9 @@ class FirstOrderParametrisation:
     def frontier(self, P_old: int, P: int) -> np.ndarray:
         """Indices of a length-``P`` theta that a trajectory of the horizon behind ``P_old`` has
         not settled: the left pairs from the last one such a trajectory crosses outwards (with
-        ``P_old``'s layout, one pair per step and one beyond), and the end curvatures.  Used by
+        ``P_old``'s layout, one pair per step and one beyond), and the end curvatures (the second
+        coordinate and the rotation act on every step, so they are held: freeing them too lost
+        ground at N = 5 and 10).  Used by
         the horizon continuation to search the added pieces first, with the rest held."""
         K_old, K = self.pieces(P_old), self.pieces(P)
         crossed = (K_old - K_RIGHT) // 2 - 1

@@ -160,10 +160,18 @@ def _diag_estimate(problem: RidgeQuadratic) -> np.ndarray:
 
 
 def _attrs(problem: RidgeQuadratic, L: np.ndarray) -> dict[str, np.ndarray]:
-    # L on the safe side of the stored arrays: the drawn constant, raised above the certificate by
-    # the eigensolver's error bound where rounding the rotated spectrum pushed an eigenvalue past it
-    # (an instance an ulp outside the class would make hypersensitive true claims fail).
-    L_safe, _ = safe_constants(problem, L)
+    """The class constants of a generated batch, L on the safe side of the stored arrays.
+
+    The generators build every Hessian bound at most L in exact arithmetic (the spectrum drawn in
+    [-L, L], the ridge weights scaled to their share), but rounding the rotation Q diag Q^T and the
+    scaling can push the stored arrays' certificate a few ulps past it; an instance an ulp outside
+    the class makes hypersensitive true claims fail.  So L is raised by an a-priori bound on those
+    rounding errors, ``8 (d + m)^2 eps`` relative (forming a d x d product of d terms, a Q orthogonal
+    to O(d eps), m ridge terms), which costs no eigensolve.  The membership check then allows no
+    slack, and every confirmed counterexample is re-checked exactly
+    (:func:`numeric.families.exact_members.smooth_member_exact`)."""
+    eps = float(np.finfo(np.float64).eps)
+    L_safe = L * (1 + 8 * (problem.dim + problem.ridges) ** 2 * eps)
     return {"L": L_safe, "Ldiag": _diag_estimate(problem), "d": np.full(L.shape, float(problem.dim))}
 
 
