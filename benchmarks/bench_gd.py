@@ -1,10 +1,15 @@
 """Throughput of batched GD on pure quadratics: NumPy reference vs numba (vs CuPy with --cupy).
 
-    python benchmarks/bench_gd.py [--quick] [--json PATH] [--cupy] [--repeats N] [--T T]
+    python benchmarks/bench_gd.py [--quick] [--batches 100000] [--json PATH] [--cupy] [--repeats N] [--T T]
 
 Reports trajectory-steps per second (batch * T / wall time of one ``kernels.gd`` call, end to end:
-validation, re-layout, allocation and the kernel) for batch in {1e4, 1e5} and d in {2, 8, 32},
-float64, m = 0 ridges.
+validation, re-layout, allocation and the kernel) for batch in {1e4, 1e5} and d in {2, 4, 8, 32},
+float64, m = 0 ridges.  Two numba kernels side by side: ``numba-aosoa`` (the AoSoA kernel of
+``kernels.ridge.numba``, 8 trajectories per group, forced with ``path="lanes"``) and ``numba-soa``
+(``kernels.ridge.numba_lanes``: batch-contiguous structure of arrays, one kernel per d, d <= 4 only);
+``kernels.gd`` with backend numba runs the soa kernel at d <= 4 and the aosoa one above.  The
+``floor`` column is not GD: it allocates the two (B, T+1) float64 outputs and writes every entry once
+(a parallel numba loop) -- the memory traffic every kernel must pay, so no GD kernel can beat it.
 
 Method:
 * every (implementation, size) runs in its own fresh subprocess: on a 2-core machine OpenBLAS's
@@ -32,7 +37,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BATCHES = (10_000, 100_000)
-DIMS = (2, 8, 32)
+DIMS = (2, 4, 8, 32)
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "4294967296", "MALLOC_TRIM_THRESHOLD_": "4294967296"}
 
 
@@ -50,6 +55,15 @@ def _worker(impl: str, batch: int, d: int, T: int, repeats: int) -> dict:
     w0 = g.standard_normal((batch, d))
     eta = 1.0 / np.trace(A, axis1=1, axis2=2)  # <= 1 / lambda_max: a converging run
     problem = kernels.RidgeQuadratic.quadratic(A, b)
+    if impl == "floor":
+        return _floor_worker(batch, d, T, repeats)
+    if impl.startswith("numba-"):
+        from kernels.ridge import numba as _nb
+
+        forced = {"numba-aosoa": "lanes", "numba-soa": "soa"}[impl]
+        real = _nb.gd
+        _nb.gd = lambda *a, **k: real(*a, path=forced)  # before the registry loads the target
+        impl = "numba"
     t0 = time.perf_counter()
     warm = kernels.gd(problem, w0, eta, T, backend=impl)
     warmup_s = time.perf_counter() - t0
@@ -70,6 +84,32 @@ def _worker(impl: str, batch: int, d: int, T: int, repeats: int) -> dict:
         "best_s": best, "traj_steps_per_s": batch * T / best, "backend_used": tr.backend,
         "final_f_mean": float(np.mean(tr.f[:, -1])), **info,
     }
+
+
+def _floor_worker(batch: int, d: int, T: int, repeats: int) -> dict:
+    """Allocate f and gnorm2 (B, T+1) and write every entry once, in parallel: the output floor."""
+    import numpy as np
+    from numba import njit, prange
+
+    @njit(parallel=True)
+    def fill(F: np.ndarray, G: np.ndarray) -> None:  # pragma: no cover - compiled
+        for i in prange(F.shape[0]):
+            for t in range(F.shape[1]):
+                F[i, t] = 1.0
+                G[i, t] = 2.0
+
+    def once() -> None:
+        fill(np.empty((batch, T + 1)), np.empty((batch, T + 1)))
+
+    once()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        once()
+        times.append(time.perf_counter() - t0)
+    best = min(times)
+    return {"impl": "floor", "batch": batch, "d": d, "T": T, "times_s": times, "best_s": best,
+            "traj_steps_per_s": batch * T / best}
 
 
 def _run_worker(impl: str, batch: int, d: int, T: int, repeats: int, env_extra: dict | None = None) -> dict:
@@ -99,7 +139,7 @@ def _machine() -> dict:
     try:
         affinity = len(os.sched_getaffinity(0))
     except AttributeError:
-        affinity = os.cpu_count()
+        affinity = os.cpu_count() or 1
     return {
         "cpu_model": model, "logical_cpus": os.cpu_count(), "usable_cpus": affinity,
         "python": platform.python_version(), "numpy": numpy.__version__, "numba": numba.__version__,
@@ -139,6 +179,7 @@ def _fmt_rate(x: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="batch 1e4 only")
+    ap.add_argument("--batches", type=str, help="comma-separated batch sizes (default 10000,100000)")
     ap.add_argument("--json", type=pathlib.Path, help="also write the results as JSON here")
     ap.add_argument("--cupy", action="store_true", help="include the CuPy backend when available")
     ap.add_argument("--repeats", type=int, default=3)
@@ -155,8 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     import kernels
 
     machine = _machine()
-    batches = BATCHES[:1] if args.quick else BATCHES
-    impls = [("numpy", "numpy", None), ("numpy+malloc", "numpy", MALLOC_ENV), ("numba", "numba", None)]
+    batches: tuple[int, ...] = BATCHES[:1] if args.quick else BATCHES
+    if args.batches:
+        batches = tuple(int(x) for x in args.batches.split(","))
+    impls = [("numpy", "numpy", None), ("numpy+malloc", "numpy", MALLOC_ENV), ("numba-aosoa", "numba-aosoa", None),
+             ("numba-soa", "numba-soa", None), ("floor", "floor", None)]
     notes = []
     if args.cupy:
         if "cupy" in kernels.available_backends():
@@ -179,37 +223,47 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n, _, _ in impls]
     peak, how = peak_gflops()
     print(f"float64 peak: {peak:.0f} GFLOP/s ({how})")
-    header = (f"{'batch':>7} {'d':>3} " + " ".join(f"{n + ' [M/s]':>19}" for n in names) + f" {'speedup':>8}"
-              + f" {'%peak':>7}")
+    header = (f"{'batch':>7} {'d':>3} " + " ".join(f"{n + ' [M/s]':>18}" for n in names) + f" {'soa/aosoa':>9}"
+              + f" {'vs numpy':>8} {'%peak':>6} {'%floor':>6}")
     print(header)
     print("-" * len(header))
     results = []
     for batch in batches:
         for d in DIMS:
-            row = {}
+            row: dict[str, float | None] = {}
             for name, impl, env in impls:
+                if impl == "numba-soa" and d > 4:
+                    row[name] = None
+                    continue
                 r = _run_worker(impl, batch, d, args.T, args.repeats, env)
                 r["label"] = name
                 results.append(r)
                 row[name] = r.get("traj_steps_per_s")
+            ran = [r for r in results if r["batch"] == batch and r["d"] == d]
             numpy_best = max(v for k, v in row.items() if k.startswith("numpy") and v is not None)
-            speed = row.get("numba")
+            numba_rates = [v for k, v in row.items() if k.startswith("numba") and v is not None]
+            speed = max(numba_rates) if numba_rates else None
             speedup = speed / numpy_best if speed and numpy_best else None
-            for r in results[-len(impls):]:
+            for r in ran:
                 if "traj_steps_per_s" in r:
                     r["speedup_vs_best_numpy"] = r["traj_steps_per_s"] / numpy_best
-            line = f"{batch:>7} {d:>3} " + " ".join(f"{_fmt_rate(row[n]):>19}" for n in names)
+            line = f"{batch:>7} {d:>3} " + " ".join(f"{_fmt_rate(row[n]):>18}" for n in names)
+            soa, aosoa = row.get("numba-soa"), row.get("numba-aosoa")
+            line += f" {soa / aosoa:>8.2f}x" if soa and aosoa else f" {'-':>9}"
             line += f" {speedup:>7.1f}x" if speedup else f" {'-':>8}"
             if speed:
-                line += f" {100 * speed * flops_per_step(d) / 1e9 / peak:>6.1f}%"
+                line += f" {100 * speed * flops_per_step(d) / 1e9 / peak:>5.1f}%"
+                floor = row.get("floor")
+                line += f" {100 * speed / floor:>5.0f}%" if floor else f" {'-':>6}"
             print(line, flush=True)
-            for r in results[-len(impls):]:
+            for r in ran:
                 if "error" in r:
                     print(f"    {r['label']} failed: {r['error']}")
     print()
     print("M/s = million trajectory-steps per second (batch * T / seconds per gd call);")
-    print("speedup = numba / faster of the two NumPy runs; %peak = numba's flops (flops_per_step(d) per")
-    print("trajectory-step) over the float64 peak above.")
+    print("soa/aosoa = the two numba kernels; vs numpy = faster numba / faster of the two NumPy runs;")
+    print("%peak = the faster numba kernel's flops (flops_per_step(d) per trajectory-step) over the float64")
+    print("peak above; %floor = its rate over the output floor's (allocating and writing f and gnorm2 once).")
     if args.json:
         payload = {"machine": machine, "T": args.T, "repeats": args.repeats, "quick": args.quick,
                    "notes": notes, "results": results}

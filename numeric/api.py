@@ -41,6 +41,9 @@ __all__ = [
     "Parametrisation",
     "Shrinker",
     "ExactRunner",
+    "Membership",
+    "ExactMembershipCheck",
+    "MEMBERSHIP_METHODS",
     "InstanceClass",
     "RunRequest",
     "Run",
@@ -94,6 +97,11 @@ class Knobs:
     :data:`PATTERNS`), ``log_scale`` the log10 of the class constant, ``log_w0`` the log10 of the
     initial point's scale; ``u`` holds one position in [0, 1] per drawn parameter (0: lower end,
     1: upper end of its admissible range) and ``seed`` the rest of the randomness.
+
+    ``constants`` holds the class constants the spec pins or bounds, as sorted
+    ``(name, low, high)`` triples (``low == high`` for a pinned value); a generator of a class that
+    declares :attr:`InstanceClass.constants` must draw each named constant inside its interval
+    (:func:`numeric.constants.draw_constant` does it) instead of from ``log_scale``.
     """
 
     family: int
@@ -103,6 +111,7 @@ class Knobs:
     log_w0: float
     u: tuple[float, ...]
     seed: int
+    constants: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,33 @@ ExactRunner = Callable[[dict[str, Any], Mapping[str, Fraction]], "dict[str, Any]
 #: ``batch -> (ok, reasons)``: per instance, whether it belongs and, when not, why.
 MembershipCheck = Callable[[InstanceBatch], tuple[np.ndarray, list[str]]]
 
+#: How a confirmed counterexample's membership was certified, strongest first: in exact rational
+#: arithmetic, in extended precision with a margin that covers its rounding, or only by the class's
+#: float64 check with its slack (a class without :attr:`InstanceClass.member_exact`).
+MEMBERSHIP_METHODS = ("exact", "extended", "float64-with-slack")
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One instance's membership decided without float64 slack.
+
+    ``ok`` whether the instance is certified inside the class; ``method`` "exact" (rational
+    arithmetic on the stored floats, which are dyadic rationals) or "extended" (a higher precision
+    with a margin that provably covers its own rounding); ``reason`` why not, when not."""
+
+    ok: bool
+    method: str
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.method not in MEMBERSHIP_METHODS[:2]:
+            raise ValueError(f"membership method must be 'exact' or 'extended', got {self.method!r}")
+
+
+#: ``batch of one -> Membership``: the class's definition re-checked for one instance (the decoded
+#: record of a confirmed counterexample, float64 arrays and constants) without any slack.
+ExactMembershipCheck = Callable[[InstanceBatch], Membership]
+
 
 @dataclass(frozen=True, kw_only=True)
 class InstanceClass:
@@ -188,14 +224,28 @@ class InstanceClass:
         problem_type: the type (or tuple of types) of ``batch.problem``; a dynamics must accept
             each of them.
         parametrisation: optional continuous parametrisation (enables polishing).
-        shrink: optional simplifications of one recorded instance, used to shrink a confirmed
-            counterexample: ``shrink(data, attrs)`` yields ``(move, data, attrs)`` candidates, each
+        constants: the class constants a spec may pin or bound
+            (``Structural(constants={"L": 1, "kappa": 10})``), each with the domain a value must
+            lie in; every name is an ``attributes`` key.  A class that declares them promises that
+            its generators honour ``Knobs.constants`` and that its parametrisation, if any, has
+            ``with_constants(pins)`` returning a parametrisation whose members carry the pinned
+            values (see :mod:`numeric.constants`).  The engine checks every instance's constants
+            against the pins as part of membership.
+        constants_check: optional joint check of a spec's pins, ``{name: (low, high)} -> None or
+            the reason they cannot all hold`` (e.g. ``mu`` above ``L``).
+        shrink: optional simplifications of one recorded instance, used to shrink a
+            confirmed counterexample; ``shrink(data, attrs)`` yields ``(move, data, attrs)`` candidates, each
             strictly simpler than its input (fewer dimensions or terms, the constant scaled to 1,
             entries zeroed or rounded).  ``data`` is the recorded instance (the class's
             ``encode`` output plus the engine's ``w0``), ``attrs`` its constants; a move that
             changes the dimension changes ``w0`` with it.  The engine keeps a candidate only when
             it passes the membership check, round-trips through encode/decode and still violates
             the claim at both precisions, so a move may be bold.
+        member_exact: optional re-check of one instance's membership in exact or extended
+            arithmetic (:class:`Membership`), with no slack.  The engine calls it on every
+            confirmed counterexample: an instance it rejects is outside its class, and the claim's
+            verdict is ``error``, never ``fail``.  Without it the record says the membership rests
+            on the float64 check and its slack (``membership: float64-with-slack``).
     """
 
     name: str
@@ -208,6 +258,9 @@ class InstanceClass:
     problem_type: type | tuple[type, ...] = object
     parametrisation: Parametrisation | None = None
     shrink: Shrinker | None = None
+    member_exact: ExactMembershipCheck | None = None
+    constants: tuple[ParameterDomain, ...] = ()
+    constants_check: Callable[[Mapping[str, tuple[float, float]]], str | None] | None = None
 
     @property
     def problem_types(self) -> tuple[type, ...]:
@@ -276,6 +329,12 @@ class ParameterDomain:
     upper: float | None = None
     lower_strict: bool = False
     upper_strict: bool = False
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in the domain."""
+        if self.lower is not None and (value < self.lower or (self.lower_strict and value == self.lower)):
+            return False
+        return not (self.upper is not None and (value > self.upper or (self.upper_strict and value == self.upper)))
 
     def text(self) -> str:
         """The domain as an inequality, e.g. ``0 < eta``."""

@@ -109,6 +109,10 @@ class CounterexampleRecord:
     # replays only) or "statistical" (probability and scaling claims).  "" in older records.
     evidence: str = ""
     exact: dict[str, str] = field(default_factory=dict)
+    # How the instance's membership in its class was certified: "exact" (rational arithmetic),
+    # "extended" (higher precision with a margin covering its rounding) or "float64-with-slack"
+    # (the class has no exact check); "" in older records and for scaling claims.
+    membership: str = ""
 
 
 @dataclass(frozen=True)

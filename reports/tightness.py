@@ -24,7 +24,8 @@ def tightness_line(t: dict[str, Any]) -> str:
         pct += (f"; exact worst case {_g(pep.get('value'))} ({pep.get('source', 'PEPit')}, {pep.get('solver', '')}{acc})"
                 + ("" if fp is None else f", best found {100 * float(fp):.2f}% of it"))
     if "exact_worst_ratio" not in t:
-        return f"best instance found: observed/bound = {_g(t.get('best_found_ratio'))} (no exact worst case declared)"
+        return (f"best instance found: observed/bound = {_g(t.get('best_found_ratio'))} (no exact worst case declared"
+                + (f"{pct}, in the metric's own normalisation)" if pep else ")"))
     if t.get("bound") is not None:
         unit = f" [{t['unit']}]" if t.get("unit") else ""
         return f"bound {_g(t['bound'])}, exact worst case {_g(t.get('exact_worst'))}, best found {_g(t.get('best_found'))}{pct}{unit}"

@@ -9,7 +9,7 @@ import pytest
 
 import kernels
 from reports.records import canonical_json, load_run
-from theorems import cli
+from theorems import cli, cli_common
 from theorems.registry import build_registry
 
 from .quality.variants_descent import VARIANTS
@@ -65,7 +65,7 @@ def _rerun(out: Path, ids: list[str], seed: int):
 def test_replay_command_reproduces_a_counterexample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     registry = build_registry([("quality", "", VARIANTS)])
-    monkeypatch.setattr(cli, "_registry", lambda: registry)
+    monkeypatch.setattr(cli_common, "registry", lambda: registry)
     out = tmp_path / "run"
     code = cli.main(["verify", "quality.descent_factor_one", "--budget", "quick", "--out", str(out), "--quiet"])
     assert code == 0  # the variant is expected to fail, and it does

@@ -36,7 +36,7 @@ def _numba_runs() -> bool:
 
 
 def test_builtin_families_are_registered_through_entry_points():
-    ops = {"ridge.gd", "ridge.sgd", "escape.gd", "escape.pgd", "escape.coupled", "cp.noisy_gd", "cp.sample",
+    ops = {"ridge.gd", "ridge.sgd", "escape.gd", "escape.pgd", "escape.coupled", "cp.noisy_gd", "cp.sample", "cp.planes",
            "pwq.gd", "pl.quartic_huber", "pl_networks.gd_net", "scale_invariant.gd_wd", "layernorm.value_grad",
            "matrices.eigvalsh"}
     for op in ops:

@@ -10,7 +10,7 @@ import pytest
 
 from reports.counterexamples import FORMAT, is_counterexample_file, load_counterexample
 from reports.records import load_run
-from theorems import cli
+from theorems import cli, cli_common
 from theorems.registry import build_registry
 
 from .quality.variants_descent import VARIANTS
@@ -24,7 +24,7 @@ def verified(tmp_path_factory: pytest.TempPathFactory) -> Path:
     registry = build_registry([("quality", "", VARIANTS)])
     out = tmp_path_factory.mktemp("verify")
     mp = pytest.MonkeyPatch()
-    mp.setattr(cli, "_registry", lambda: registry)
+    mp.setattr(cli_common, "registry", lambda: registry)
     try:
         assert cli.main(["verify", "quality.descent_factor_one", "--budget", "quick", "--out", str(out), "--quiet",
                          "--backend", "numpy"]) == 0
@@ -36,7 +36,7 @@ def verified(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def variants_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     registry = build_registry([("quality", "", VARIANTS)])
-    monkeypatch.setattr(cli, "_registry", lambda: registry)
+    monkeypatch.setattr(cli_common, "registry", lambda: registry)
 
 
 def test_verify_writes_one_self_contained_file_per_counterexample(verified: Path) -> None:

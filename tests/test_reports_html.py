@@ -17,7 +17,7 @@ from reports.html import render_html, write_html
 from reports.markdown import render_markdown
 from reports.records import ClaimRecord, RunRecord, dump_run, load_run
 from reports.terminal import stat_lines
-from theorems import cli
+from theorems import cli, cli_common
 from theorems.catalogue import descent as D
 from theorems.registry import build_registry
 from theorems.runner import run
@@ -215,7 +215,7 @@ def test_cli_report_and_verify_write_the_page(small, tmp_path: Path, monkeypatch
     assert (results.parent / "report.html").exists()
     assert cli.main(["report", str(tmp_path / "missing.json")]) == 2
     registry = small_registry()
-    monkeypatch.setattr(cli, "_registry", lambda: registry)
+    monkeypatch.setattr(cli_common, "registry", lambda: registry)
     out = tmp_path / "verify"
     assert cli.main(["verify", "quality.descent_factor_one", "--budget", "quick", "--out", str(out), "--quiet",
                      "--markdown"]) == 0

@@ -17,17 +17,19 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from .spec import PepSetup
 
-__all__ = ["PepResult", "available", "solve", "seed_batches", "LOWER"]
+__all__ = ["PepResult", "available", "solve", "seed_batches", "method_points", "LOWER"]
 
 #: The lower curvature end (units of L) of each class a setup may name.
 LOWER = {"smooth": -1.0, "smooth_convex": 0.0}
-METRICS = ("min_grad_vs_decrease", "one_step_decrease", "value_gap", "last_gradient")
+METRICS = ("min_grad_vs_decrease", "one_step_decrease", "value_gap", "last_gradient", "value_ratio", "distance")
+GD_ONLY = ("min_grad_vs_decrease", "one_step_decrease")
+METHODS = ("gd", "heavy_ball", "nesterov")
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,41 @@ def available() -> bool:
     return "CLARABEL" in cvxpy.installed_solvers() or "SCS" in cvxpy.installed_solvers()
 
 
-def _problem(setup: PepSetup) -> tuple[Any, list[Any], list[Any], list[Any], Any]:
+def method_points(setup: PepSetup, x0: Any, oracle: Callable[[Any], tuple[Any, Any]]) -> tuple[list[Any], list[Any]]:
+    """Run ``setup.method`` (see :class:`~theorems.spec.PepSetup`) from ``x0`` with
+    ``oracle(x) -> (gradient, value)``: the points queried, in order, and the iterates
+    ``x_0..x_N`` (the last one queried too).  Written once for any vector type with ``+``, ``-``
+    and scalar ``*``: PEPit's symbolic points and plain floats (the worst case put on a line)."""
+    if setup.method not in METHODS:
+        raise ValueError(f"PEP oracle: method {setup.method!r} is not supported; one of {METHODS}")
+    h, beta = float(setup.step), float(setup.momentum) if setup.method == "heavy_ball" else 0.0
+    queried: list[Any] = []
+
+    def grad(x: Any) -> Any:
+        queried.append(x)
+        return oracle(x)[0]
+
+    xs, prev = [x0], x0
+    for k in range(setup.steps):
+        if setup.method == "nesterov":
+            y = xs[k] + ((k - 1) / (k + 2)) * (xs[k] - prev) if k >= 1 else xs[k]
+            nxt = y - h * grad(y)
+        else:
+            nxt = xs[k] - h * grad(xs[k]) + beta * (xs[k] - prev)
+        prev = xs[k]
+        xs.append(nxt)
+    grad(xs[-1])
+    return queried, xs
+
+
+def _problem(setup: PepSetup) -> tuple[Any, list[Any], list[Any], list[Any], Any, list[Any]]:
     from PEPit import PEP
     from PEPit.functions import SmoothConvexFunction, SmoothFunction, SmoothStronglyConvexFunction
 
-    if setup.method != "gd":
-        raise ValueError(f"PEP oracle: method {setup.method!r} is not supported (gd only)")
     if setup.metric not in METRICS:
         raise ValueError(f"PEP oracle: unknown metric {setup.metric!r}; one of {METRICS}")
+    if setup.metric in GD_ONLY and setup.method != "gd":
+        raise ValueError(f"PEP oracle: metric {setup.metric!r} is defined for method 'gd' only")
     pb = PEP()
     if setup.function_class == "smooth":
         f = pb.declare_function(SmoothFunction, L=1.0)
@@ -75,20 +104,19 @@ def _problem(setup: PepSetup) -> tuple[Any, list[Any], list[Any], list[Any], Any
         f = pb.declare_function(SmoothStronglyConvexFunction, mu=float(setup.mu), L=1.0)
     else:
         raise ValueError(f"PEP oracle: unknown function class {setup.function_class!r}")
-    xs = [pb.set_initial_point()]
-    gs, fs = [], []
-    for t in range(setup.steps + 1):
-        g, fv = f.oracle(xs[t])
-        gs.append(g)
-        fs.append(fv)
-        if t < setup.steps:
-            xs.append(xs[t] - setup.step * g)
+    xs, iterates = method_points(setup, pb.set_initial_point(), f.oracle)
+    gs = [f.gradient(x) for x in xs]
+    fs = [f(x) for x in xs]
     star = None
-    if setup.metric in ("value_gap", "last_gradient"):
+    if setup.metric in ("value_gap", "last_gradient", "value_ratio", "distance"):
         star = f.stationary_point(return_gradient_and_function_value=True)
         xstar, _, fstar = star
-        pb.set_initial_condition((xs[0] - xstar) ** 2 <= 1)
-        pb.set_performance_metric(fs[-1] - fstar if setup.metric == "value_gap" else gs[-1] ** 2)
+        if setup.metric == "value_ratio":
+            pb.set_initial_condition(fs[0] - fstar <= 1)
+        else:
+            pb.set_initial_condition((xs[0] - xstar) ** 2 <= 1)
+        pb.set_performance_metric({"value_gap": fs[-1] - fstar, "last_gradient": gs[-1] ** 2,
+                                   "value_ratio": fs[-1] - fstar, "distance": (iterates[-1] - xstar) ** 2}[setup.metric])
     elif setup.metric == "min_grad_vs_decrease":
         pb.set_initial_condition(fs[0] - fs[-1] <= 1)
         for g in gs:
@@ -96,11 +124,11 @@ def _problem(setup: PepSetup) -> tuple[Any, list[Any], list[Any], list[Any], Any
     else:
         pb.set_initial_condition(gs[0] ** 2 == 1)
         pb.set_performance_metric(fs[1] - fs[0])
-    return pb, xs, gs, fs, star
+    return pb, xs, gs, fs, star, iterates
 
 
 def _solve_with(setup: PepSetup, solver: str) -> tuple[float, Any]:
-    pb, xs, gs, fs, star = _problem(setup)
+    pb, xs, gs, fs, star, _ = _problem(setup)
     with warnings.catch_warnings():  # cvxpy's solver chatter (e.g. SCS accuracy notes) stays out of runs
         warnings.simplefilter("ignore")
         tau = pb.solve(wrapper="cvxpy", solver=solver, verbose=0, dimension_reduction_heuristic="trace")
@@ -123,7 +151,7 @@ def solve(setup: PepSetup) -> PepResult:
     # The worst case on a line.  Interior-point solutions are of maximal rank even where a
     # one-dimensional worst case exists, so project by norms: along the first gradient's direction
     # v, each gradient keeps its length (with the sign of its component along v), positions follow
-    # the method's relation x_{t+1} = x_t - h g_t, and a minimiser keeps its distance to x_0.
+    # the method's own relation (method_points on floats), and a minimiser keeps its distance to x_0.
     X = [np.atleast_1d(np.asarray(x.eval(), dtype=np.float64)) for x in xs]
     G = [np.atleast_1d(np.asarray(g.eval(), dtype=np.float64)) for g in gs]
     F = [float(v.eval()) for v in fs]
@@ -131,11 +159,10 @@ def solve(setup: PepSetup) -> PepResult:
     sgn = lambda u: 1.0 if float(u @ v) >= 0 else -1.0  # noqa: E731
     lines = []
     for signed in (True, False):  # signs along v, or every gradient pointing the same way
-        gl = [(sgn(g) if signed else 1.0) * float(np.linalg.norm(g)) for g in G]
-        pos = [0.0]
-        for t in range(len(X) - 1):
-            pos.append(pos[t] - setup.step * gl[t])
-        line = [(pos[t], F[t], gl[t]) for t in range(len(X))]
+        gl = iter([(sgn(g) if signed else 1.0) * float(np.linalg.norm(g)) for g in G])
+        pos, _ = method_points(setup, 0.0, lambda _x, _it=gl: (next(_it), 0.0))  # type: ignore[misc]
+        line = [(float(pos[t]), F[t], float((sgn(G[t]) if signed else 1.0) * np.linalg.norm(G[t])))
+                for t in range(len(X))]
         if star is not None:
             xs_ = np.atleast_1d(np.asarray(star[0].eval(), dtype=np.float64))
             d = float(np.linalg.norm(X[0] - xs_))
@@ -173,6 +200,7 @@ def for_experiment(thm: Any, exp: Any, names: Any, enabled: bool = True) -> tupl
         return {}, []
     from kernels.first_order import RotatedPWQ
 
+    from numeric.constants import pins_check
     from numeric.registry import CLASSES
 
     takes = any(issubclass(RotatedPWQ, t) for t in CLASSES[exp.instance_class].problem_types)
@@ -186,5 +214,8 @@ def for_experiment(thm: Any, exp: Any, names: Any, enabled: bool = True) -> tupl
             continue
         records[name] = result.record()
         if takes:
-            seeds.extend(seed_batches(setup, result))
+            # PEPit's worst case is normalised (L = 1, the setup's mu): a spec that pins other
+            # constants gets no seed from it rather than an instance outside its pins.
+            seeds.extend(b for b in seed_batches(setup, result)
+                         if all(ok.all() for ok, _ in pins_check(getattr(exp, "constants", ()), b)))
     return records, seeds

@@ -17,6 +17,9 @@ import sympy
 
 import numeric
 import symbolic
+from numeric.constants import Pins, describe
+from numeric.constants import record as pins_record
+from numeric.constants import normalise as normalise_constants
 from numeric.engine.determinism import single_threaded_blas
 from reports.records import (
     ClaimRecord,
@@ -30,7 +33,7 @@ from .exact import certify
 from .resources import check_resources
 from .series import claim_series
 from . import pep_oracle
-from .spec import Claim, ClaimKind, Domain, Role, SpecError, Theorem, Verdict
+from .spec import Claim, ClaimKind, Domain, Role, SpecError, Structural, Theorem, Verdict
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
 
@@ -209,6 +212,7 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
             key=f"{thm.id}/{'+'.join(names) or 'base'}",
             dynamics=dynamics_name(thm),
             instance_class=thm.structure[0].instance_class,
+            constants=_pins(thm.structure[0]),
             horizon=int(thm.horizon),
             dims=tuple(int(d) for d in thm.dims),
             parameters=tuple(params),
@@ -360,7 +364,7 @@ def _verdict(
             )
         return Verdict.FAIL, (
             f"confirmed counterexample: violated by {-margin:.6g} in extended precision "
-            f"(rounding allowance {tol:.3g})"
+            f"(rounding allowance {tol:.3g}); membership: {out.membership or 'float64-with-slack'}"
         )
     if out.vanished:
         return Verdict.INCONCLUSIVE, (
@@ -515,6 +519,7 @@ def claim_records(
                                      else out.backends.get("confirm", "").split("/")[-1]),
                 confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample, source),
                 found=None if out.found is None else _instance(out.found), shrink=tuple(out.shrink),
+                membership=out.membership,
                 **certify(thm, c, compiled, out.counterexample, statistical=stat_kind),
             )
         worst = out.worst
@@ -575,6 +580,11 @@ def _inherited(thm: Theorem, lemma_records: dict[str, list[ClaimRecord]]) -> tup
     return tuple(out)
 
 
+def _pins(s: Structural) -> Pins:
+    """A structural hypothesis's pinned class constants (validated when the spec was loaded)."""
+    return normalise_constants(numeric.CLASSES[s.instance_class], s.constants) if s.constants else ()
+
+
 def theorem_summary(thm: Theorem) -> dict[str, Any]:
     """The record-level description of a theorem (rendered by reports without SymPy)."""
     return {
@@ -582,7 +592,8 @@ def theorem_summary(thm: Theorem) -> dict[str, Any]:
         "title": thm.title,
         "citation": str(thm.citation),
         "dynamics": dynamics_name(thm),
-        "structure": [s.text for s in thm.structure],
+        "structure": [s.text + (f" [pinned: {describe(_pins(s))}]" if s.constants else "") for s in thm.structure],
+        "constants": {s.name: pins_record(_pins(s)) for s in thm.structure if s.constants},
         "assumptions": [{"name": a.name, "latex": symbolic.latex(a.relation), "text": str(a.relation)}
                         for a in thm.assumptions],
         "claims": [{"name": c.name, "latex": symbolic.latex(c.relation), "statement": c.statement,

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 
 import kernels
 import numeric
+from numeric.engine.stop import stop_checks
 from reports.records import ClaimRecord, RunRecord
 
 from .interrupt import Interrupted
@@ -126,8 +127,11 @@ def _run_one(thm: Theorem, registry: Registry, spec: Any, seed: int, backend: st
             progress(msg)
 
     try:
-        return run_theorem(thm, budget=spec, seed=seed, backend=backend, lookup=registry.lookup,
-                           lemma_records=done, progress=report, source=registry.replay_source(thm.id))
+        # Inside an experiment, the engine asks too, before every batch and kernel chunk
+        # (numeric.engine.stop): a long search stops within a batch of the signal.
+        with stop_checks(stop):
+            return run_theorem(thm, budget=spec, seed=seed, backend=backend, lookup=registry.lookup,
+                               lemma_records=done, progress=report, source=registry.replay_source(thm.id))
     except Exception as exc:
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return error_records(thm, f"the run raised {tb}", seed=seed, budget=spec.name, backend=backend)

@@ -175,6 +175,11 @@ class Structural:
     # Larger instance classes to try in its place when checking that the hypothesis is needed
     # (``thmcheck necessity``), e.g. ``("symmetric_pairs",)`` for "PSD -> symmetric".
     relax: tuple[str, ...] = ()
+    # Class constants the statement fixes: name -> a value (pinned) or a (low, high) pair (bounded,
+    # ends included), e.g. ``{"L": 1, "kappa": 10}`` or ``{"mu": (0.1, 1)}``.  Only constants the
+    # class declares (``InstanceClass.constants``) may be named; every instance drawn, polished or
+    # shrunk then has them, and the record shows them.
+    constants: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -229,15 +234,24 @@ class ExactWorst:
 @dataclass(frozen=True)
 class PepSetup:
     """A claim as a performance-estimation problem, for the optional exact oracle
-    (:mod:`theorems.pep_oracle`, with the ``thmcheck[pep]`` extra): ``method`` ("gd", step
-    ``step / L``) run for ``steps`` steps on ``function_class`` ("smooth", "smooth_convex" or
-    "strongly_convex" with ``mu`` in units of L), and ``metric``, the worst case asked for, in the
-    normalisation of the claim's ``exact_worst.unit``:
+    (:mod:`theorems.pep_oracle`, with the ``thmcheck[pep]`` extra): ``method`` run for ``steps``
+    steps on ``function_class`` ("smooth", "smooth_convex" or "strongly_convex" with ``mu`` in units
+    of L), from ``x_{-1} = x_0``, with ``h = step`` (the step times L) and ``beta = momentum``:
 
-    * "min_grad_vs_decrease": max of min_{0<=t<=N} ||grad f(x_t)||^2 with f(x_0) - f(x_N) <= 1;
-    * "one_step_decrease": the least f(x_0) - f(x_1) with ||grad f(x_0)||^2 = 1;
+    * "gd": ``x_{k+1} = x_k - (h/L) grad f(x_k)``;
+    * "heavy_ball": ``x_{k+1} = x_k - (h/L) grad f(x_k) + beta (x_k - x_{k-1})``;
+    * "nesterov": ``y_k = x_k + (k-1)/(k+2) (x_k - x_{k-1})``, ``x_{k+1} = y_k - (h/L) grad f(y_k)``
+      (the scheme of the ``fo_nesterov`` / example ``nesterov`` dynamics).
+
+    ``metric`` is the worst case asked for, in the normalisation of the claim's
+    ``exact_worst.unit``:
+
+    * "min_grad_vs_decrease" (gd): max of min_{0<=t<=N} ||grad f(x_t)||^2 with f(x_0) - f(x_N) <= 1;
+    * "one_step_decrease" (gd): the least f(x_0) - f(x_1) with ||grad f(x_0)||^2 = 1;
     * "value_gap": max of f(x_N) - f* with ||x_0 - x*||^2 <= 1;
-    * "last_gradient": max of ||grad f(x_N)||^2 with ||x_0 - x*||^2 <= 1.
+    * "last_gradient": max of ||grad f(x_N)||^2 with ||x_0 - x*||^2 <= 1;
+    * "value_ratio": max of f(x_N) - f* with f(x_0) - f* <= 1;
+    * "distance": max of ||x_N - x*||^2 with ||x_0 - x*||^2 <= 1.
     """
 
     function_class: str
@@ -246,6 +260,7 @@ class PepSetup:
     step: float = 1.0
     method: str = "gd"
     mu: float = 0.0
+    momentum: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,10 @@ def tightness_record(claim: Claim, worst_ratio: float | None, pep: dict[str, Any
     X / ratio for ``>=`` claims (there the bound is a guaranteed least value), likewise Z."""
     ew = getattr(claim, "exact_worst", None)
     if ew is None:
-        return {} if worst_ratio is None else {"best_found_ratio": float(worst_ratio)}
+        # No declared exact value: how close the best instance came, and PEPit's exact worst case
+        # of the claim's quantity (in its own normalisation) where the oracle computed one.
+        base = {} if worst_ratio is None else {"best_found_ratio": float(worst_ratio)}
+        return base | ({"exact_worst_pep": dict(pep)} if pep is not None else {})
     out: dict[str, Any] = {"exact_worst_ratio": float(ew.ratio),
                            "best_found_ratio": None if worst_ratio is None else float(worst_ratio),
                            "fraction": None if worst_ratio is None else float(worst_ratio) / float(ew.ratio),

@@ -12,6 +12,7 @@ from sympy.core.relational import Relational
 import numeric
 import symbolic
 from numeric import CLASSES, DYNAMICS
+from numeric.constants import normalise as normalise_constants
 
 from .spec import (
     ID_PATTERN,
@@ -131,6 +132,10 @@ def validate(thm: object) -> Theorem:
     if cls not in CLASSES:
         raise SpecError(thm.id, "structure", f"unknown instance class {cls!r}; known: {', '.join(CLASSES)}")
     _check_compatible(thm, CLASSES[cls], dyn)
+    try:
+        normalise_constants(CLASSES[cls], thm.structure[0].constants)
+    except ValueError as exc:
+        raise SpecError(thm.id, "structure[0].constants", str(exc)) from None
     _check_settings(thm, dyn)
     for s in thm.symbols:
         field = f"symbols.{s.name}"

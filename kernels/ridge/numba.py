@@ -15,6 +15,8 @@ Two GD paths:
   operations of the general path, so the two paths agree bit for bit (tested);
 * everything else (ridges, ``keep_iterates``, SGD): one trajectory per ``prange`` iteration.
 
+For d <= 4, pure quadratics go to :mod:`kernels.ridge.numba_lanes` instead (same results bit for bit).
+
 The arithmetic follows the reference (:mod:`kernels.ridge.reference`) operation by operation where
 possible; results agree with it to rounding (sums of length >= 8 and libm's tanh/cos/exp/log1p may
 round differently).  Non-finite iterates propagate as inf/nan; nothing raises.
@@ -33,6 +35,7 @@ from numba import njit, prange
 from numba.core import config as _numba_config
 
 from ..rng_numba import randint
+from . import numba_lanes as _soa
 from .problems import Ridge
 
 __all__ = ["LANES", "gd", "sgd"]
@@ -444,14 +447,17 @@ def _to_lanes(x: np.ndarray, groups: int) -> np.ndarray:
 
 
 def gd(A, b, R, s, c, kind, w0, eta, T, keep_iterates, *, path: str = "auto") -> dict:
-    """GD; ``path`` = "auto" | "lanes" | "general" (tests force each path)."""
+    """GD; ``path`` = "auto" | "soa" (:mod:`.numba_lanes`, d <= 4) | "lanes" | "general" (tests force
+    each).  All paths give bit-identical results (tested), so the choice never changes a record."""
     B, d = w0.shape
     m = R.shape[1]
     if path == "auto":
-        path = "lanes" if (m == 0 and not keep_iterates) else "general"
+        path = ("soa" if d <= _soa.MAX_DIM else "lanes") if (m == 0 and not keep_iterates) else "general"
+    if path in ("soa", "lanes") and (m != 0 or keep_iterates):
+        raise ValueError(f"the {path} path handles pure quadratics without kept iterates only")
+    if path == "soa":
+        return _soa.gd_quadratic(A, b, w0, eta, T)
     if path == "lanes":
-        if m != 0 or keep_iterates:
-            raise ValueError("the lanes path handles pure quadratics without kept iterates only")
         groups = -(-B // LANES)
         A4 = _to_lanes(A, groups)
         b4 = _to_lanes(b, groups)

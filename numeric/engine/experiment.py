@@ -18,7 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..api import SCALE_SUFFIX, InstanceBatch, Run, RunRequest
+from ..api import SCALE_SUFFIX, InstanceBatch, InstanceClass, Run, RunRequest
+from ..constants import constrained
 from ..registry import CLASSES, get_dynamics
 from .evaluate import CompiledClaim, Evaluation, scale_args
 from .observables import observe
@@ -26,7 +27,7 @@ from .observables import observe
 __all__ = [
     "ParameterSpec", "AssumptionCheck", "DerivedValue", "Experiment", "Found", "ClaimOutcome", "RATIO_EDGES", "SAMPLE_CAP",
     "CONFIRM_DTYPE", "BackendMismatch", "DomainError", "seed_for", "draw_u", "batch_environment", "run_dynamics",
-    "complete_arguments", "assumption_failures", "instance_data", "found_at", "rebuild",
+    "complete_arguments", "assumption_failures", "instance_data", "found_at", "rebuild", "class_of",
 ]
 
 
@@ -89,6 +90,9 @@ class Experiment:
     # ``claims``, never both, because their batches are shaped differently (trials per instance).
     statistical: tuple[Any, ...] = ()
     derived: tuple[DerivedValue, ...] = ()
+    # The class constants the spec pins or bounds (numeric.constants.Pins): the search runs on
+    # the class held to them (class_of).
+    constants: tuple[tuple[str, float, float], ...] = ()
 
     @property
     def range_parameters(self) -> tuple[ParameterSpec, ...]:
@@ -146,6 +150,9 @@ class ClaimOutcome:
     statistics: dict[str, Any] = field(default_factory=dict)
     # Stage -> the backend(s) that actually ran it ("search": "numba", "confirm": "numpy/longdouble").
     backends: dict[str, str] = field(default_factory=dict)
+    # How the counterexample's membership in its class was certified ("exact", "extended" or
+    # "float64-with-slack"; see numeric.engine.membership); "" without a counterexample.
+    membership: str = ""
 
     def ratio_hist(self) -> dict[str, Any]:
         """The histogram of per-instance worst ratios as plain data for the record."""
@@ -385,6 +392,12 @@ def found_at(exp: Experiment, batch: InstanceBatch, i: int, env, args, ev: Evalu
         margin=float(ev.margin[i]),
         tol=float(ev.tol[i]),
     )
+
+
+def class_of(exp: Experiment) -> InstanceClass:
+    """The experiment's instance class, held to the spec's pinned constants (its generators,
+    parametrisation and membership honour them; :func:`numeric.constants.constrained`)."""
+    return constrained(CLASSES[exp.instance_class], exp.constants)
 
 
 def rebuild(exp: Experiment, data: dict[str, Any], params: dict[str, float],

@@ -29,9 +29,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..api import Knobs, Parametrisation
-from ..registry import CLASSES
 from .continuation import continuation_starts
-from .experiment import batch_environment
+from .experiment import batch_environment, class_of
 
 __all__ = ["PolishBudget", "POLISH_BUDGETS", "polish_search", "cma_maximise"]
 
@@ -244,7 +243,7 @@ def polish_search(search: Any) -> None:
     draws with ``sigma0``.  Drawn parameters sit at their upper ends (where step conditions are
     tight) and, where they have a range, at one random position too."""
     exp = search.exp
-    p = CLASSES[exp.instance_class].parametrisation
+    p = class_of(exp).parametrisation
     if p is None:
         return
     pb = POLISH_BUDGETS.get(search.budget.name, POLISH_BUDGETS["quick"])

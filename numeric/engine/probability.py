@@ -27,6 +27,7 @@ from .evaluate import CompiledClaim, evaluate
 from ..api import InstanceBatch, Knobs
 from ..registry import CLASSES
 from .experiment import (
+    class_of,
     ClaimOutcome,
     Experiment,
     Found,
@@ -37,6 +38,8 @@ from .experiment import (
     rebuild,
     run_dynamics,
 )
+from .membership import check_counterexample
+from .stop import check_stop
 from .search import Search
 from .stats import clopper_pearson, decide_interval, fit_growth
 
@@ -114,11 +117,10 @@ def run_trials(exp: Experiment, batch: InstanceBatch, env: dict[str, np.ndarray]
     problem, w0, env_rep = _repeat(batch, env, trials)
     ids = id_start + np.arange(m * trials, dtype=np.int64)
     env_rep = {k: np.asarray(v, dtype=np.float64) for k, v in env_rep.items()}
-    run = run_dynamics(exp, problem, np.asarray(w0, dtype=np.float64), env_rep, backend=backend, seed=seed,
-                       instance_ids=ids)
-    args = complete_arguments(exp, env_rep, run)["trajectory"]
+    args, backend_ran = _run_chunked(exp, problem, np.asarray(w0, dtype=np.float64), env_rep, ids, m, trials,
+                                     seed=seed, backend=backend)
     outside = assumption_failures(exp, {"trajectory": args}, m * trials)
-    member, why = CLASSES[exp.instance_class].member(batch)
+    member, why = class_of(exp).member(batch)
     reasons = []
     for i in range(m):
         r = why[i] if not member[i] else next((o for o in outside[i * trials:(i + 1) * trials] if o), "")
@@ -128,7 +130,43 @@ def run_trials(exp: Experiment, batch: InstanceBatch, env: dict[str, np.ndarray]
         v = np.asarray(v, dtype=np.float64)
         if v.ndim and v.shape[0] == m * trials:
             finite &= np.isfinite(v.reshape(m, -1)).all(axis=1)
-    return _Trials(args=args, inadmissible=reasons, finite=finite, backend=run.backend)
+    return _Trials(args=args, inadmissible=reasons, finite=finite, backend=backend_ran)
+
+
+#: Most trajectories one kernel call of a probability or scaling claim runs: the rows of
+#: ``m x trials`` are cut into chunks of whole instances of at most this many rows, with a stop check
+#: (:func:`.stop.check_stop`) between chunks, so a long measurement can be interrupted between
+#: chunks instead of only when it ends.  Every trajectory is keyed by its own id, so the cut changes
+#: no value.
+CHUNK_ROWS = 2048
+
+
+def _run_chunked(exp: Experiment, problem: Any, w0: np.ndarray, env_rep: dict[str, np.ndarray], ids: np.ndarray,
+                 m: int, trials: int, *, seed: int, backend: str) -> tuple[dict[str, Any], str]:
+    """The trajectory arguments of ``m * trials`` repeated rows, computed chunk by chunk."""
+    per = max(1, CHUNK_ROWS // max(1, trials)) * trials
+    n = m * trials
+    if n <= per:
+        run = run_dynamics(exp, problem, w0, env_rep, backend=backend, seed=seed, instance_ids=ids)
+        return complete_arguments(exp, env_rep, run)["trajectory"], run.backend
+    parts: list[dict[str, Any]] = []
+    ran: set[str] = set()
+    for a in range(0, n, per):
+        check_stop()
+        rows = np.arange(a, min(a + per, n))
+        sub_env = {k: (v[rows] if np.ndim(v) and np.shape(v)[0] == n else v) for k, v in env_rep.items()}
+        run = run_dynamics(exp, problem.take(rows), w0[rows], sub_env, backend=backend, seed=seed,
+                           instance_ids=ids[rows])
+        ran.add(run.backend)
+        parts.append(complete_arguments(exp, sub_env, run)["trajectory"])
+    out: dict[str, Any] = {}
+    for key, first in parts[0].items():
+        if np.ndim(first) and all(np.shape(p[key])[0] == len(r) for p, r in
+                                  zip(parts, (range(a, min(a + per, n)) for a in range(0, n, per)))):
+            out[key] = np.concatenate([np.asarray(p[key]) for p in parts], axis=0)
+        else:
+            out[key] = first  # a value shared by every row (a constant of the experiment)
+    return out, "+".join(sorted(ran))
 
 
 def event_counts(claim: StatisticalClaim, tr: _Trials, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +196,7 @@ class _ProbabilitySearch(Search):
         self.rows: list[dict[str, Any]] = []  # per instance: successes, bound, data, params
 
     def run_batch(self, knobs: Knobs, n: int) -> dict[str, float]:
+        check_stop()  # a safe point: nothing of this batch is recorded yet
         exp, claim = self.exp, self.claim
         family = self.cls.families[knobs.family % len(self.cls.families)]
         rng = np.random.default_rng([self.seed, zlib.crc32(exp.key.encode()), knobs.seed])
@@ -248,8 +287,10 @@ def _probability(exp: Experiment, claim: StatisticalClaim, budget: Budget, seed:
         confirmation = {**conf, "instance_index": i}
         if conf["decision"] == "refute":
             row = {**row, "data": {**row["data"], "trial_id_start": conf["trial_id_start"]}}
-            out.counterexample = _found(row, exp, conf, claim.sense)
-            out.confirmed = (out.counterexample.margin, 0.0)
+            found = _found(row, exp, conf, claim.sense)
+            if check_counterexample(exp, out, found):  # outside its class: an error, never a refutation
+                out.counterexample = found
+                out.confirmed = (found.margin, 0.0)
             break
         out.vanished += 1
     if out.counterexample is not None:
@@ -273,7 +314,7 @@ def _rerun(exp: Experiment, claim: StatisticalClaim, row: dict[str, Any], *, see
     """Run one recorded instance again with trial ids from ``start``; returns its summary at the
     claim's own confidence (a single pre-selected instance needs no multiplicity correction)."""
     data = row["data"]
-    cls = CLASSES[exp.instance_class]
+    cls = class_of(exp)
     sub, problem, w0, env = rebuild(exp, data, row["params"])
     batch = InstanceBatch(family=row.get("family", ""), problem=problem, w0=w0,
                           attrs={k: env[k] for k in cls.attributes if k in env})
@@ -296,13 +337,14 @@ def _measure(exp: Experiment, claim: StatisticalClaim, *, seed: int, backend: st
     parameters at the middle of their range).  Returns values, problems found, trials run."""
     plan = claim.scaling
     assert plan is not None
-    cls = CLASSES[exp.instance_class]
+    cls = class_of(exp)
     family = cls.families[0]
     k = len(exp.range_parameters)
     values: list[float] = []
     problems: list[str] = []
     next_id = id_start
     for size in plan.sizes:
+        check_stop()
         knobs = Knobs(family=0, dim=int(size), pattern=0, log_scale=0.0, log_w0=0.0, u=(0.5,) * k,
                       seed=int(zlib.crc32(f"{exp.key}/{claim.name}/{size}/{salt}".encode())))
         rng = np.random.default_rng([int(seed), zlib.crc32(exp.key.encode()), knobs.seed])

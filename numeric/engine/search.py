@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 
 from ..api import PATTERNS, SCALE_SUFFIX, InstanceBatch, Knobs
-from ..registry import CLASSES
 from .budget import Budget
 from .determinism import hypothesis_without_local_constants
 from .evaluate import CompiledClaim, Evaluation, evaluate
+from .membership import check_counterexample
+from .stop import check_stop
 from .experiment import (
+    class_of,
     CONFIRM_DTYPE,
     RATIO_EDGES,
     SAMPLE_CAP,
@@ -47,7 +49,7 @@ class Search:
         self.budget = budget
         self.seed = int(seed)
         self.backend = backend
-        self.cls = CLASSES[exp.instance_class]
+        self.cls = class_of(exp)
         self.outcomes = {c.name: ClaimOutcome(c.name) for c in exp.claims}
         self.next_id = 0
         self.errors: list[str] = []
@@ -60,6 +62,7 @@ class Search:
         """Generate, check, run and evaluate one batch; returns per-claim target values.  A given
         ``batch`` is evaluated instead of a generated one; ``evaluations`` receives, per claim, the
         admissible mask and the :class:`Evaluation` (the polishing phase reads them)."""
+        check_stop()  # a safe point: nothing of this batch is recorded yet (see .stop)
         exp = self.exp
         family = self.cls.families[knobs.family % len(self.cls.families)]
         rng = np.random.default_rng([self.seed, zlib.crc32(exp.key.encode()), knobs.seed])
@@ -237,8 +240,11 @@ class Search:
                     out.error = out.error or f"replay of a violation failed: {exc}"
                     continue
                 if margin < -tol:
-                    out.counterexample = cand
-                    out.confirmed = (margin, tol)
+                    # A violation on an instance outside its class (in exact arithmetic) is an
+                    # error of the generator, never a counterexample: stop at the first one.
+                    if check_counterexample(self.exp, out, cand):
+                        out.counterexample = cand
+                        out.confirmed = (margin, tol)
                     break
                 out.vanished += 1
 

@@ -36,9 +36,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..api import InstanceBatch
-from ..registry import CLASSES
 from .evaluate import CompiledClaim, evaluate
 from .experiment import (
+    class_of,
     CONFIRM_DTYPE,
     Experiment,
     Found,
@@ -128,7 +128,7 @@ class _Shrinker:
         self.exp = exp
         self.claim = claim
         self.family = found.family
-        self.cls = CLASSES[exp.instance_class]
+        self.cls = class_of(exp)
         self.limit = limit
         self.checks = 0
         self.rejected: set[str] = set()
@@ -189,8 +189,12 @@ class _Shrinker:
         if not np.all(np.isfinite(w0)):
             return None
         attrs = {k: np.asarray([values[k]], dtype=np.float64) for k in self.cls.attributes if k in values}
-        ok, _ = self.cls.member(InstanceBatch(self.family, problem, w0, attrs))
+        batch = InstanceBatch(self.family, problem, w0, attrs)
+        ok, _ = self.cls.member(batch)
         if not bool(np.asarray(ok)[0]):
+            return None
+        # A simpler instance must be inside the class as surely as the one it replaces.
+        if self.cls.member_exact is not None and not self.cls.member_exact(batch).ok:
             return None
         probe = Found(family=self.family, dynamics=self.exp.dynamics, data=data, params=values, step=state.step,
                       observed=0.0, bound=0.0, ratio=None, slack=0.0, margin=0.0, tol=0.0)

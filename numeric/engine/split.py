@@ -144,6 +144,8 @@ def shrink_counterexamples(search: Search) -> None:
         res = shrink(search.exp, claim, out.counterexample)
         if res is None or not res.moves:
             continue
+        # The shrinker keeps only candidates its class certifies exactly (when it can), so the
+        # shrunk instance's membership is certified the same way as the one it replaces.
         out.found, out.counterexample = out.counterexample, res.found
         out.confirmed = (res.margin, res.tol)
         out.shrink = res.moves

@@ -70,6 +70,7 @@ import numpy as np
 from kernels import cp as kcp
 from kernels.backend import select
 
+from .exact_members import comparisons_only
 from ..api import (
     Dynamics,
     Family,
@@ -286,6 +287,7 @@ for _kind in range(4):
         families=(Family(name=KINDS[_kind], generate=_gen_classes(_kind), finite_sum=False, doc=_CLASS_TEXT[_kind]),),
         attributes=("n", "k", "N"),
         member=_member_classes(_kind),
+        member_exact=comparisons_only(_member_classes(_kind)),  # integer and combinatorial checks only
         encode=_encode_classes,
         decode=_decode_classes,
         problem_type=FunctionClasses,

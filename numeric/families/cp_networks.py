@@ -18,9 +18,11 @@ from ..api import (
     Knobs,
     Run,
     RunRequest,
+    Setting,
     keyed,
     observables,
 )
+from .exact_members import comparisons_only
 from .cp import CLASS_DRAW, KINDS, CubeNetworks, class_cp, class_masks, class_ok
 
 __all__ = ["compile_dag", "junk_observables", "random_architecture", "linear_architecture"]
@@ -217,6 +219,7 @@ CLASSES.append(InstanceClass(
     ),
     attributes=("n", "N", "P", "k"),
     member=_member_networks,
+    member_exact=comparisons_only(_member_networks),  # layout, codes, finiteness: no rounding
     encode=_encode_networks,
     decode=_decode_networks,
     problem_type=CubeNetworks,
@@ -233,6 +236,7 @@ CLASSES.append(InstanceClass(
     ),
     attributes=("n", "N", "P", "k"),
     member=lambda b: _member_networks(b, balanced=False),
+    member_exact=comparisons_only(lambda b: _member_networks(b, balanced=False)),
     encode=_encode_networks,
     decode=_decode_networks,
     problem_type=CubeNetworks,
@@ -256,6 +260,7 @@ CLASSES.append(InstanceClass(
     ),
     attributes=("n", "N", "P", "k"),
     member=_member_k_parities,
+    member_exact=comparisons_only(_member_k_parities),
     encode=_encode_networks,
     decode=_decode_networks,
     problem_type=CubeNetworks,
@@ -271,10 +276,15 @@ def _groups(problem: CubeNetworks) -> dict[tuple[int, int, int], np.ndarray]:
 
 
 def junk_observables(problem: CubeNetworks, W: np.ndarray, *, backend: str = "numpy",
-                     dtype: Any = np.float64) -> dict[str, np.ndarray]:
+                     dtype: Any = np.float64, rn_sign: int = -1) -> dict[str, np.ndarray]:
     """Exact population quantities at weights W (see the module docstring), with rounding scales:
     ``rn_gap`` is compared with zero, its scale ``rn_scale`` = (n + 4) max_e of the sums of the
-    absolute values of the terms of both sides (sums over 2^n inputs round by O(n) ulps of that)."""
+    absolute values of the terms of both sides (sums over 2^n inputs round by O(n) ulps of that).
+
+    ``rn_sign`` is the sign of the Radon-Nikodym identity under check, ``1 - D_F/D_* = rn_sign y F(x)``
+    (-1, the true one; +1 only in a false variant, which must then be refuted): ``rn_ratio_err``
+    compares it with the densities enumerated from their definitions, ``rn_gap`` compares the
+    gradient difference (computed from D_F and D_* directly) with ``E_{D_*}[grad L (-rn_sign) y F(x)]``."""
     b = select("cp.forward_jacobian", backend, dtype)
     net = problem.net
     n = net.n
@@ -300,7 +310,7 @@ def junk_observables(problem: CubeNetworks, W: np.ndarray, *, backend: str = "nu
         diff = g_true - g_junk[rows][:, None, :]
         out["cs_lhs"][rows] = (diff * diff).sum(axis=2).mean(axis=1)
         # Radon-Nikodym: E_{D_*}[grad L (D_F/D_* - 1)], D_F/D_* - 1 = y F(x), over (x, y) in {+-1}^n x {+-1}.
-        coef = half * (lp[rows] * 1 - lm[rows])  # (1/2) sum_y L'(f, y) y
+        coef = -rn_sign * half * (lp[rows] * 1 - lm[rows])  # (1/2) sum_y L'(f, y) y, times -rn_sign
         rn = np.einsum("fm,bm,bmp->bfp", tab, coef, J[rows]) / M
         out["rn_gap"][rows] = np.abs(diff - rn).max(axis=(1, 2))
         mag = np.einsum("bm,bmp->bp", np.abs(lp[rows]) + np.abs(lm[rows]), absJ[rows]) / M
@@ -312,7 +322,7 @@ def junk_observables(problem: CubeNetworks, W: np.ndarray, *, backend: str = "nu
         for y in (-1, 1):
             d_f = np.where(tab == y, 1, 0).astype(dtype) / M
             d_star = np.asarray(1, dtype=dtype) / (2 * M)
-            err = np.maximum(err, np.abs(1 - d_f / d_star + y * tab).max())
+            err = np.maximum(err, np.abs(1 - d_f / d_star - rn_sign * y * tab).max())
         out["rn_ratio_err"][rows] = err
     return out
 
@@ -320,7 +330,8 @@ def junk_observables(problem: CubeNetworks, W: np.ndarray, *, backend: str = "nu
 def _run_junk(req: RunRequest) -> Run:
     problem, w0 = req.problem, req.w0
     b = select("cp.forward_jacobian", req.backend, req.dtype)
-    return Run(junk_observables(problem, w0, backend=b, dtype=req.dtype), backend=b)
+    return Run(junk_observables(problem, w0, backend=b, dtype=req.dtype, rn_sign=int(req.settings.get("rn_sign", -1))),
+               backend=b)
 
 
 DYNAMICS.append(Dynamics(
@@ -329,6 +340,9 @@ DYNAMICS.append(Dynamics(
     observables=observables({}, keyed("cs_lhs", "grad2_junk", "cp", "rn_gap", "rn_scale", "rn_ratio_err"), {"rn_gap": "rn_scale"}),
     accepts=(CubeNetworks,),
     parameters=(),
+    settings=(Setting(name="rn_sign", default=-1, choices=(-1, 1),
+                      doc="sign s of the Radon-Nikodym identity checked, 1 - D_F/D_* = s y F(x) (-1 is the true "
+                          "one; +1 only in false variants, to show the check can fail)"),),
     doc="exact population gradients of a DAG network over all 2^n inputs, on true data D_F for every F of "
     "the class and on junk data D_* (no time steps)",
 ))

@@ -33,6 +33,9 @@ import numpy as np
 from kernels.first_order import RotatedPWQ
 
 from ..api import Family, InstanceBatch, InstanceClass, Knobs, combine_checks, haar_orthogonal
+from ..constants import as_mapping
+from .exact_members import pwq_member_exact
+from .first_order_constants import SMOOTH_CONSTANTS, STRONGLY_CONVEX_CONSTANTS, resolve, strongly_convex_check
 from .first_order_param import (
     LOG_KAPPA,
     RANGES,
@@ -81,13 +84,15 @@ def zero_of_derivative(z: np.ndarray, g: np.ndarray, cl: np.ndarray, cr: np.ndar
 # ------------------------------------------------------------------------------------ generators
 
 
-def _constants(rng: np.random.Generator, n: int, k: Knobs, rng_kind: CurvatureRange) -> tuple[np.ndarray, np.ndarray]:
-    """L (n,) from the knobs and the lower curvature end (n,) in absolute units."""
-    L = np.full(n, 10.0 ** k.log_scale)
-    if rng_kind.lower is None:
-        mu = L / 10.0 ** rng.uniform(*LOG_KAPPA, n)
-        return L, mu
-    return L, rng_kind.lower * L
+def _constants(rng: np.random.Generator, n: int, k: Knobs,
+               rng_kind: CurvatureRange) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """L (n,) from the knobs, the lower curvature end (n,) in absolute units and the constants to
+    record, each inside the spec's pins when it gives some (``k.constants``)."""
+    strongly = rng_kind.lower is None
+    kappa_free = 10.0 ** rng.uniform(*LOG_KAPPA, n) if strongly else np.ones(n)
+    L, mu, attrs = resolve(strongly, as_mapping(k.constants), np.full(n, 10.0 ** k.log_scale), kappa_free,
+                           lambda _name: rng.random(n))
+    return L, (mu if mu is not None else (rng_kind.lower or 0.0) * L), attrs
 
 
 def _rotation(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -99,8 +104,8 @@ def _rotation(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     return Q
 
 
-def _assemble(rng: np.random.Generator, k: Knobs, cr_: CurvatureRange, family: str, L: np.ndarray, lo: np.ndarray,
-              widths: np.ndarray, curv: np.ndarray, cl: np.ndarray, cr: np.ndarray) -> InstanceBatch:
+def _assemble(rng: np.random.Generator, k: Knobs, cr_: CurvatureRange, family: str, L: np.ndarray,
+              consts: dict[str, np.ndarray], widths: np.ndarray, curv: np.ndarray, cl: np.ndarray, cr: np.ndarray) -> InstanceBatch:
     """Place the pieces (random offsets; for the convex classes a random zero of the derivative
     inside the knot range), draw Q, f0 and the start, and wrap everything as a batch."""
     n, d, K = widths.shape
@@ -120,17 +125,14 @@ def _assemble(rng: np.random.Generator, k: Knobs, cr_: CurvatureRange, family: s
     f0 = rng.normal(size=n) * (rng.random(n) < 0.5)
     y0 = ystar + rng.normal(size=(n, d)) * scale * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1))
     x0 = np.einsum("nji,nj->ni", Q, y0)
-    attrs = {"L": L, "d": np.full(n, float(d))}
-    if cr_.lower is None:
-        attrs["mu"] = lo
-        attrs["kappa"] = L / lo
+    attrs = {"L": L, "d": np.full(n, float(d))} | consts
     return InstanceBatch(family, RotatedPWQ(Q, z, g, cl, cr, f0), x0, attrs)
 
 
 def _generator(cr_: CurvatureRange, shape: str):
     def generate(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
         d = max(int(k.dim), 1)
-        L, lo = _constants(rng, n, k, cr_)
+        L, lo, consts = _constants(rng, n, k, cr_)
         Lb, lob = L[:, None, None], lo[:, None, None]
         scale = 10.0 ** k.log_w0
         if shape == "huber":
@@ -154,7 +156,7 @@ def _generator(cr_: CurvatureRange, shape: str):
                 s = np.where(pick < 0.4, 0.0, np.where(pick < 0.8, 1.0, s))
             a = shrunk(lo[:, None, None], L[:, None, None], s)
             curv, cl, cr = a[..., 1:-1], a[..., 0], a[..., -1]
-        return _assemble(rng, k, cr_, shape, L, lo, widths, curv, cl, cr)
+        return _assemble(rng, k, cr_, shape, L, consts, widths, curv, cl, cr)
 
     return generate
 
@@ -215,6 +217,9 @@ def member_check(cr_: CurvatureRange, batch: InstanceBatch) -> tuple[np.ndarray,
         checks.append((np.all(minimiser_exists(z, g, cl, cr), axis=1), "f does not attain its minimum"))
     if cr_.lower is None:
         checks.append((np.asarray(batch.attrs["mu"]) > 0, "mu <= 0"))
+        # kappa is recorded (a spec may pin it): it must be L / mu up to the rounding of that quotient.
+        kappa = np.asarray(batch.attrs["kappa"], dtype=ld)
+        checks.append((np.abs(kappa * lo - L) <= 8 * np.finfo(np.float64).eps * L, "kappa differs from L / mu"))
     return combine_checks(n, checks)
 
 
@@ -253,7 +258,10 @@ def _make(name: str, cr_: CurvatureRange, text: str, parametrisation: Any) -> In
         name=name, text=text, families=_families(cr_),
         attributes=("L", "d") + (("mu", "kappa") if cr_.lower is None else ()),
         member=lambda batch, _c=cr_: member_check(_c, batch),
-        encode=encode, decode=decode, problem_type=RotatedPWQ, parametrisation=parametrisation)
+        member_exact=pwq_member_exact(cr_.lower, cr_.convex),
+        encode=encode, decode=decode, problem_type=RotatedPWQ, parametrisation=parametrisation,
+        constants=STRONGLY_CONVEX_CONSTANTS if cr_.lower is None else SMOOTH_CONSTANTS,
+        constants_check=strongly_convex_check if cr_.lower is None else None)
 
 
 def _param(kind: str) -> FirstOrderParametrisation:

@@ -13,11 +13,12 @@ Observables (k = 0..N; a per-step claim may combine only observables of one leng
   ``gnorm2_min_all`` (min over 0 <= t <= N, both ends included), ``gnorm2_min`` (min over
   0 <= t < N) and ``horizon`` = N.
 
-``f*`` and the minimiser set exist for members of the convex classes: the set is the box
+``f*`` and the minimiser set exist for members of the convex classes (and of the PL class, whose
+coordinate derivatives change sign once): the set is the box
 ``prod_i [lo_i, hi_i]`` in the rotated coordinates ``y = Q x`` (an end may be infinite where a
-coordinate function is flat), computed exactly per coordinate from the knots; on a member that is
-not convex these observables are NaN, so a claim that reads them on the smooth class is an error,
-never a verdict.
+coordinate function is flat), computed exactly per coordinate from the knots; on a member with a
+stationary point that is not a minimiser these observables are NaN, so a claim that reads them on
+the smooth class meets an error, never a verdict.
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ DYNAMICS: list[Dynamics] = []
 
 def minimiser_box(p: RotatedPWQ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per coordinate of the rotated variables: the minimiser interval ``[lo, hi]`` of ``phi_i``
-    (B, d) (NaN where ``phi_i`` is not convex or has no minimiser), and f* (B,) with the sum of
+    (B, d) (NaN where ``phi_i'`` changes sign more than once or ``phi_i`` has no minimiser), and f*
+    (B,) with the sum of
     |terms| of f* (its rounding scale); in the problem's dtype."""
     z, g, cl, cr = p.z, p.g, p.cl, p.cr
     B, d, K1 = z.shape
     dt = z.dtype
-    convex = np.all(np.diff(g, axis=2) >= 0, axis=2) & (cl >= 0) & (cr >= 0)
+    # Every stationary point of phi_i is a minimiser exactly when its derivative changes sign once
+    # (-, then 0, then +: "unimodal"), which convex members satisfy and PL members
+    # (numeric.families.pl_pwq) too; the minimiser interval is then where phi_i' = 0.
+    sgn = np.sign(g)
+    convex = np.all(np.diff(sgn, axis=2) >= 0, axis=2) & (cl >= 0) & (cr >= 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         # Lower end: the first point where phi' >= 0.
         lo = np.full((B, d), np.nan, dtype=dt)

@@ -35,13 +35,15 @@ built point is a member.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from kernels.first_order import RotatedPWQ
 
 from ..api import InstanceBatch
+from ..constants import as_mapping
+from .first_order_constants import resolve
 
 __all__ = ["CurvatureRange", "RANGES", "SHRINK", "LOG_KAPPA", "shrunk", "build_pwq", "build_relative",
            "FirstOrderParametrisation", "ParamPWQ", "K_RIGHT", "WIDTHS", "G_FLOOR"]
@@ -170,6 +172,11 @@ class FirstOrderParametrisation:
     """Continuous parametrisation of one generic first-order class (module docstring)."""
 
     kind: CurvatureRange
+    constants: tuple[tuple[str, float, float], ...] = ()  # a spec's pins (numeric.constants.Pins)
+
+    def with_constants(self, pins: tuple[tuple[str, float, float], ...]) -> "FirstOrderParametrisation":
+        """The same parametrisation building members with the pinned constants."""
+        return replace(self, constants=tuple(pins))
 
     @property
     def extra(self) -> int:
@@ -259,14 +266,14 @@ class FirstOrderParametrisation:
         theta = np.clip(np.asarray(theta, dtype=np.float64), lo_b, hi_b)
         n, P = theta.shape
         K = self.pieces(P)
-        L = np.ones(n)
-        attrs: dict[str, np.ndarray] = {"L": L, "d": np.full(n, 2.0)}
-        if self.kind.lower is None:
-            kappa = 10.0 ** (LOG_KAPPA[0] + theta[:, -1] * (LOG_KAPPA[1] - LOG_KAPPA[0]))
-            lo = L / kappa
-            attrs.update(mu=lo, kappa=L / lo)
-        else:
-            lo = np.full(n, self.kind.lower)
+        strongly = self.kind.lower is None
+        kappa_free = 10.0 ** (LOG_KAPPA[0] + theta[:, -1] * (LOG_KAPPA[1] - LOG_KAPPA[0])) if strongly else np.ones(n)
+        # Pinned constants (first_order_constants): a range of kappa is searched along theta's last
+        # coordinate; any other range sits at its (geometric) middle.
+        L, mu, consts = resolve(strongly, as_mapping(self.constants), np.ones(n), kappa_free,
+                                lambda name: theta[:, -1] if name == "kappa" else np.full(n, 0.5))
+        attrs: dict[str, np.ndarray] = {"L": L, "d": np.full(n, 2.0)} | consts
+        lo = mu if mu is not None else (self.kind.lower or 0.0) * L
         t = theta[:, 2 * K:]
         curv = shrunk(lo[:, None], L[:, None], theta[:, K:2 * K])
         ends = shrunk(lo[:, None], L[:, None], t[:, 0:2])

@@ -41,6 +41,7 @@ from ..api import (
     Knobs,
     Run,
     RunRequest,
+    Setting,
     keyed,
     observables,
 )
@@ -247,6 +248,9 @@ def _run(req: RunRequest) -> Run:
     e0 = layernorm_value_grad(problem, w, backend=be, dtype=req.dtype)
     e1 = layernorm_value_grad(problem, c[:, None] * w, backend=be, dtype=req.dtype)
     cnt, deg = node_counts(problem.net)
+    # A false variant may shift every node's degree: the check must then fail (the degrees come from
+    # the compiled graph, the activations from two independent evaluations).
+    deg = deg + int(req.settings.get("degree_offset", 0))
     d_in = problem.net.d_in
     ck = c[:, None, None] ** deg[None, None, d_in:].astype(req.dtype)
     dev = np.abs(e1.acts[:, :, d_in:] - ck * e0.acts[:, :, d_in:]) / ck
@@ -273,6 +277,9 @@ DYNAMICS.append(Dynamics(
     observables=observables({}, keyed(*_OBS), {"ln_loss_diff": "ln_loss_diff_abs", "ln_euler": "ln_euler_abs", "ln_hom_dev": "ln_hom_dev_abs"}),
     accepts=(LayerNormNet,),
     parameters=(),
+    settings=(Setting(name="degree_offset", default=0,
+                      doc="added to every node's homogeneity degree (0: the degrees the graph assigns; "
+                          "nonzero only in false variants, to show the homogeneity check can fail)"),),
     doc="one evaluation of a LayerNorm network's loss, gradient and activations at w and at c w (c = 10^U(-8, 8), "
     "counter-based, keyed by (seed, instance_id))",
 ))

@@ -46,6 +46,7 @@ from ..api import (
     keyed,
     observables,
 )
+from .exact_members import comparisons_only, pairs_member_exact, unit_data_member_exact
 from .schur_shrink import exact_spectra, shrink_pairs
 
 #: This module's instance classes and dynamics (registered through the entry points
@@ -226,6 +227,7 @@ def _pair_class(name: str, text: str, gen, psd_a: bool, psd_b: bool) -> Instance
         families=(Family(name=name, generate=gen, finite_sum=False, doc=text),),
         attributes=("n",),
         member=_member_pairs(psd_a, psd_b),
+        member_exact=pairs_member_exact(psd_a, psd_b),
         encode=_encode_pairs,
         decode=_decode_pairs,
         problem_type=MatrixPairs,
@@ -271,6 +273,7 @@ CLASSES.append(InstanceClass(
     families=(Family(name="networks", generate=_gen_networks, finite_sum=False, doc="Gaussian X, W, v; v = +-1 as a pattern"),),
     attributes=("n",),
     member=_member_networks,
+    member_exact=comparisons_only(_member_networks),  # finiteness and activation codes: no rounding
     encode=lambda P, i: {"X": P.X[i].tolist(), "W": P.W[i].tolist(), "v": P.v[i].tolist(), "act": int(P.act[i])},
     decode=lambda d: Networks(np.asarray(d["X"], float)[None], np.asarray(d["W"], float)[None],
                        np.asarray(d["v"], float)[None], np.asarray([d["act"]], dtype=np.int64)),
@@ -308,6 +311,7 @@ CLASSES.append(InstanceClass(
     families=(Family(name="unit_data", generate=gen_unit_data, finite_sum=False, doc="Gaussian, low-dimensional, nearly parallel, orthonormal"),),
     attributes=("n",),
     member=unit_member,
+    member_exact=unit_data_member_exact,
     encode=lambda P, i: {"X": P.X[i].tolist()},
     decode=lambda d: UnitData(np.asarray(d["X"], float)[None]),
     problem_type=UnitData,

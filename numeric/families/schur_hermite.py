@@ -15,12 +15,14 @@ from ..api import (
     Family,
     InstanceBatch,
     InstanceClass,
+    Membership,
     Knobs,
     Run,
     RunRequest,
     keyed,
     observables,
 )
+from .exact_members import unit_data_member_exact
 from .schur import eigvalsh, gen_unit_data, unit_member
 
 __all__ = ["HermiteData", "hermite_observables"]
@@ -63,12 +65,20 @@ def _member_hermite(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     return ok & good_act, [w or ("" if g else "activation outside softplus/erf") for w, g in zip(why, good_act)]
 
 
+def _member_hermite_exact(batch: InstanceBatch) -> Membership:
+    m = unit_data_member_exact(batch)
+    if m.ok and int(np.asarray(batch.problem.act).reshape(-1)[0]) not in HERMITE_CODES:
+        return Membership(False, "exact", "activation outside softplus/erf")
+    return m
+
+
 CLASSES.append(InstanceClass(
     name="unit_data_phi",
     text="unit-norm data x_1..x_n and an activation phi in {softplus, erf}",
     families=(Family(name="unit_data_phi", generate=_gen_hermite, finite_sum=False, doc="unit data patterns with softplus or erf"),),
     attributes=("n",),
     member=_member_hermite,
+    member_exact=_member_hermite_exact,
     encode=lambda P, i: {"X": P.X[i].tolist(), "act": int(P.act[i])},
     decode=lambda d: HermiteData(np.asarray(d["X"], float)[None], np.asarray([d["act"]], dtype=np.int64)),
     problem_type=HermiteData,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy
 
 from theorems.catalogue import escape as E
-from theorems.spec import Citation, Claim, ClaimKind, Theorem, Verdict
+from theorems.spec import Citation, Claim, ClaimKind, Domain, Role, Sym, Theorem, Verdict
 
 HERE = Citation("thmcheck quality suite", "false variant of the saddle-escape family")
 
@@ -37,4 +37,21 @@ VARIANTS = [
              E.Gr / sympy.sqrt(sympy.pi) <= sympy.sqrt(E.di / (2 * sympy.pi)),
              "(1/sqrt(pi)) Gamma(d/2+1)/Gamma(d/2+1/2) <= sqrt(d/(2 pi)) (the asymptote, not a bound)",
              kind=ClaimKind.TRAJECTORY),
+]
+
+# Issue 17: the identity claim escape.coupling::decomposition (xhat_t = p(t) - q(t)) has a mutated
+# variant that must be refuted: q(t) dropped.  ||xhat_t|| comes from the two GD runs, ||p(t)|| from the
+# linearised recursion, each computed on its own, so the difference is q's contribution.
+XH_ = Sym("Xh", Domain.NONNEGATIVE, Role.OBSERVABLE, "xhat_t", doc="||x_t - x'_t||, from the two GD runs")
+_coupling = E.coupling
+VARIANTS += [
+    Theorem(
+        id="quality.escape_decomposition_without_q", title="Lemma 7.3.3's decomposition with q(t) dropped",
+        citation=HERE, symbols=_coupling.symbols + (XH_,), structure=_coupling.structure, dynamics=_coupling.dynamics,
+        assumptions=_coupling.assumptions, search=_coupling.search, settings=dict(_coupling.settings),
+        claims=(Claim("false_claim", sympy.Abs(XH_.s - E.Pn) <= 0,
+                      "||xhat_t|| = ||p(t)|| (the decomposition xhat_t = p(t) - q(t) with q dropped)",
+                      kind=ClaimKind.PER_STEP, expect=Verdict.FAIL),),
+        horizon=_coupling.horizon, dims=_coupling.dims,
+    ),
 ]

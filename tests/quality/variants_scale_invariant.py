@@ -76,6 +76,35 @@ VARIANTS += [
              kind=ClaimKind.TRAJECTORY),
 ]
 
+# Issue 17: every identity claim of the family (loss_invariance, layer_homogeneity, euler_identity,
+# direction_error, scale_ratio) has a mutated variant that must be refuted, so none of the identity
+# checks is one that cannot fail.  loss_invariance and direction_error have theirs above
+# (si_layernorm_top_trained, si_exp_lr_even_exponent).
+_TOP_TRAINED = (S.Structural("layernorm_net", "layernorm_net_trainable_top", "a LayerNorm + ReLU network with every layer trained"),)
+
+
+def _net_variant(vid: str, title: str, relation, statement: str, *, structure=None, settings=None) -> Theorem:
+    base = S.lemma_13_2_2
+    return Theorem(id=vid, title=title, citation=HERE, symbols=base.symbols, structure=structure or base.structure,
+                   dynamics=base.dynamics, settings=dict(settings or {}),
+                   claims=(Claim("false_claim", relation, statement, kind=ClaimKind.TRAJECTORY, expect=Verdict.FAIL),),
+                   horizon=1, dims=base.dims)
+
+
+VARIANTS += [
+    _net_variant("quality.si_layernorm_degree_plus_one", "Lemma 13.2.2's homogeneity with every degree one higher",
+                 S.homdev <= 0, "x_l(c w) = c^(k_l + 1) x_l(w) at every node (wrong power of c)",
+                 settings={"degree_offset": 1}),
+    _net_variant("quality.si_layernorm_euler_top_trained", "Lemma 13.2.3(1) without freezing the top layers",
+                 sympy.Abs(S.euler) <= 0, "<w, grad L(w)> = 0 although the top layers are trained",
+                 structure=_TOP_TRAINED),
+    _variant("quality.si_exp_lr_scale_ratio_even_exponent",
+             "Theorem 13.3.1's scale ratio with eta_t = eta (1 - eta lam)^(-2t)",
+             S.exp_lr, S.normerr <= 0,
+             "||v_t|| (1 - eta lam)^t = ||w_t|| with eta_t = eta (1 - eta lam)^(-2t) (one power short)",
+             settings={"schedule_offset": 1}),
+]
+
 KINDS = {
     "quality.si_pythagoras_first_power": "exponent",
     "quality.si_decrease_without_2": "constant",
@@ -87,5 +116,8 @@ KINDS = {
     "quality.si_exp_lr_minibatch_even_exponent": "exponent",
     "quality.si_pythagoras_gradient_1_2": "constant_5_50",
     "quality.si_descent_swapped": "direction",
+    "quality.si_layernorm_degree_plus_one": "exponent",
+    "quality.si_layernorm_euler_top_trained": "hypothesis",
+    "quality.si_exp_lr_scale_ratio_even_exponent": "exponent",
 }
 

@@ -6,6 +6,7 @@ bound, a constant factor, or which data norm enters the Jacobian bound.
 
 from __future__ import annotations
 
+import sympy
 from sympy import Rational
 
 from theorems.catalogue import schur as S
@@ -36,6 +37,30 @@ VARIANTS = [
         claims=(Claim("false_claim", S.lJJ >= 2 * S.xn2 * S.lP,
                       "lambda_min(J J^T) >= 2 min_i ||x_i||^2 lambda_min(P)", kind=TRAJ, expect=Verdict.FAIL),),
         dims=(2, 3, 5, 8), horizon=1,
+    ),
+]
+
+# Issue 17: the identity claims of the family have mutated variants that must be refuted.
+# stein_mu1 (mu_1(phi') = E[phi''(g)]): mu_1 by Hermite projection of phi', E[phi''] by quadrature of
+# phi'' itself, so a wrong normalisation shows.  gram_identity (J J^T = P o (X X^T)): J J^T from the
+# explicit Jacobian, P o K from its formula; the variant drops diag(v o v) from P.
+_hermite = S.hermite_lemma
+_jacobian = S.jacobian_gram
+VARIANTS += [
+    Theorem(
+        id="quality.stein_mu1_sqrt2", title="Stein's lemma with a factor sqrt(2)", citation=HERE,
+        symbols=_hermite.symbols, structure=_hermite.structure, dynamics=_hermite.dynamics,
+        claims=(Claim("false_claim", sympy.Abs(S.mu1 - sympy.sqrt(2) * S.ed2) <= 0,
+                      "mu_1(phi') = sqrt(2) E[phi''(g)] (the normalisation of mu_2 applied to mu_1)", kind=TRAJ,
+                      expect=Verdict.FAIL),),
+        dims=_hermite.dims, horizon=1,
+    ),
+    Theorem(
+        id="quality.gram_identity_without_v", title="Jacobian Gram identity with diag(v o v) dropped", citation=HERE,
+        symbols=_jacobian.symbols, structure=_jacobian.structure, dynamics=_jacobian.dynamics,
+        claims=(Claim("false_claim", S.gerr0 <= 0, "J J^T = (phi'(X W^T) phi'(W X^T)) o (X X^T) (v dropped)",
+                      kind=TRAJ, expect=Verdict.FAIL),),
+        dims=_jacobian.dims, horizon=1,
     ),
 ]
 
