@@ -14,7 +14,8 @@ from numeric import budget
 from numeric.api import Family, InstanceBatch, Knobs, Membership
 from numeric.exact_membership import fraction_matrix, is_psd, sqrt_upper
 from numeric.families.exact_members import pairs_member_exact, rsi_member_exact, smooth_member_exact
-from numeric.families.pl import RSI_CLASS, MinimizerProblem
+from numeric.families.pl import MinimizerProblem
+from numeric.families.pl_rsi import RSI_CLASS
 from numeric.registry import CLASSES, register_class
 from theorems.pipeline import run_theorem
 from theorems.registry import build_registry, load_registry

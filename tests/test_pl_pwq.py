@@ -108,3 +108,20 @@ def test_gd_linear_rate_under_pl_passes() -> None:
     rec = run_theorem(thm, budget=budget("quick"), seed=0, backend="numba", lookup=load_registry().lookup)[0]
     assert rec.verdict == Verdict.PASS.value, rec.reason
     assert rec.worst_ratio is not None and 0.9 <= rec.worst_ratio <= 1.0
+
+
+def test_a_pinned_L_holds_for_generated_and_polished_members() -> None:
+    from numeric.constants import constrained, normalise
+
+    cls = constrained(CLS, normalise(CLS, {"L": 2.5}))
+    rng = np.random.default_rng(7)
+    for fam in cls.families:
+        b = fam.generate(rng, 32, Knobs(family=0, dim=2, pattern=0, log_scale=0.4, log_w0=0.0, u=(), seed=1))
+        assert np.all(b.attrs["L"] == 2.5) and cls.member(b)[0].all()
+    p = cls.parametrisation
+    assert p is not None
+    b = p.build(p.sample(rng, 32, p.size(3)))
+    ok, why = cls.member(b)
+    assert np.all(b.attrs["L"] == 2.5) and ok.all(), [w for w in why if w][:2]
+    with pytest.raises(ValueError, match="has no constant 'mu'"):
+        normalise(CLS, {"mu": 0.1})

@@ -25,6 +25,8 @@ Entry points (one each; validated here, three implementations of the same arithm
   ``MAX_SAMPLED_INPUTS`` (beyond enumeration): pairs (F, F') from the class and uniform inputs, all
   from :mod:`kernels.rng` keyed by ``(seed, instance id, pair, draw)``; exact integer sums, identical
   on the NumPy and numba backends (no CuPy kernel: asking for one raises BackendUnavailable).
+* ``cp.planes`` (:mod:`kernels.cp.planes`, imported on its own) -- the shared-input bit-plane
+  estimator: M functions on one sample of inputs, every pair, XOR + popcount per 64 sample-pairs.
 
 Losses (``loss`` codes): 0 square ``L(f, y) = (f - y)^2 / 2`` (``dL/df = f - y``); 1 correlation
 ``L(f, y) = -y f`` (``dL/df = -y``).  Activations (``act`` codes): 0 identity, 1 tanh.

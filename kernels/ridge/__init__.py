@@ -11,7 +11,8 @@ Three implementations of the same arithmetic, side by side in this package:
 
 * ``"numpy"`` -- :mod:`kernels.ridge.reference`, plain NumPy written to be obviously right; the test
   oracle and the high-precision replay engine (float32, float64 and ``np.longdouble`` end to end);
-* ``"numba"`` -- :mod:`kernels.ridge.numba`, fused parallel CPU kernels (float64 only);
+* ``"numba"`` -- :mod:`kernels.ridge.numba`, fused parallel CPU kernels (float64 only; pure quadratics
+  at d <= 4 in :mod:`kernels.ridge.numba_lanes`, trajectories in SIMD lanes);
 * ``"cupy"`` -- :mod:`kernels.ridge.cupy`, one CUDA thread per trajectory (float64 only).
 
 The backend is chosen by :func:`kernels.backend.select` (``"auto"``: numba when it can run and

@@ -24,7 +24,8 @@ Generators: from the minimiser outwards, pieces with curvature uniform in ``[-L,
 ``phi'`` reaches zero (at most 90% of the way), so the derivative keeps its sign, or made linear
 where that would leave less than 1% of its width.  The continuous
 parametrisation (1-D: the pieces right of the minimiser, the two end curvatures and the start)
-lets the polisher climb.
+lets the polisher climb.  A spec may pin or bound ``L`` (``Structural(constants={"L": 1})``); ``mu``
+is each member's own computed constant and cannot be pinned.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ import numpy as np
 from kernels.first_order import RotatedPWQ, knot_values
 
 from ..api import Family, InstanceBatch, InstanceClass, Knobs, Membership, combine_checks, haar_orthogonal
+from ..constants import as_mapping, draw_constant, place
 from .first_order import PIECES, _ortho_defect, decode, encode
+from .first_order_constants import SMOOTH_CONSTANTS
 from .first_order_dynamics import minimiser_box
 from .first_order_param import K_RIGHT, WIDTHS, ParamPWQ, shrunk
 
@@ -109,7 +112,7 @@ def _walk(widths: np.ndarray, curv: np.ndarray, sign: float) -> tuple[np.ndarray
 
 
 def _member(rng: np.random.Generator, n: int, d: int, k: Knobs, ends_only: bool) -> InstanceBatch:
-    L = np.full(n, 10.0 ** k.log_scale)
+    L = draw_constant(rng, n, k, "L", np.full(n, 10.0 ** k.log_scale))
     scale = 10.0 ** k.log_w0
     K = int(rng.choice([p for p in PIECES if p <= 16]))
     kl = int(rng.integers(0, K + 1))  # pieces left of the minimiser
@@ -187,7 +190,15 @@ class PLParametrisation:
     """1-D members at L = 1 for the polisher: ``theta = (widths (K) in WIDTHS, curvature positions
     (K) in [0, 1] -> [-L, L] (the first folded into [END_MIN L, L]), left and right end curvature
     positions, start position in [0, 1])``; the minimiser at 0, the pieces to its right, the start
-    between the first knot and the last (so GD walks down across the pieces)."""
+    between the first knot and the last (so GD walks down across the pieces).  A spec's pinned
+    ``L`` (a range: its geometric middle) scales the member: ``L f`` has curvatures and PL
+    constant multiplied by ``L``."""
+
+    constants: tuple[tuple[str, float, float], ...] = ()
+
+    def with_constants(self, pins: tuple[tuple[str, float, float], ...]) -> "PLParametrisation":
+        """The same parametrisation at the pinned L."""
+        return PLParametrisation(tuple(pins))
 
     def size(self, horizon: int) -> int:
         """Two pieces per step and room around the start."""
@@ -228,9 +239,11 @@ class PLParametrisation:
         z, g = _walk(theta[:, None, :K], curv, 1.0)
         ends = shrunk(np.full((n, 1), END_MIN), np.ones((n, 1)), theta[:, 2 * K:2 * K + 2])
         x0 = (z[:, 0, 1] + theta[:, -1] * (z[:, 0, -1] - z[:, 0, 1]))[:, None]
-        problem = ParamPWQ(np.ones((n, 1, 1)), z, g, ends[:, :1], ends[:, 1:], np.zeros(n), theta=theta)
+        pins = as_mapping(self.constants)
+        Lv = float(place(*pins["L"], np.full(1, 0.5))[0]) if "L" in pins else 1.0
+        problem = ParamPWQ(np.ones((n, 1, 1)), z, Lv * g, Lv * ends[:, :1], Lv * ends[:, 1:], np.zeros(n), theta=theta)
         mu = pl_constant(problem.astype(np.longdouble)).astype(np.float64) * (1 - MARGIN)
-        return InstanceBatch("polished", problem, x0, {"L": np.ones(n), "mu": mu, "d": np.ones(n)})
+        return InstanceBatch("polished", problem, x0, {"L": np.full(n, Lv), "mu": mu, "d": np.ones(n)})
 
 
 PL_PWQ = InstanceClass(
@@ -245,6 +258,7 @@ PL_PWQ = InstanceClass(
     attributes=("L", "mu", "d"),
     member=member_check,
     member_exact=member_extended,
+    constants=SMOOTH_CONSTANTS,
     encode=encode,
     decode=decode,
     problem_type=RotatedPWQ,
