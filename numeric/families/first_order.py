@@ -19,7 +19,8 @@ at the interval's lower end, e.g. linear for the convex class) and quadratics; w
 log-uniform, breakpoints and the minimiser at random places, the start anywhere.
 
 The continuous parametrisation (:mod:`numeric.families.first_order_param`) covers the same members
-in two variables: a rich first coordinate (free widths, curvatures squashed into the interval),
+in two variables: a rich first coordinate (free widths, in pairs measured in units of the derivative,
+curvatures squashed into the interval),
 a Huber-like second coordinate, a rotation angle, and for the strongly convex class the
 condition number.
 """

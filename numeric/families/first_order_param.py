@@ -4,11 +4,12 @@
 ``theta`` (all in a box) describes a member in two variables, ``f(x) = phi_1(y_1) + phi_2(y_2)``
 with ``y = Q(angle) x``:
 
-* ``theta[:K]``: the widths of ``phi_1``'s K interior pieces, in units of the derivative's size
-  (in [0.02, 2]).  The pieces are grouped in pairs counted outwards from the start knot; both
-  pieces of a pair are measured in units of ``max(|phi_1'|, G_FLOOR) / L`` at the pair's knot
-  nearer the start (``phi_1'(y_1(0)) = 1``).  The start is the knot ``K - K_RIGHT``, so a descent
-  method first crosses the left pieces;
+* ``theta[:K]``: the widths of ``phi_1``'s K interior pieces.  The pieces are grouped in pairs
+  counted outwards from the start knot (:func:`pairs`); at a pair's inner piece theta holds the
+  pair's length (in [0.04, 4]) in units of ``max(|phi_1'|, G_FLOOR) / L`` taken at the pair's knot
+  nearer the start (``phi_1'(y_1(0)) = 1``), at its outer piece the inner piece's share of it (in
+  [0.02, 0.98]).  The start is the knot ``K - K_RIGHT``, so a descent method first crosses the
+  left pieces;
 * ``theta[K:2K]``, ``theta[2K]``, ``theta[2K+1]``: the curvatures of the interior pieces and of
   the left and right end pieces, each squashed into the class's interval by ``lo + s (L - lo)``
   with ``s`` in [0, 1];
@@ -121,21 +122,23 @@ def length_entries(K: int, k_start: int) -> np.ndarray:
 
 
 def build_relative(shape: np.ndarray, curv: np.ndarray, g_start: np.ndarray, k_start: int,
-                   floor: float) -> tuple[np.ndarray, np.ndarray]:
+                   floor: float, L: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Knots and knot derivatives (n, K+1) from pair shapes and curvatures (n, K): knot
     ``k_start`` sits at 0 with derivative ``g_start`` (n,).  The pieces are grouped in pairs
     counted outwards from it (:func:`pairs`); ``shape`` holds, at a pair's inner piece, the
     pair's length ``r`` and, at its outer piece, the inner piece's share ``sigma`` of it, and the
-    pair spans ``r max(|g|, floor)`` with ``g`` the derivative at its knot nearer the start
-    (known when the pair is built, since the build runs outwards as :func:`build_pwq`'s does)."""
+    pair spans ``r max(|g|, floor) / L`` (L (n,) defaults to 1) with ``g`` the derivative at its
+    knot nearer the start (known when the pair is built, since the build runs outwards as
+    :func:`build_pwq`'s does)."""
     n, K = shape.shape
     z = np.zeros((n, K + 1))
     g = np.zeros_like(z)
     g[:, k_start] = g_start
+    unit = np.ones(n) if L is None else 1.0 / np.asarray(L, dtype=np.float64)
     for inner, outer in pairs(K, k_start):
         left = inner < k_start
         anchor = inner + 1 if left else inner  # the inner piece's knot nearer the start
-        span = shape[:, inner] * np.maximum(np.abs(g[:, anchor]), floor)
+        span = shape[:, inner] * np.maximum(np.abs(g[:, anchor]), floor) * unit
         share = shape[:, outer] if outer is not None else np.ones(n)
         for k, w in ((inner, share * span), (outer, (1 - share) * span)):
             if k is None:
@@ -277,7 +280,7 @@ class FirstOrderParametrisation:
         t = theta[:, 2 * K:]
         curv = shrunk(lo[:, None], L[:, None], theta[:, K:2 * K])
         ends = shrunk(lo[:, None], L[:, None], t[:, 0:2])
-        z1, g1 = build_relative(theta[:, :K], curv, np.ones(n), K - K_RIGHT, G_FLOOR)
+        z1, g1 = build_relative(theta[:, :K], curv, np.ones(n), K - K_RIGHT, G_FLOOR, L)
         cl1, cr1 = ends[:, 0], ends[:, 1]
         if self.kind.convex:
             cl1 = np.where((g1[:, 0] > 0) & (cl1 <= 0), 1e-3 * L, cl1)

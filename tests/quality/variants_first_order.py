@@ -2,11 +2,11 @@
 (theorems/catalogue/first_order.py): each bound is moved 1% past the exact worst case, so only a
 search that gets within 1% of it on ``lsmooth`` / ``lsmooth_convex`` refutes it.  These are the
 cases the quick budget reaches without the PEPit oracle (min-gradient N = 1, the one-step
-decreases, the convex value and gradient bounds at N in {1, 5}).  The min-gradient claim at N = 2
-needs the default budget without the oracle (quick reaches 96% of the exact value): it is checked
-there by tests/test_first_order.py.  The rest (N = 5, 10 for the min-gradient claim, N = 10 for the
-convex ones) are checked at quick with the oracle in tests/test_pep_oracle.py and at default
-without it by benchmarks/bench_worst_case.py."""
+decreases, the convex value and gradient bounds at N in {1, 5}).  The min-gradient claim at N = 2, 5
+and 10 needs the default budget without the oracle (its horizon continuation; quick reaches 96% of
+the exact value at N = 2): it is checked there by tests/test_first_order.py.  The convex claims at
+N = 10 are checked at quick with the oracle in tests/test_pep_oracle.py and at default without it
+by benchmarks/bench_worst_case.py."""
 
 from __future__ import annotations
 
