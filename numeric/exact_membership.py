@@ -62,21 +62,36 @@ def scale(A: Matrix, c: Fraction) -> Matrix:
     return [[c * a for a in row] for row in A]
 
 
+def _integers(values: Sequence[Fraction]) -> tuple[list[int], int]:
+    """``values`` as integers over one common denominator: ``values[i] = ints[i] / den``."""
+    den = 1
+    for v in values:
+        den = math.lcm(den, v.denominator)
+    return [v.numerator * (den // v.denominator) for v in values], den
+
+
 def gram(R: Matrix, weights: Sequence[Fraction]) -> Matrix:
-    """``R^T diag(weights) R`` for R of shape (m, d)."""
+    """``R^T diag(weights) R`` for R of shape (m, d), summed in integers over a common denominator
+    (Fraction arithmetic normalises every partial sum; this normalises each entry once)."""
     d = len(R[0]) if R else 0
-    out = [[Fraction(0)] * d for _ in range(d)]
-    for row, w in zip(R, weights):
-        if w == 0:
+    if not R:
+        return []
+    flat, den_r = _integers([x for row in R for x in row])
+    w, den_w = _integers(list(weights))
+    rows = [flat[k * d:(k + 1) * d] for k in range(len(R))]
+    out = [[0] * d for _ in range(d)]
+    for row, wk in zip(rows, w):
+        if wk == 0:
             continue
         for i in range(d):
-            wi = w * row[i]
+            wi = wk * row[i]
             if wi == 0:
                 continue
             oi = out[i]
             for j in range(d):
                 oi[j] += wi * row[j]
-    return out
+    den = den_r * den_r * den_w
+    return [[Fraction(x, den) for x in row] for row in out]
 
 
 def congruence(Q: Matrix, D: Sequence[Fraction]) -> Matrix:
@@ -87,13 +102,36 @@ def congruence(Q: Matrix, D: Sequence[Fraction]) -> Matrix:
 def is_psd(M: Matrix) -> bool:
     """Whether the symmetric rational matrix ``M`` is positive semidefinite, decided exactly.
 
-    Symmetric Gaussian elimination: a negative pivot refutes; a zero pivot is allowed only when its
-    whole row is zero (a PSD matrix with a zero diagonal entry has that row and column zero), and
-    the row is then dropped; otherwise the Schur complement of the pivot is PSD iff M is."""
+    First fraction-free (Bareiss) elimination on ``M`` scaled to integers: its pivots are the
+    leading principal minors, so all positive means positive definite and a negative one refutes.
+    A zero minor (a singular leading block: the semidefinite boundary) is decided by symmetric
+    Gaussian elimination in Fractions instead, where a zero pivot is allowed only when its whole row
+    is zero (a PSD matrix with a zero diagonal entry has that row and column zero)."""
+    n = len(M)
+    if any(len(r) != n for r in M) or any(M[i][j] != M[j][i] for i in range(n) for j in range(i)):
+        return False
+    flat, _ = _integers([x for row in M for x in row])
+    A = [flat[i * n:(i + 1) * n] for i in range(n)]
+    prev = 1
+    for k in range(n):
+        p = A[k][k]
+        if p < 0:
+            return False
+        if p == 0:
+            return _is_psd_fractions(M)
+        Ak = A[k]
+        for i in range(k + 1, n):
+            Ai = A[i]
+            aik = Ai[k]
+            for j in range(k + 1, n):
+                Ai[j] = (Ai[j] * p - aik * Ak[j]) // prev
+        prev = p
+    return True
+
+
+def _is_psd_fractions(M: Matrix) -> bool:
     A = [list(row) for row in M]
     n = len(A)
-    if any(len(r) != n for r in A) or any(A[i][j] != A[j][i] for i in range(n) for j in range(i)):
-        return False
     active = list(range(n))
     while active:
         k = active[0]

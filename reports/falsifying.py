@@ -220,6 +220,12 @@ def falsifying_lines(rec: ClaimRecord, *, path: str | None = None, compact: bool
                                              f"violated exactly by {cx.exact.get('violation')}"))
         elif cx.evidence:
             lines.append(pad.format("exact", "no exact certificate (confirmed in extended precision only)"))
+    membership = {"exact": "in its class, certified exactly (rational arithmetic, no slack)",
+                  "extended": "in its class, certified in extended precision with a covering margin",
+                  "float64-with-slack": "in its class by the float64 check and its rounding slack only "
+                                        "(the class has no exact check)"}.get(cx.membership, "")
+    if membership:
+        lines.append(pad.format("membership", membership))
     if cx.found is not None and cx.shrink:
         lines.append(pad.format("shrunk", f"from {_short(cx.found)} ({len(cx.shrink)} moves)"))
     lines.append(pad.format("replay", replay_command(rec, path)))

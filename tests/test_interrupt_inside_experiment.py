@@ -66,6 +66,6 @@ def _records(theorem_id: str) -> list[dict]:
 
 def test_chunked_trials_give_the_same_records(monkeypatch: pytest.MonkeyPatch) -> None:
     whole = _records("escape.stuck_probability")
-    monkeypatch.setattr(probability, "CHUNK_ROWS", 64)  # quick runs 4 x 200 rows per call: now 4 chunks
+    monkeypatch.setattr(probability, "CHUNK_ROWS", 64)  # quick runs 4 x 200 rows per call: now 4 chunks of 1 instance
     chunked = _records("escape.stuck_probability")
     assert chunked == whole

@@ -7,7 +7,6 @@ verdicts -> records.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,7 +24,6 @@ from reports.records import (
     ClaimRecord,
     CounterexampleRecord,
     DerivationRecord,
-    InstanceRecord,
     StepRecord,
 )
 
@@ -36,6 +34,7 @@ from . import pep_oracle
 from .spec import Claim, ClaimKind, Domain, Role, SpecError, Structural, Theorem, Verdict
 from .tightness import tightness_record
 from .validate import domain_relations, dynamics_name
+from .verdicts import STATISTICAL, claim_verdict, instance_record, snippet
 
 __all__ = ["CompiledTheorem", "compile_theorem", "run_theorem", "SymbolicStage", "symbolic_stage", "claim_records",
            "experiment_plan", "experiment_oracle", "error_records", "theorem_summary", "snippet", "OK_VERDICTS"]
@@ -109,7 +108,7 @@ def _groups(thm: Theorem) -> dict[tuple[str, ...], list[Claim]]:
     groups: dict[tuple[str, ...], list[Claim]] = {}
     for c in thm.claims:
         key = tuple(a.name for a in c.assumptions)
-        if ClaimKind(c.kind) in _STATISTICAL:
+        if ClaimKind(c.kind) in STATISTICAL:
             key = (f"[{c.name}]",) + key  # trials shape the batch: one experiment per such claim
         groups.setdefault(key, []).append(c)
     return groups
@@ -119,7 +118,7 @@ def experiment_plan(thm: Theorem) -> list[tuple[tuple[str, ...], bool]]:
     """Without compiling anything: the claim names of each of ``thm``'s experiments, in the order
     :func:`compile_theorem` builds them, and whether the experiment holds probability or scaling
     claims (searched as one piece) rather than deterministic ones (searched in parts)."""
-    return [(tuple(c.name for c in claims), ClaimKind(claims[0].kind) in _STATISTICAL)
+    return [(tuple(c.name for c in claims), ClaimKind(claims[0].kind) in STATISTICAL)
             for claims in _groups(thm).values()]
 
 
@@ -170,7 +169,7 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
         statistical = []
         observables: dict[str, set[str]] = {}
         for c in claims:
-            if ClaimKind(c.kind) in _STATISTICAL:
+            if ClaimKind(c.kind) in STATISTICAL:
                 statistical.append(_compile_statistical(thm, c))
                 obs = observables.setdefault("trajectory", set())
                 exprs = [c.bound] + ([c.event] if c.event is not None else [])
@@ -225,9 +224,6 @@ def compile_theorem(thm: Theorem) -> CompiledTheorem:
         )
         experiments.append((exp, tuple(c.name for c in claims)))
     return CompiledTheorem(thm, tuple(experiments))
-
-
-_STATISTICAL = (ClaimKind.PROBABILITY, ClaimKind.SCALING)
 
 
 def _sense(rel: Any) -> str:
@@ -310,99 +306,6 @@ def check_derivations(thm: Theorem, claim: Claim, lookup: LemmaLookup) -> tuple[
             detail=res.detail, note=d.note,
         ))
     return tuple(out)
-
-
-def _instance(found: numeric.Found) -> InstanceRecord:
-    return InstanceRecord(
-        family=found.family, dynamics=found.dynamics, data=found.data, params=found.params,
-        step=found.step, observed=found.observed, bound=found.bound, ratio=found.ratio, slack=found.slack,
-    )
-
-
-def snippet(thm: Theorem, claim: Claim, found: numeric.Found, source: str | None = None) -> str:
-    """A self-contained Python snippet that replays the recorded instance through the one replay path
-    (:func:`theorems.replay.replay_recorded`: the spec, the instance class's decoder and the dynamics'
-    runner on the NumPy reference in extended precision; the recorded trials for probability and
-    scaling claims) and prints both sides of the claim.  The same for every family: no template per
-    dynamics, so it cannot drift from what the search and the confirmation ran."""
-    inst = {"family": found.family, "dynamics": found.dynamics, "data": found.data, "params": found.params,
-            "step": found.step, "observed": found.observed, "bound": found.bound, "ratio": found.ratio,
-            "slack": found.slack}
-    stat = ClaimKind(claim.kind) in _STATISTICAL
-    sense = "<=" if isinstance(claim.relation, (sympy.Le, sympy.Lt)) else ">="
-    where = "" if source is None else f", spec={source!r}"
-    lines = [
-        f"# Replays {thm.id}::{claim.name} on the recorded instance and prints both sides of the claim.",
-        "import json",
-        "from theorems.replay import replay_recorded",
-        f"instance = json.loads({json.dumps(inst)!r})",
-        f"res = replay_recorded({thm.id!r}, {claim.name!r}, instance{where})",
-        "print(res)",
-    ]
-    if not stat:
-        lines += [
-            "observed, bound = res.observed, res.bound",
-            f"print('claim observed {sense} bound holds:', bool(observed {sense} bound))",
-        ]
-    return "\n".join(lines)
-
-
-def _verdict(
-    thm: Theorem, claim: Claim, out: numeric.ClaimOutcome, derivs: tuple[DerivationRecord, ...]
-) -> tuple[Verdict, str]:
-    proved = any(d.status == "proved" for d in derivs if not d.printed)
-    if out.error:
-        return Verdict.ERROR, out.error
-    if ClaimKind(claim.kind) in _STATISTICAL:
-        return _statistical_verdict(claim, out)
-    if out.counterexample is not None:
-        margin, tol = out.confirmed or (float("nan"), float("nan"))
-        if proved:
-            return Verdict.ERROR, (
-                "the derivation was proved, yet a confirmed counterexample exists: the derivation does "
-                "not describe these dynamics (spec error)"
-            )
-        return Verdict.FAIL, (
-            f"confirmed counterexample: violated by {-margin:.6g} in extended precision "
-            f"(rounding allowance {tol:.3g}); membership: {out.membership or 'float64-with-slack'}"
-        )
-    if out.vanished:
-        return Verdict.INCONCLUSIVE, (
-            f"{out.vanished} float64 violation(s) disappeared when replayed in extended precision (rounding)"
-        )
-    if out.instances == 0:
-        return Verdict.INCONCLUSIVE, "no admissible instance was evaluated"
-    if proved:
-        return Verdict.PROVED, f"derivation proved; no violation in {out.instances} instances"
-    return Verdict.PASS, f"no violation in {out.instances} instances"
-
-
-def _statistical_verdict(claim: Claim, out: numeric.ClaimOutcome) -> tuple[Verdict, str]:
-    st = out.statistics
-    if ClaimKind(claim.kind) == ClaimKind.PROBABILITY:
-        if out.instances == 0 or not st:
-            return Verdict.INCONCLUSIVE, "no admissible instance was evaluated"
-        w = st["worst"]
-        what = (f"{st['instances']} instances x {st['trials']} trials; least favourable: {w['successes']}/"
-                f"{w['trials']} successes, interval [{w['lower']:.4g}, {w['upper']:.4g}] vs bound {w['bound']:.4g}")
-        if out.counterexample is not None:
-            c = st["confirmation"]
-            return Verdict.FAIL, (f"refuted and confirmed by an independent rerun: {c['successes']}/{c['trials']} "
-                                  f"successes, interval [{c['lower']:.4g}, {c['upper']:.4g}] at {c['level']:g} vs bound "
-                                  f"{c['bound']:.4g}")
-        if out.decision == "support":
-            return Verdict.PASS, f"every instance's interval supports the bound ({what})"
-        extra = " (a refuting instance was not confirmed by its independent rerun)" if out.vanished else ""
-        return Verdict.INCONCLUSIVE, f"some interval straddles the bound{extra} ({what})"
-    if not st:
-        return Verdict.INCONCLUSIVE, "no growth fit was made"
-    fit = (f"{st['model']} exponent {st['exponent']:.4g}, interval [{st['lower']:.4g}, {st['upper']:.4g}] at "
-           f"{st['confidence']:g}, bound {st['bound']:.4g}")
-    if out.counterexample is not None:
-        return Verdict.FAIL, f"refuted and confirmed by an independent remeasurement: {fit}"
-    if out.decision == "support":
-        return Verdict.PASS, f"the exponent's interval supports the bound: {fit}"
-    return Verdict.INCONCLUSIVE, f"the exponent's interval straddles the bound: {fit}"
 
 
 @dataclass(frozen=True)
@@ -504,8 +407,8 @@ def claim_records(
     records = []
     for c in thm.claims:
         out = outcomes[c.name]
-        stat_kind = ClaimKind(c.kind) in _STATISTICAL
-        verdict, reason = _verdict(thm, c, out, derivs[c.name])
+        stat_kind = ClaimKind(c.kind) in STATISTICAL
+        verdict, reason = claim_verdict(thm, c, out, derivs[c.name])
         notes = list(out.notes)
         if not sym.satisfiable:
             notes.append("the assumptions could not be shown satisfiable")
@@ -513,12 +416,12 @@ def claim_records(
         if out.counterexample is not None and verdict == Verdict.FAIL:
             margin, tol = out.confirmed
             cex = CounterexampleRecord(
-                instance=_instance(out.counterexample), violation=-out.counterexample.margin,
+                instance=instance_record(out.counterexample), violation=-out.counterexample.margin,
                 tolerance=out.counterexample.tol,
                 confirmed_precision=("float64, independent rerun" if stat_kind
                                      else out.backends.get("confirm", "").split("/")[-1]),
                 confirmed_violation=-margin, replay=snippet(thm, c, out.counterexample, source),
-                found=None if out.found is None else _instance(out.found), shrink=tuple(out.shrink),
+                found=None if out.found is None else instance_record(out.found), shrink=tuple(out.shrink),
                 membership=out.membership,
                 **certify(thm, c, compiled, out.counterexample, statistical=stat_kind),
             )
@@ -528,7 +431,7 @@ def claim_records(
             latex=symbolic.latex(_display_relation(thm, c.relation)), verdict=verdict.value, expected=thm.expected(c).value,
             printed=c.printed, corrected_by=c.corrected_by, instances=out.instances,
             worst_ratio=None if worst is None else worst.ratio,
-            worst_instance=None if worst is None else _instance(worst),
+            worst_instance=None if worst is None else instance_record(worst),
             counterexample=cex, backend=out.backends.get("search", ""), backends=dict(out.backends),
             seed=int(seed), budget=budget.name,
             tolerance=c.tolerance.as_dict(), derivations=derivs[c.name], inherited=inherited,

@@ -4,6 +4,7 @@ not PL near 0) and gradient descent on them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import kernels
@@ -14,6 +15,7 @@ from ..api import (
     Family,
     InstanceBatch,
     InstanceClass,
+    Membership,
     Knobs,
     Run,
     RunRequest,
@@ -50,7 +52,9 @@ def _quartic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
     s = 10.0 ** rng.uniform(-1.0, 1.0, n)
-    a = L * s**2 / 12.0
+    # a on the safe side of L s^2 / 12: the three roundings of L s^2 / 12 move it by at most 3 eps
+    # relative, so shrinking by 8 eps makes 12 a / s^2 <= L hold exactly (checked by the exact hook).
+    a = L * s**2 / 12.0 * (1 - 8 * EPS)
     w0 = s[:, None] * rng.uniform(-1.0, 1.0, (n, d)) * 10.0 ** (k.log_w0 + 1.0)
     if k.pattern % 4 == 1:
         w0 = np.broadcast_to(s[:, None], (n, d)).copy()  # w0 = s (the seed's w0 = 1)
@@ -91,6 +95,23 @@ def _quartic_decode(data: dict[str, Any]) -> QuarticProblem:
     return QuarticProblem(np.array([data["a"]], dtype=np.float64), np.array([data["s"]], dtype=np.float64), int(data["dim"]))
 
 
+def _quartic_member_exact(batch: InstanceBatch) -> Membership:
+    """The constants checked exactly from the stored floats: a, s > 0, the smoothness
+    12 a / s^2 <= L (as 12 a <= L s^2 in rationals), mu <= 1 (convexity gives weak
+    quasi-convexity with 1), f* = 0.  The gluing of h is a fact about the formula, not the data."""
+    a, s, L, mu, fs = (Fraction(float(np.asarray(x).reshape(-1)[0])) for x in
+                       (batch.problem.a, batch.problem.s, batch.attrs["L"], batch.attrs["mu"], batch.attrs["f_star"]))
+    if a <= 0 or s <= 0:
+        return Membership(False, "exact", "not a quartic-Huber instance (a, s must be positive)")
+    if 12 * a > L * s * s:
+        return Membership(False, "exact", f"smoothness 12 a / s^2 = {float(12 * a / (s * s))!r} exceeds L = {float(L)!r} exactly")
+    if mu > 1:
+        return Membership(False, "exact", f"weak quasi-convexity constant {float(mu)!r} > 1 is not certified")
+    if fs != 0:
+        return Membership(False, "exact", f"f* = 0, not {float(fs)!r}")
+    return Membership(True, "exact")
+
+
 WQC_CLASS = (InstanceClass(
     name="wqc_quartic",
     text="f = a sum_i h(w_i/s), h(u) = u^4 (|u| <= 1), 6u^2 - 8|u| + 3 (|u| > 1): C^2, convex (so mu = 1 "
@@ -98,6 +119,7 @@ WQC_CLASS = (InstanceClass(
     families=(Family(name="quartic_huber", generate=_quartic, finite_sum=False, doc="separable quartic-Huber: convex, smooth, not PL near 0"),),
     attributes=("L", "mu", "f_star", "d"),
     member=_quartic_member,
+    member_exact=_quartic_member_exact,
     encode=_quartic_encode,
     decode=_quartic_decode,
     problem_type=QuarticProblem,
