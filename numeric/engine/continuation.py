@@ -18,7 +18,7 @@ horizon's worst case, then a short joint search; the last stage is then the clai
 A first-order method's first n steps see only the function near the start, so the n-step worst
 case stays right for them, and the part left to find is a few parameters instead of all of them:
 on the generic smooth class this takes the min-gradient claim of GD from about 80% of the exact
-worst case to 99.7-99.9% at N = 5 and 10.
+worst case to 99.9% at N = 5 and 10.
 
 The scratch searches' instances are instances of a *different* statement (the claim at n steps),
 or of the claim on a scratch search, and never count for the claim being checked; only the final
@@ -117,7 +117,7 @@ def continuation_starts(search: Any, claim_name: str, p: Parametrisation, knobs:
             carried = p.resize(best, P)
             if frontier is not None:
                 carried = _frontier_stage(objective, carried, frontier(P_prev, P), lo, hi, rng, cma, starts=starts,
-                                          popsize=popsize, generations=max(1, generations // 2), sigma0=sigma0)
+                                          popsize=popsize, generations=generations, sigma0=sigma0)
             x0 = np.vstack([carried[np.arange(starts - starts // 4) % carried.shape[0]], fresh[: starts // 4]])
             n_carried = starts - starts // 4
             # Carried starts with a frontier take small steps, in a spread of sizes: the shorter
