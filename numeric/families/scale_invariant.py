@@ -56,6 +56,7 @@ from ..api import (
     keyed,
     observables,
 )
+from .scale_invariant_exact import rayleigh_member_exact
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -130,7 +131,12 @@ def generate_rayleigh(rng: np.random.Generator, n: int, k: Knobs, slow: bool = F
     Q = haar_orthogonal(rng, n, d)
     A = np.einsum("nij,nj,nkj->nik", Q, lam_spec + shift[:, None], Q)
     A = 0.5 * (A + np.swapaxes(A, 1, 2))
-    rho = RHO_FACTOR * 2.0 * s
+    # The rounded A's spectrum differs from lam_spec + shift by a few d eps (s + |shift|); lmin and rho
+    # are moved outward by a margin above that error so that spec(A) lies inside [lmin, lmin + rho/2]
+    # exactly (the exact membership check of rayleigh_si_slow_decay; nominal values sat on the wrong
+    # side in about half of the draws).  The margin is a quarter of the float64 check's slack.
+    margin = 16 * d * EPS * (s + np.abs(shift))
+    rho = RHO_FACTOR * 2.0 * s + 4 * margin
     w0 = rng.standard_normal((n, d))
     w0 = w0 / np.linalg.norm(w0, axis=1, keepdims=True)
     if slow:
@@ -149,7 +155,7 @@ def generate_rayleigh(rng: np.random.Generator, n: int, k: Knobs, slow: bool = F
         lam = 0.5 * rho * 10.0 ** rng.uniform(0.0, 1.5, n)
         # Initial norms over many orders of magnitude (||w0||^2 from 1e-9 to 1e5 across the knob's range).
         w0 = w0 * 10.0 ** (2.0 * k.log_w0 + rng.uniform(-0.5, 0.5, (n, 1)))
-    attrs = {"rho": rho, "lam": lam, "lmin": s * -1.0 + shift, "d": np.full(n, float(d))}
+    attrs = {"rho": rho, "lam": lam, "lmin": s * -1.0 + shift - margin, "d": np.full(n, float(d))}
     if large_w0:
         attrs["w0n2"] = (w0 * w0).sum(axis=1)
     return InstanceBatch("rayleigh", Rayleigh(A), w0, attrs)
@@ -219,6 +225,7 @@ CLASSES.append(InstanceClass(
     families=(Family(name="rayleigh_slow", generate=_generate_slow, finite_sum=False, doc="Rayleigh quotients as in rayleigh_si, lam = rho 10^U(-3.4, -3.1), ||w0||^2 = 10^U(-2.5, 4)"),),
     attributes=("rho", "lam", "lmin", "d"),
     member=rayleigh_member,
+    member_exact=rayleigh_member_exact,
     encode=encode_rayleigh,
     decode=decode_rayleigh,
     problem_type=Rayleigh,
