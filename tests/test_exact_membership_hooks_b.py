@@ -1,4 +1,4 @@
-"""Exact membership of the scale-invariant Rayleigh class ``rayleigh_si_slow_decay`` (issue 17):
+"""Exact membership of the scale-invariant Rayleigh classes ``rayleigh_si_slow_decay`` and ``rayleigh_si`` (issue 17):
 generated members pass the exact check, constants one ulp on the wrong side fail it, and the
 catalogue claim refuted as printed on the class stays ``fail`` with ``membership: exact``."""
 
@@ -12,7 +12,7 @@ from kernels.scale_invariant import Rayleigh
 
 from numeric import budget
 from numeric.api import InstanceBatch, Knobs
-from numeric.families.scale_invariant import _generate_slow
+from numeric.families.scale_invariant import _generate_slow, generate_rayleigh
 from numeric.families.scale_invariant_exact import rayleigh_member_exact
 from numeric.registry import CLASSES
 from theorems.pipeline import run_theorem
@@ -34,12 +34,13 @@ def _draws() -> list[InstanceBatch]:
         for dim in (2, 3, 5, 8):
             k = Knobs(family=0, dim=dim, pattern=pattern, log_scale=float(rng.uniform(-3, 3)),
                       log_w0=float(rng.uniform(-0.5, 1.0)), u=(), seed=0)
-            out.append(_generate_slow(rng, 10, k))
+            out.append(_generate_slow(rng, 10, k) if pattern % 2 else generate_rayleigh(rng, 10, k))
     return out
 
 
 def test_generated_members_pass_and_one_ulp_outside_fails() -> None:
     assert CLASSES["rayleigh_si_slow_decay"].member_exact is rayleigh_member_exact
+    assert CLASSES["rayleigh_si"].member_exact is rayleigh_member_exact
     n = 0
     for batch in _draws():
         for i in range(len(batch.w0)):

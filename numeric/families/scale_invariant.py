@@ -212,6 +212,7 @@ CLASSES.append(InstanceClass(
             "(rho/2) 10^U(0, 1.5), ||w0|| over many orders of magnitude"),),
     attributes=("rho", "lam", "lmin", "d"),
     member=rayleigh_member,
+    member_exact=rayleigh_member_exact,
     encode=encode_rayleigh,
     decode=decode_rayleigh,
     problem_type=Rayleigh,

@@ -1,5 +1,5 @@
 """Exact membership check (:attr:`numeric.api.InstanceClass.member_exact`) of the Rayleigh-quotient
-scale-invariant class ``rayleigh_si_slow_decay``.
+scale-invariant classes ``rayleigh_si_slow_decay`` and ``rayleigh_si`` (the same definition).
 
 For ``L(w) = w^T A w / w^T w`` the Hessian norm on the unit sphere is at most
 ``2 (lambda_max - lambda_min)`` (attained at the bottom eigenvector), so the class's constants are
