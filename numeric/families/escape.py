@@ -31,11 +31,13 @@ at ``xs`` or ``w0`` by ``settings["start"]``), ``volume_ratio`` (no dynamics: Ga
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from kernels.escape import SaddleProblem
 
+from .escape_exact import sine_saddle_member_exact
 from ..api import (
     Family,
     InstanceBatch,
@@ -190,7 +192,22 @@ def _sine(rng: np.random.Generator, n: int, k: Knobs, deep: bool = False) -> Ins
     lam[:, 0] = -gamma
     p = SaddleProblem(lam, np.broadcast_to(c[:, None], (n, d)).copy(), np.zeros((n, d)), np.zeros(n), np.zeros(n),
                       xs=np.zeros((n, d)))
-    return _batch("sine_deep" if deep else "sine_saddle", p, _delta0(rng, n, k, gamma / c), rng)
+    b = _batch("sine_deep" if deep else "sine_saddle", p, _delta0(rng, n, k, gamma / c), rng)
+    # Constants on the safe side of their exact definitions (issue 17): ell = max|h| + max|c| is one
+    # rounded sum, so one ulp up covers it; delta0 is raised until ||w0 - xs|| <= delta0 holds exactly.
+    b.attrs["ell"] = np.nextafter(b.attrs["ell"], np.inf)
+    b.attrs["delta0"] = _safe_distance(b.w0 - np.asarray(p.xs), b.attrs["delta0"])
+    return b
+
+
+def _safe_distance(diff: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """``dist`` raised ulp by ulp until ``||diff_i||^2 <= dist_i^2`` holds in exact rational arithmetic."""
+    out = np.array(dist, dtype=np.float64)
+    for i in range(out.shape[0]):
+        sq = sum(Fraction(v) ** 2 for v in diff[i].tolist())
+        while Fraction(float(out[i])) ** 2 < sq:
+            out[i] = np.nextafter(out[i], np.inf)
+    return out
 
 
 #: the GD horizon of the stuck-region run that the deep class's growth factor G refers to
@@ -343,6 +360,7 @@ CLASSES.append(InstanceClass(
     families=(_SINE,),
     attributes=_ATTRS,
     member=_member,
+    member_exact=sine_saddle_member_exact,
     encode=encode_saddle,
     decode=decode_saddle,
     problem_type=SaddleProblem,
