@@ -27,9 +27,9 @@ from fractions import Fraction
 import numpy as np
 
 from ..api import InstanceBatch, Membership
-from ..exact_membership import fractions
+from ..exact_membership import fractions, sqrt_upper
 
-__all__ = ["sine_saddle_member_exact"]
+__all__ = ["sine_saddle_member_exact", "saddle_member_exact"]
 
 
 def _const(batch: InstanceBatch, name: str) -> Fraction:
@@ -73,4 +73,93 @@ def sine_saddle_member_exact(batch: InstanceBatch) -> Membership:
         return no(f"rho = {float(rho)!r} is below the Hessian-Lipschitz constant max_i |c_i| = {float(need_rho)!r}")
     if delta0 < 0 or sum((a - b) ** 2 for a, b in zip(w0, xs)) > delta0 * delta0:
         return no(f"||w0 - xs|| exceeds delta0 = {float(delta0)!r}")
+    return Membership(True, "exact")
+
+
+def _upper_sqrt(x: Fraction) -> Fraction:
+    return sqrt_upper(max(x, Fraction(0)))
+
+
+def _local_certificate(h: list[Fraction], q: list[Fraction], s: Fraction, xs: list[Fraction], f0: Fraction,
+                       delta0: Fraction) -> tuple[Fraction, Fraction] | str:
+    """Rational upper bounds on the (ell, rho) certificates of :func:`numeric.families.escape.local_region`
+    for a quartic (c = 0) instance, or the reason the sublevel set is not bounded.  Every quantity
+    in the chain (the local ell, the level F, the sublevel radii, the certificate) is nondecreasing
+    in the one before it, so rounding each square root up gives an upper bound on the exact value."""
+    d = len(h)
+    n2 = sum((x * x for x in xs), Fraction(0))
+    rad = _upper_sqrt(n2) + 2 * delta0
+    boxl = [abs(x) + 2 * delta0 if qi > 0 else Fraction(0) for x, qi in zip(xs, q)]
+    ell_loc = max(max(abs(hi), abs(hi + 3 * qi * b * b)) for hi, qi, b in zip(h, q, boxl)) + 3 * s * rad * rad
+    fxs = sum(hi * x * x / 2 + qi * x ** 4 / 4 for hi, qi, x in zip(h, q, xs)) + s * n2 * n2 / 4  # f(xs) - f0
+    G = fxs + ell_loc * (2 * delta0) ** 2 / 2
+    if s > 0:
+        if any(qi != 0 for qi in q):
+            return "q and s cannot both be nonzero"
+        hmin = min(h)
+        y = (-hmin + _upper_sqrt(hmin * hmin + 4 * s * G)) / s  # ||x||^2 <= y on {f <= F}
+        ball = 2 * _upper_sqrt(y)
+        return max(abs(hi) for hi in h) + 3 * s * ball * ball, 6 * s * ball
+    m = [(-(hi * hi) / (4 * qi) if hi < 0 else Fraction(0)) if qi > 0 else Fraction(0) for hi, qi in zip(h, q)]
+    if not all(qi > 0 or hi > 0 for hi, qi in zip(h, q)):
+        return "the sublevel set is not bounded (a coordinate with q = 0 and h <= 0)"
+    msum = sum(m)
+    ell, rho = Fraction(0), Fraction(0)
+    for i in range(d):
+        if q[i] == 0:
+            ell = max(ell, abs(h[i]))
+            continue
+        Fi = max(G - (msum - m[i]), Fraction(0))
+        xi2 = (-h[i] + _upper_sqrt(h[i] * h[i] + 4 * q[i] * Fi)) / q[i]  # x_i^2 bound on {f <= F}
+        box2 = 4 * xi2  # the region is twice the sublevel box
+        ell = max(ell, abs(h[i]), abs(h[i] + 3 * q[i] * box2))
+        rho = max(rho, 6 * q[i] * 2 * _upper_sqrt(xi2))
+    return ell, rho
+
+
+def saddle_member_exact(batch: InstanceBatch) -> Membership:
+    """``saddle_any`` / ``saddle_minima``: sine rows as :func:`sine_saddle_member_exact`; quartic
+    rows (c = 0) with xs an exact critical point, ``gamma = -lambda_min(Hess f(xs))`` exactly, and
+    ``ell``, ``rho`` at least rational upper bounds on the class's certificates on B(0, R)."""
+    p = batch.problem
+    h, c, q, xs = (_row(p, k) for k in ("h", "c", "q", "xs"))
+    s, f0 = _row(p, "s")[0], _row(p, "f0")[0]
+    if s == 0 and all(qi == 0 for qi in q):
+        return sine_saddle_member_exact(batch)
+    ell, rho, gamma, delta0, dim = (_const(batch, k) for k in ("ell", "rho", "gamma", "delta0", "d"))
+    w0 = fractions(np.asarray(batch.w0, dtype=np.float64).reshape(1, -1)[0])
+    d = len(h)
+
+    def no(reason: str) -> Membership:
+        return Membership(False, "exact", reason)
+
+    if not (len(c) == len(q) == len(xs) == len(w0) == d >= 1) or dim != d:
+        return no("inconsistent dimensions")
+    if any(ci != 0 for ci in c):
+        return no("a quartic instance must have c = 0")
+    if any(qi < 0 for qi in q) or s < 0:
+        return no("q and s must be nonnegative")
+    if sum(1 for x in xs if s * x != 0) > 1:
+        return no("Hess f(xs) is not diagonal")
+    n2 = sum(x * x for x in xs)
+    grad = [hi * x + qi * x ** 3 + s * n2 * x for hi, qi, x in zip(h, q, xs)]
+    if any(g != 0 for g in grad):
+        return no("xs is not an exact critical point of f")
+    hess = [hi + 3 * qi * x * x + s * n2 + 2 * s * x * x for hi, qi, x in zip(h, q, xs)]
+    if gamma <= 0 or gamma != -min(hess):
+        return no(f"gamma = {float(gamma)!r} is not -lambda_min(Hess f(xs)) = {float(-min(hess))!r} > 0")
+    if delta0 < 0 or sum((a - b) ** 2 for a, b in zip(w0, xs)) > delta0 * delta0:
+        return no(f"||w0 - xs|| exceeds delta0 = {float(delta0)!r}")
+    cert = _local_certificate(h, q, s, xs, f0, delta0)
+    if isinstance(cert, str):
+        return no(cert)
+    if ell < cert[0]:
+        return no(f"ell = {float(ell)!r} is below the certified Hessian bound {float(cert[0])!r}")
+    if rho < cert[1]:
+        return no(f"rho = {float(rho)!r} is below the certified Hessian-Lipschitz bound {float(cert[1])!r}")
+    if "fstar" in batch.attrs:
+        fstar = f0 + sum(-(hi * hi) / (4 * qi) for hi, qi in zip(h, q) if qi > 0 and hi < 0)
+        # min f is a rational that is rarely a float: fstar must be its correctly rounded value.
+        if s != 0 or _const(batch, "fstar") != Fraction(float(fstar)):
+            return no(f"fstar is not min f = {float(fstar)!r} correctly rounded")
     return Membership(True, "exact")
