@@ -1,9 +1,8 @@
-"""Exact membership (:attr:`numeric.api.InstanceClass.member_exact`) of the saddle-escape class
-``saddle_global``.
+"""Exact membership (:attr:`numeric.api.InstanceClass.member_exact`) of the saddle-escape classes
+``saddle_global``, ``saddle_any`` and ``saddle_minima`` (issue 17).
 
-Its members are sine saddles ``f(x) = 1/2 x^T diag(h) x + sum_i c_i (sin x_i - x_i) + f0`` with the
-saddle at ``xs = 0``.  Everything the class asserts has a closed form in the stored floats, so it is
-decided in rational arithmetic with no slack:
+Sine saddles ``f(x) = 1/2 x^T diag(h) x + sum_i c_i (sin x_i - x_i) + f0`` with the saddle at
+``xs = 0`` are decided in rational arithmetic with no slack:
 
 * ``grad f(0) = 0`` holds identically (``cos 0 = 1``), so the check requires ``xs = 0`` exactly and
   ``q = s = 0`` (no quartic terms);
@@ -15,9 +14,13 @@ decided in rational arithmetic with no slack:
 * the start is within ``delta0`` of the saddle: ``||w0 - xs||^2 <= delta0^2``; and ``d`` is the
   dimension.
 
-The quartic and matrix saddles of ``saddle_any`` / ``saddle_minima`` are not covered here (see the
-report of branch hooks-a): their stored ``xs`` of a matrix saddle is only a rounded critical point,
-and their certificates take square roots.
+Quartic and matrix saddles (``c = 0``; :mod:`numeric.families.escape`) are polynomials: ``xs`` must
+be an exact critical point, ``gamma`` exactly ``-lambda_min(Hess f(xs))`` (the Hessian at xs is
+diagonal), ``||w0 - xs|| <= delta0`` exactly, and ``ell``, ``rho`` at least the class's
+certificates on ``B(0, R)`` recomputed in rationals with every square root rounded up (each step of
+the chain is nondecreasing in the previous one, so that bounds the exact certificate from above).
+``fstar`` (``saddle_minima``) is a rational that is rarely a float, so it must be its correctly
+rounded value.
 """
 
 from __future__ import annotations
