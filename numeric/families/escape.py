@@ -31,11 +31,13 @@ at ``xs`` or ``w0`` by ``settings["start"]``), ``volume_ratio`` (no dynamics: Ga
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from kernels.escape import SaddleProblem
 
+from .escape_exact import _local_certificate, saddle_member_exact, sine_saddle_member_exact
 from ..api import (
     Family,
     InstanceBatch,
@@ -157,9 +159,10 @@ def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
 def _batch(family: str, p: SaddleProblem, delta0: np.ndarray, rng: np.random.Generator) -> InstanceBatch:
     n, d = p.h.shape
     w0 = np.asarray(p.xs) + delta0[:, None] * _unit(rng, n, d)
-    delta = np.linalg.norm(w0 - np.asarray(p.xs), axis=1)
+    delta = _safe_distance(w0 - np.asarray(p.xs), np.linalg.norm(w0 - np.asarray(p.xs), axis=1))
     box, ball = local_region(p, delta)
     ell, rho = certificate(p, box, ball)
+    ell, rho = _safe_certificate(p, delta, ell, rho)
     attrs = {"ell": ell, "rho": rho, "gamma": saddle_gamma(p), "d": np.full(n, float(d)), "delta0": delta}
     return InstanceBatch(family, p, w0, attrs)
 
@@ -190,7 +193,43 @@ def _sine(rng: np.random.Generator, n: int, k: Knobs, deep: bool = False) -> Ins
     lam[:, 0] = -gamma
     p = SaddleProblem(lam, np.broadcast_to(c[:, None], (n, d)).copy(), np.zeros((n, d)), np.zeros(n), np.zeros(n),
                       xs=np.zeros((n, d)))
-    return _batch("sine_deep" if deep else "sine_saddle", p, _delta0(rng, n, k, gamma / c), rng)
+    b = _batch("sine_deep" if deep else "sine_saddle", p, _delta0(rng, n, k, gamma / c), rng)
+    # Constants on the safe side of their exact definitions (issue 17): ell = max|h| + max|c| is one
+    # rounded sum, so one ulp up covers it (delta0 is made safe in _batch).
+    b.attrs["ell"] = np.nextafter(b.attrs["ell"], np.inf)
+    return b
+
+
+def _float_up(x: Fraction) -> float:
+    """The smallest float64 >= x."""
+    f = float(x)
+    return float(np.nextafter(f, np.inf)) if Fraction(f) < x else f
+
+
+def _safe_certificate(p: SaddleProblem, delta: np.ndarray, ell: np.ndarray,
+                      rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ell and rho of the quartic rows raised to the rational upper bounds that the exact membership
+    check recomputes (the float64 certificate can round a few ulps low)."""
+    ell, rho = np.array(ell, dtype=np.float64), np.array(rho, dtype=np.float64)
+    quart = (np.asarray(p.q).max(axis=1) > 0) | (np.asarray(p.s) > 0)
+    for i in np.flatnonzero(quart & (np.abs(np.asarray(p.c)).max(axis=1) == 0)):
+        row = encode_saddle(p, int(i))
+        cert = _local_certificate([Fraction(v) for v in row["h"]], [Fraction(v) for v in row["q"]], Fraction(row["s"]),
+                                  [Fraction(v) for v in row["xs"]], Fraction(row["f0"]), Fraction(float(delta[i])))
+        if isinstance(cert, tuple):
+            ell[i] = max(ell[i], _float_up(cert[0]))
+            rho[i] = max(rho[i], _float_up(cert[1]))
+    return ell, rho
+
+
+def _safe_distance(diff: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """``dist`` raised ulp by ulp until ``||diff_i||^2 <= dist_i^2`` holds in exact rational arithmetic."""
+    out = np.array(dist, dtype=np.float64)
+    for i in range(out.shape[0]):
+        sq = sum(Fraction(v) ** 2 for v in diff[i].tolist())
+        while Fraction(float(out[i])) ** 2 < sq:
+            out[i] = np.nextafter(out[i], np.inf)
+    return out
 
 
 #: the GD horizon of the stuck-region run that the deep class's growth factor G refers to
@@ -237,7 +276,9 @@ def _quartic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     q[:, 0] = gamma / a**2
     p = SaddleProblem(lam, np.zeros((n, d)), q, np.zeros(n), np.zeros(n), xs=np.zeros((n, d)))
     b = _batch("quartic_saddle", p, _delta0(rng, n, k, a), rng)
-    b.attrs["fstar"] = -gamma * a**2 / 4  # min of -gamma y^2/2 + (gamma/a^2) y^4/4, at y = +-a
+    # min of -gamma y^2/2 + q y^4/4 (at y = +-a), correctly rounded from the stored h and q
+    b.attrs["fstar"] = np.array([float(-Fraction(float(h0)) ** 2 / (4 * Fraction(float(q0))))
+                                 for h0, q0 in zip(lam[:, 0], q[:, 0])])
     return b
 
 
@@ -248,6 +289,10 @@ def _matrix(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     rest = np.sort(rng.uniform(0.05, 0.95, (n, d - 1)), axis=1)[:, ::-1] * l1
     if pat == 1:  # a small gap: shallow saddles
         rest[:, 0] = l1 * (1 - 10.0 ** rng.uniform(-3.0, -1.0, n))
+    # sqrt(lambda_k) on a grid 2^e with 2^(2e) a multiple of ulp(lambda_1) and lambda_k = its square: then
+    # xs = sqrt(lambda_k) e_k is an exact critical point and lambda_k - lambda_i, gamma are exact floats.
+    grid = 2.0 ** (np.ceil(np.log2(np.spacing(l1)) / 2) + 1)
+    rest = (np.round(np.sqrt(rest) / grid) * grid) ** 2
     lam = np.concatenate([np.full((n, 1), l1), rest], axis=1)
     which = rng.integers(0, d, n)  # 0: the saddle at 0; k >= 1: sqrt(lambda_k) e_k
     if pat == 2:
@@ -343,6 +388,7 @@ CLASSES.append(InstanceClass(
     families=(_SINE,),
     attributes=_ATTRS,
     member=_member,
+    member_exact=sine_saddle_member_exact,
     encode=encode_saddle,
     decode=decode_saddle,
     problem_type=SaddleProblem,
@@ -354,6 +400,7 @@ CLASSES.append(InstanceClass(
     families=(_SINE, _QUARTIC, _MATRIX),
     attributes=_ATTRS,
     member=_member,
+    member_exact=saddle_member_exact,
     encode=encode_saddle,
     decode=decode_saddle,
     problem_type=SaddleProblem,
@@ -390,6 +437,7 @@ CLASSES.append(InstanceClass(
     families=(_QUARTIC,),
     attributes=_ATTRS + ("fstar",),
     member=_minima_member,
+    member_exact=saddle_member_exact,
     encode=encode_saddle,
     decode=decode_saddle,
     problem_type=SaddleProblem,

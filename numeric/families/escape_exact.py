@@ -1,0 +1,168 @@
+"""Exact membership (:attr:`numeric.api.InstanceClass.member_exact`) of the saddle-escape classes
+``saddle_global``, ``saddle_any`` and ``saddle_minima`` (issue 17).
+
+Sine saddles ``f(x) = 1/2 x^T diag(h) x + sum_i c_i (sin x_i - x_i) + f0`` with the saddle at
+``xs = 0`` are decided in rational arithmetic with no slack:
+
+* ``grad f(0) = 0`` holds identically (``cos 0 = 1``), so the check requires ``xs = 0`` exactly and
+  ``q = s = 0`` (no quartic terms);
+* ``Hess f(0) = diag(h)`` (``sin 0 = 0``), so ``gamma = -min_i h_i`` exactly and ``gamma > 0``;
+* ``Hess f(x) = diag(h_i - c_i sin x_i)`` has ``sup_x ||Hess f(x)|| = max_i (|h_i| + |c_i|)``, so
+  ell-smoothness on R^d is ``ell >= max_i (|h_i| + |c_i|)``;
+* ``||Hess f(x) - Hess f(y)|| = max_i |c_i| |sin x_i - sin y_i| <= max_i |c_i| ||x - y||`` with
+  equality in the limit, so rho-Hessian-Lipschitz on R^d is ``rho >= max_i |c_i|``;
+* the start is within ``delta0`` of the saddle: ``||w0 - xs||^2 <= delta0^2``; and ``d`` is the
+  dimension.
+
+Quartic and matrix saddles (``c = 0``; :mod:`numeric.families.escape`) are polynomials: ``xs`` must
+be an exact critical point, ``gamma`` exactly ``-lambda_min(Hess f(xs))`` (the Hessian at xs is
+diagonal), ``||w0 - xs|| <= delta0`` exactly, and ``ell``, ``rho`` at least the class's
+certificates on ``B(0, R)`` recomputed in rationals with every square root rounded up (each step of
+the chain is nondecreasing in the previous one, so that bounds the exact certificate from above).
+``fstar`` (``saddle_minima``) is a rational that is rarely a float, so it must be its correctly
+rounded value.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..api import InstanceBatch, Membership
+from ..exact_membership import fractions, sqrt_upper
+
+__all__ = ["sine_saddle_member_exact", "saddle_member_exact"]
+
+
+def _const(batch: InstanceBatch, name: str) -> Fraction:
+    return Fraction(float(np.asarray(batch.attrs[name], dtype=np.float64).reshape(-1)[0]))
+
+
+def _row(problem: object, name: str) -> list[Fraction]:
+    return fractions(np.asarray(getattr(problem, name), dtype=np.float64).reshape(1, -1)[0])
+
+
+def sine_saddle_member_exact(batch: InstanceBatch) -> Membership:
+    """``saddle_global`` decided exactly (see the module docstring); ``ok`` False names the first
+    condition that fails."""
+    p = batch.problem
+    h, c, q, xs = (_row(p, k) for k in ("h", "c", "q", "xs"))
+    s = _row(p, "s")[0]
+    ell, rho, gamma, delta0, dim = (_const(batch, k) for k in ("ell", "rho", "gamma", "delta0", "d"))
+    w0 = fractions(np.asarray(batch.w0, dtype=np.float64).reshape(1, -1)[0])
+    d = len(h)
+
+    def no(reason: str) -> Membership:
+        return Membership(False, "exact", reason)
+
+    if not (len(c) == len(q) == len(xs) == len(w0) == d >= 1):
+        return no("inconsistent dimensions")
+    if dim != d:
+        return no(f"d = {float(dim)!r} is not the dimension {d}")
+    if any(x != 0 for x in q) or s != 0:
+        return no("a saddle_global instance has no quartic terms (q = s = 0)")
+    if any(x != 0 for x in xs):
+        return no("xs must be the critical point 0 of the sine saddle")
+    if gamma <= 0:
+        return no("xs is not a strict saddle (gamma <= 0)")
+    if gamma != -min(h):
+        return no(f"gamma = {float(gamma)!r} != -lambda_min(Hess f(0)) = {float(-min(h))!r}")
+    need_ell = max(abs(hi) + abs(ci) for hi, ci in zip(h, c))
+    if ell < need_ell:
+        return no(f"ell = {float(ell)!r} is below sup ||Hess f|| = max_i (|h_i| + |c_i|) = {float(need_ell)!r}")
+    need_rho = max(abs(ci) for ci in c)
+    if rho < need_rho:
+        return no(f"rho = {float(rho)!r} is below the Hessian-Lipschitz constant max_i |c_i| = {float(need_rho)!r}")
+    if delta0 < 0 or sum((a - b) ** 2 for a, b in zip(w0, xs)) > delta0 * delta0:
+        return no(f"||w0 - xs|| exceeds delta0 = {float(delta0)!r}")
+    return Membership(True, "exact")
+
+
+def _upper_sqrt(x: Fraction) -> Fraction:
+    return sqrt_upper(max(x, Fraction(0)))
+
+
+def _local_certificate(h: list[Fraction], q: list[Fraction], s: Fraction, xs: list[Fraction], f0: Fraction,
+                       delta0: Fraction) -> tuple[Fraction, Fraction] | str:
+    """Rational upper bounds on the (ell, rho) certificates of :func:`numeric.families.escape.local_region`
+    for a quartic (c = 0) instance, or the reason the sublevel set is not bounded.  Every quantity
+    in the chain (the local ell, the level F, the sublevel radii, the certificate) is nondecreasing
+    in the one before it, so rounding each square root up gives an upper bound on the exact value."""
+    d = len(h)
+    n2 = sum((x * x for x in xs), Fraction(0))
+    rad = _upper_sqrt(n2) + 2 * delta0
+    boxl = [abs(x) + 2 * delta0 if qi > 0 else Fraction(0) for x, qi in zip(xs, q)]
+    ell_loc = max(max(abs(hi), abs(hi + 3 * qi * b * b)) for hi, qi, b in zip(h, q, boxl)) + 3 * s * rad * rad
+    fxs = sum(hi * x * x / 2 + qi * x ** 4 / 4 for hi, qi, x in zip(h, q, xs)) + s * n2 * n2 / 4  # f(xs) - f0
+    G = fxs + ell_loc * (2 * delta0) ** 2 / 2
+    if s > 0:
+        if any(qi != 0 for qi in q):
+            return "q and s cannot both be nonzero"
+        hmin = min(h)
+        y = (-hmin + _upper_sqrt(hmin * hmin + 4 * s * G)) / s  # ||x||^2 <= y on {f <= F}
+        ball = 2 * _upper_sqrt(y)
+        return max(abs(hi) for hi in h) + 3 * s * ball * ball, 6 * s * ball
+    m = [(-(hi * hi) / (4 * qi) if hi < 0 else Fraction(0)) if qi > 0 else Fraction(0) for hi, qi in zip(h, q)]
+    if not all(qi > 0 or hi > 0 for hi, qi in zip(h, q)):
+        return "the sublevel set is not bounded (a coordinate with q = 0 and h <= 0)"
+    msum = sum(m)
+    ell, rho = Fraction(0), Fraction(0)
+    for i in range(d):
+        if q[i] == 0:
+            ell = max(ell, abs(h[i]))
+            continue
+        Fi = max(G - (msum - m[i]), Fraction(0))
+        xi2 = (-h[i] + _upper_sqrt(h[i] * h[i] + 4 * q[i] * Fi)) / q[i]  # x_i^2 bound on {f <= F}
+        box2 = 4 * xi2  # the region is twice the sublevel box
+        ell = max(ell, abs(h[i]), abs(h[i] + 3 * q[i] * box2))
+        rho = max(rho, 6 * q[i] * 2 * _upper_sqrt(xi2))
+    return ell, rho
+
+
+def saddle_member_exact(batch: InstanceBatch) -> Membership:
+    """``saddle_any`` / ``saddle_minima``: sine rows as :func:`sine_saddle_member_exact`; quartic
+    rows (c = 0) with xs an exact critical point, ``gamma = -lambda_min(Hess f(xs))`` exactly, and
+    ``ell``, ``rho`` at least rational upper bounds on the class's certificates on B(0, R)."""
+    p = batch.problem
+    h, c, q, xs = (_row(p, k) for k in ("h", "c", "q", "xs"))
+    s, f0 = _row(p, "s")[0], _row(p, "f0")[0]
+    if s == 0 and all(qi == 0 for qi in q):
+        return sine_saddle_member_exact(batch)
+    ell, rho, gamma, delta0, dim = (_const(batch, k) for k in ("ell", "rho", "gamma", "delta0", "d"))
+    w0 = fractions(np.asarray(batch.w0, dtype=np.float64).reshape(1, -1)[0])
+    d = len(h)
+
+    def no(reason: str) -> Membership:
+        return Membership(False, "exact", reason)
+
+    if not (len(c) == len(q) == len(xs) == len(w0) == d >= 1) or dim != d:
+        return no("inconsistent dimensions")
+    if any(ci != 0 for ci in c):
+        return no("a quartic instance must have c = 0")
+    if any(qi < 0 for qi in q) or s < 0:
+        return no("q and s must be nonnegative")
+    if sum(1 for x in xs if s * x != 0) > 1:
+        return no("Hess f(xs) is not diagonal")
+    n2 = sum(x * x for x in xs)
+    grad = [hi * x + qi * x ** 3 + s * n2 * x for hi, qi, x in zip(h, q, xs)]
+    if any(g != 0 for g in grad):
+        return no("xs is not an exact critical point of f")
+    hess = [hi + 3 * qi * x * x + s * n2 + 2 * s * x * x for hi, qi, x in zip(h, q, xs)]
+    if gamma <= 0 or gamma != -min(hess):
+        return no(f"gamma = {float(gamma)!r} is not -lambda_min(Hess f(xs)) = {float(-min(hess))!r} > 0")
+    if delta0 < 0 or sum((a - b) ** 2 for a, b in zip(w0, xs)) > delta0 * delta0:
+        return no(f"||w0 - xs|| exceeds delta0 = {float(delta0)!r}")
+    cert = _local_certificate(h, q, s, xs, f0, delta0)
+    if isinstance(cert, str):
+        return no(cert)
+    if ell < cert[0]:
+        return no(f"ell = {float(ell)!r} is below the certified Hessian bound {float(cert[0])!r}")
+    if rho < cert[1]:
+        return no(f"rho = {float(rho)!r} is below the certified Hessian-Lipschitz bound {float(cert[1])!r}")
+    if "fstar" in batch.attrs:
+        fstar = f0 + sum(-(hi * hi) / (4 * qi) for hi, qi in zip(h, q) if qi > 0 and hi < 0)
+        # min f is a rational that is rarely a float: fstar must be its correctly rounded value.
+        if s != 0 or _const(batch, "fstar") != Fraction(float(fstar)):
+            return no(f"fstar is not min f = {float(fstar)!r} correctly rounded")
+    return Membership(True, "exact")
