@@ -1,6 +1,7 @@
 """Exact membership of the scale-invariant Rayleigh classes ``rayleigh_si_slow_decay`` and ``rayleigh_si`` (issue 17):
-generated members pass the exact check, constants one ulp on the wrong side fail it, and the
-catalogue claim refuted as printed on the class stays ``fail`` with ``membership: exact``."""
+generated members pass the exact check and constants one ulp on the wrong side fail it.  That the
+catalogue claim refuted as printed on the class stays ``fail`` with ``membership: exact`` is checked
+with the other catalogue refutations in tests/test_exact_membership.py."""
 
 from __future__ import annotations
 
