@@ -90,9 +90,8 @@ def _family_members(fam: object, count: int) -> list[InstanceBatch]:
 
 
 def test_saddle_any_and_minima_hooks_accept_generated_members_and_reject_moved_constants() -> None:
-    from numeric.families.escape import _MATRIX, _QUARTIC, _float_up
-    from numeric.families.escape_exact import _local_certificate
-    from numeric.families.escape_exact import saddle_member_exact
+    from numeric.families.escape import _MATRIX, _QUARTIC
+    from numeric.families.escape_exact import certificate_bounds, saddle_member_exact
 
     assert CLASSES["saddle_any"].member_exact is saddle_member_exact
     assert CLASSES["saddle_minima"].member_exact is saddle_member_exact
@@ -105,17 +104,15 @@ def test_saddle_any_and_minima_hooks_accept_generated_members_and_reject_moved_c
         assert not bad, (fam, bad[:3])
         for b in members[:12]:
             if fam is not _SINE:
-                # one ulp below the smallest float above the certificate's rational bound is rejected
-                row = encode_saddle(b.problem, 0)
-                cert = _local_certificate([Fraction(v) for v in row["h"]], [Fraction(v) for v in row["q"]],
-                                          Fraction(row["s"]), [Fraction(v) for v in row["xs"]], Fraction(row["f0"]),
-                                          Fraction(float(b.attrs["delta0"][0])))
-                assert isinstance(cert, tuple)
-                for name, bound in zip(("ell", "rho"), cert):
+                # one ulp below the certificate's rigorous upper bound is rejected
+                p = b.problem
+                ell_b, rho_b, bounded = certificate_bounds(p.h, p.q, p.s, p.xs, b.attrs["delta0"])
+                assert bounded[0]
+                for name, bound in zip(("ell", "rho"), (ell_b[0], rho_b[0])):
                     if bound == 0:
                         continue
-                    assert float(b.attrs[name][0]) >= _float_up(bound)
-                    below = np.nextafter(_float_up(bound), -np.inf)
+                    assert float(b.attrs[name][0]) >= bound
+                    below = np.nextafter(bound, -np.inf)
                     m = saddle_member_exact(InstanceBatch(b.family, b.problem, b.w0, dict(b.attrs, **{name: np.array([below])})))
                     assert not m.ok and name in m.reason, (name, m)
                 m = saddle_member_exact(_moved(b, "gamma", np.inf))

@@ -31,13 +31,13 @@ at ``xs`` or ``w0`` by ``settings["start"]``), ``volume_ratio`` (no dynamics: Ga
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from kernels.escape import SaddleProblem
 
-from .escape_exact import _local_certificate, saddle_member_exact, sine_saddle_member_exact
 from ..api import (
     Family,
     InstanceBatch,
@@ -45,6 +45,7 @@ from ..api import (
     Knobs,
     combine_checks,
 )
+from .escape_exact import certificate_bounds, saddle_member_exact, sine_saddle_member_exact
 
 #: This module's instance classes (registered through the ``thmcheck.classes`` entry point;
 #: importing the module registers nothing).  The dynamics are in :mod:`.escape_dynamics`.
@@ -159,7 +160,7 @@ def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
 def _batch(family: str, p: SaddleProblem, delta0: np.ndarray, rng: np.random.Generator) -> InstanceBatch:
     n, d = p.h.shape
     w0 = np.asarray(p.xs) + delta0[:, None] * _unit(rng, n, d)
-    delta = _safe_distance(w0 - np.asarray(p.xs), np.linalg.norm(w0 - np.asarray(p.xs), axis=1))
+    delta = _safe_distance(w0, np.asarray(p.xs, dtype=np.float64))
     box, ball = local_region(p, delta)
     ell, rho = certificate(p, box, ball)
     ell, rho = _safe_certificate(p, delta, ell, rho)
@@ -208,25 +209,53 @@ def _float_up(x: Fraction) -> float:
 
 def _safe_certificate(p: SaddleProblem, delta: np.ndarray, ell: np.ndarray,
                       rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ell and rho of the quartic rows raised to the rational upper bounds that the exact membership
-    check recomputes (the float64 certificate can round a few ulps low)."""
+    """ell and rho of the quartic rows raised to the rigorous upper bounds that the exact membership
+    check recomputes (:func:`~numeric.families.escape_exact.certificate_bounds`; the float64
+    certificate can round a few ulps low)."""
     ell, rho = np.array(ell, dtype=np.float64), np.array(rho, dtype=np.float64)
-    quart = (np.asarray(p.q).max(axis=1) > 0) | (np.asarray(p.s) > 0)
-    for i in np.flatnonzero(quart & (np.abs(np.asarray(p.c)).max(axis=1) == 0)):
-        row = encode_saddle(p, int(i))
-        cert = _local_certificate([Fraction(v) for v in row["h"]], [Fraction(v) for v in row["q"]], Fraction(row["s"]),
-                                  [Fraction(v) for v in row["xs"]], Fraction(row["f0"]), Fraction(float(delta[i])))
-        if isinstance(cert, tuple):
-            ell[i] = max(ell[i], _float_up(cert[0]))
-            rho[i] = max(rho[i], _float_up(cert[1]))
+    rows = (((np.asarray(p.q).max(axis=1) > 0) | (np.asarray(p.s) > 0))
+            & (np.abs(np.asarray(p.c)).max(axis=1) == 0))
+    if rows.any():
+        ell_b, rho_b, bounded = certificate_bounds(np.asarray(p.h)[rows], np.asarray(p.q)[rows], np.asarray(p.s)[rows],
+                                                   np.asarray(p.xs)[rows], np.asarray(delta)[rows])
+        idx = np.flatnonzero(rows)[bounded]
+        ell[idx] = np.maximum(ell[idx], ell_b[bounded])
+        rho[idx] = np.maximum(rho[idx], rho_b[bounded])
     return ell, rho
 
 
-def _safe_distance(diff: np.ndarray, dist: np.ndarray) -> np.ndarray:
-    """``dist`` raised ulp by ulp until ``||diff_i||^2 <= dist_i^2`` holds in exact rational arithmetic."""
-    out = np.array(dist, dtype=np.float64)
-    for i in range(out.shape[0]):
-        sq = sum(Fraction(v) ** 2 for v in diff[i].tolist())
+def _square_terms(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x^2 = p + e`` exactly, elementwise (Dekker's product with Veltkamp's split; exact for the
+    moderate magnitudes drawn here, no overflow or underflow)."""
+    c = 134217729.0 * x  # 2^27 + 1
+    hi = c - (c - x)
+    lo = x - hi
+    p = x * x
+    return p, ((hi * hi - p) + 2.0 * hi * lo) + lo * lo
+
+
+def _safe_distance(w0: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """A float ``delta`` with ``||w0_i - xs_i||^2 <= delta_i^2`` exactly, within two ulps of the norm.
+
+    Where ``w0 - xs`` is exact in float64 (every row with xs = 0), the squared norm's terms are split
+    exactly (:func:`_square_terms`) and summed with :func:`math.fsum` (correctly rounded), then delta
+    is raised from the float square root until the lower end of its square's enclosure passes the
+    sum's upper end: a proof without rational arithmetic.  Rows whose difference rounds are decided
+    with Fractions (few: only the matrix saddles have xs != 0)."""
+    diff = w0 - xs
+    p, e = _square_terms(diff)
+    sums = np.array([math.fsum(r) for r in np.concatenate([p, e], axis=1).tolist()])
+    upper = np.nextafter(sums, np.inf)
+    out = np.sqrt(upper)
+    while True:
+        short = np.nextafter(out * out, -np.inf) < upper
+        if not short.any():
+            break
+        out[short] = np.nextafter(out[short], np.inf)
+    back = diff - w0  # Knuth's TwoSum: its error term is exactly (w0 - xs) - diff
+    inexact = (((w0 - (diff - back)) + (-xs - back)) != 0).any(axis=1)
+    for i in np.flatnonzero(inexact):
+        sq = sum((Fraction(a) - Fraction(b)) ** 2 for a, b in zip(w0[i].tolist(), xs[i].tolist()))
         while Fraction(float(out[i])) ** 2 < sq:
             out[i] = np.nextafter(out[i], np.inf)
     return out

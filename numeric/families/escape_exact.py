@@ -17,8 +17,10 @@ Sine saddles ``f(x) = 1/2 x^T diag(h) x + sum_i c_i (sin x_i - x_i) + f0`` with 
 Quartic and matrix saddles (``c = 0``; :mod:`numeric.families.escape`) are polynomials: ``xs`` must
 be an exact critical point, ``gamma`` exactly ``-lambda_min(Hess f(xs))`` (the Hessian at xs is
 diagonal), ``||w0 - xs|| <= delta0`` exactly, and ``ell``, ``rho`` at least the class's
-certificates on ``B(0, R)`` recomputed in rationals with every square root rounded up (each step of
-the chain is nondecreasing in the previous one, so that bounds the exact certificate from above).
+certificates on ``B(0, R)``, whose exact real values are enclosed by rigorous interval arithmetic
+(:func:`certificate_bounds`: every float operation's result moved one ulp outward, so the upper
+endpoint bounds the exact certificate from above; the generators store constants at or above the same
+bounds).
 ``fstar`` (``saddle_minima``) is a rational that is rarely a float, so it must be its correctly
 rounded value.
 """
@@ -30,9 +32,10 @@ from fractions import Fraction
 import numpy as np
 
 from ..api import InstanceBatch, Membership
-from ..exact_membership import fractions, sqrt_upper
+from ..exact_membership import fractions
+from ..intervals import Interval, iabs, imax, point
 
-__all__ = ["sine_saddle_member_exact", "saddle_member_exact"]
+__all__ = ["sine_saddle_member_exact", "saddle_member_exact", "certificate_bounds"]
 
 
 def _const(batch: InstanceBatch, name: str) -> Fraction:
@@ -79,45 +82,69 @@ def sine_saddle_member_exact(batch: InstanceBatch) -> Membership:
     return Membership(True, "exact")
 
 
-def _upper_sqrt(x: Fraction) -> Fraction:
-    return sqrt_upper(max(x, Fraction(0)))
+def _where(mask: np.ndarray, a: Interval, b: Interval) -> Interval:
+    return Interval(np.where(mask, a.lo, b.lo), np.where(mask, a.hi, b.hi))
 
 
-def _local_certificate(h: list[Fraction], q: list[Fraction], s: Fraction, xs: list[Fraction], f0: Fraction,
-                       delta0: Fraction) -> tuple[Fraction, Fraction] | str:
-    """Rational upper bounds on the (ell, rho) certificates of :func:`numeric.families.escape.local_region`
-    for a quartic (c = 0) instance, or the reason the sublevel set is not bounded.  Every quantity
-    in the chain (the local ell, the level F, the sublevel radii, the certificate) is nondecreasing
-    in the one before it, so rounding each square root up gives an upper bound on the exact value."""
-    d = len(h)
-    n2 = sum((x * x for x in xs), Fraction(0))
-    rad = _upper_sqrt(n2) + 2 * delta0
-    boxl = [abs(x) + 2 * delta0 if qi > 0 else Fraction(0) for x, qi in zip(xs, q)]
-    ell_loc = max(max(abs(hi), abs(hi + 3 * qi * b * b)) for hi, qi, b in zip(h, q, boxl)) + 3 * s * rad * rad
-    fxs = sum(hi * x * x / 2 + qi * x ** 4 / 4 for hi, qi, x in zip(h, q, xs)) + s * n2 * n2 / 4  # f(xs) - f0
-    G = fxs + ell_loc * (2 * delta0) ** 2 / 2
-    if s > 0:
-        if any(qi != 0 for qi in q):
-            return "q and s cannot both be nonzero"
-        hmin = min(h)
-        y = (-hmin + _upper_sqrt(hmin * hmin + 4 * s * G)) / s  # ||x||^2 <= y on {f <= F}
-        ball = 2 * _upper_sqrt(y)
-        return max(abs(hi) for hi in h) + 3 * s * ball * ball, 6 * s * ball
-    m = [(-(hi * hi) / (4 * qi) if hi < 0 else Fraction(0)) if qi > 0 else Fraction(0) for hi, qi in zip(h, q)]
-    if not all(qi > 0 or hi > 0 for hi, qi in zip(h, q)):
-        return "the sublevel set is not bounded (a coordinate with q = 0 and h <= 0)"
-    msum = sum(m)
-    ell, rho = Fraction(0), Fraction(0)
+def certificate_bounds(h: np.ndarray, q: np.ndarray, s: np.ndarray, xs: np.ndarray,
+                       delta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rigorous upper bounds on the (ell, rho) certificates of
+    :func:`numeric.families.escape.local_region` for quartic (c = 0) rows, vectorized over the rows.
+
+    ``h, q, xs`` (n, d), ``s, delta0`` (n,): the stored floats.  Returns ``(ell, rho, bounded)``:
+    the upper endpoints of interval enclosures (:mod:`numeric.intervals`) of the certificates' exact
+    real values, and whether the row's sublevel set is bounded (where it is not, ell and rho are
+    meaningless).  The computation is elementwise with the columns summed left to right, so a row
+    gets the same bounds in any batch: a generator that stores ``ell >= bound`` passes the check
+    that recomputes it for that row alone."""
+    h, q, xs = (np.asarray(a, dtype=np.float64) for a in (h, q, xs))
+    s, delta0 = np.asarray(s, dtype=np.float64), np.asarray(delta0, dtype=np.float64)
+    n, d = h.shape
+    two_delta = point(delta0) * 2.0
+    n2 = point(np.zeros(n))
     for i in range(d):
-        if q[i] == 0:
-            ell = max(ell, abs(h[i]))
-            continue
-        Fi = max(G - (msum - m[i]), Fraction(0))
-        xi2 = (-h[i] + _upper_sqrt(h[i] * h[i] + 4 * q[i] * Fi)) / q[i]  # x_i^2 bound on {f <= F}
-        box2 = 4 * xi2  # the region is twice the sublevel box
-        ell = max(ell, abs(h[i]), abs(h[i] + 3 * q[i] * box2))
-        rho = max(rho, 6 * q[i] * 2 * _upper_sqrt(xi2))
-    return ell, rho
+        n2 = n2 + point(xs[:, i]).square()
+    rad = n2.sqrt() + two_delta
+    ell_loc = point(np.zeros(n))
+    fxs = point(np.zeros(n))
+    for i in range(d):
+        hi, qi, x = point(h[:, i]), point(q[:, i]), point(xs[:, i])
+        b = _where(q[:, i] > 0, iabs(x) + two_delta, point(np.zeros(n)))
+        ell_loc = imax(ell_loc, iabs(hi), iabs(hi + qi * b.square() * 3.0))
+        x2 = x.square()
+        fxs = fxs + hi * x2 * 0.5 + qi * x2.square() * 0.25
+    ell_loc = ell_loc + point(s) * rad.square() * 3.0
+    fxs = fxs + point(s) * n2.square() * 0.25  # f(xs) - f0
+    G = fxs + ell_loc * two_delta.square() * 0.5
+    # s > 0 rows (the ||x||^4 saddle; q = 0 there): ||x||^2 <= y on {f <= F}, the region twice that ball.
+    hmin = point(h.min(axis=1))
+    s_safe = point(np.where(s > 0, s, 1.0))
+    y = (-hmin + (hmin.square() + s_safe * G * 4.0).sqrt()) / s_safe
+    ball = y.sqrt() * 2.0
+    ell_s = imax(*(iabs(point(h[:, i])) for i in range(d))) + s_safe * ball.square() * 3.0
+    rho_s = s_safe * ball * 6.0
+    # s = 0 rows: per coordinate, x_i^2 <= xi2 on {f <= F}; the region is twice the sublevel box.
+    neg_min = [np.where((q[:, i] > 0) & (h[:, i] < 0), 1.0, 0.0) for i in range(d)]
+    q_safe = [point(np.where(q[:, i] > 0, q[:, i], 1.0)) for i in range(d)]
+    m = [-(point(h[:, i]).square() / (q_safe[i] * 4.0)) * neg_min[i] for i in range(d)]
+    msum = point(np.zeros(n))
+    for mi in m:
+        msum = msum + mi
+    ell_q = point(np.zeros(n))
+    rho_q = point(np.zeros(n))
+    for i in range(d):
+        hi, qi = point(h[:, i]), q_safe[i]
+        Fi = (G - (msum - m[i])).clip_low(0.0)
+        xi2 = (-hi + (hi.square() + qi * Fi * 4.0).sqrt()) / qi
+        quart = q[:, i] > 0
+        ell_i = imax(iabs(hi), iabs(hi + qi * xi2 * 12.0))  # box^2 = 4 xi2, times 3 q
+        rho_i = qi * xi2.sqrt() * 12.0
+        ell_q = imax(ell_q, _where(quart, ell_i, iabs(hi)))
+        rho_q = imax(rho_q, _where(quart, rho_i, point(np.zeros(n))))
+    bounded = np.where(s > 0, ~(q > 0).any(axis=1), ((q > 0) | (h > 0)).all(axis=1))
+    ell = np.where(s > 0, ell_s.hi, ell_q.hi)
+    rho = np.where(s > 0, rho_s.hi, rho_q.hi)
+    return ell, rho, bounded
 
 
 def saddle_member_exact(batch: InstanceBatch) -> Membership:
@@ -153,13 +180,17 @@ def saddle_member_exact(batch: InstanceBatch) -> Membership:
         return no(f"gamma = {float(gamma)!r} is not -lambda_min(Hess f(xs)) = {float(-min(hess))!r} > 0")
     if delta0 < 0 or sum((a - b) ** 2 for a, b in zip(w0, xs)) > delta0 * delta0:
         return no(f"||w0 - xs|| exceeds delta0 = {float(delta0)!r}")
-    cert = _local_certificate(h, q, s, xs, f0, delta0)
-    if isinstance(cert, str):
-        return no(cert)
-    if ell < cert[0]:
-        return no(f"ell = {float(ell)!r} is below the certified Hessian bound {float(cert[0])!r}")
-    if rho < cert[1]:
-        return no(f"rho = {float(rho)!r} is below the certified Hessian-Lipschitz bound {float(cert[1])!r}")
+    if s > 0 and any(qi != 0 for qi in q):
+        return no("q and s cannot both be nonzero")
+    row = {k: np.asarray(getattr(p, k), dtype=np.float64).reshape(1, -1) for k in ("h", "q", "xs")}
+    ell_b, rho_b, bounded = certificate_bounds(row["h"], row["q"], np.array([float(s)]), row["xs"],
+                                               np.array([float(delta0)]))
+    if not bounded[0]:
+        return no("the sublevel set is not bounded (a coordinate with q = 0 and h <= 0)")
+    if ell < Fraction(float(ell_b[0])):
+        return no(f"ell = {float(ell)!r} is below the certified Hessian bound {float(ell_b[0])!r}")
+    if rho < Fraction(float(rho_b[0])):
+        return no(f"rho = {float(rho)!r} is below the certified Hessian-Lipschitz bound {float(rho_b[0])!r}")
     if "fstar" in batch.attrs:
         fstar = f0 + sum(-(hi * hi) / (4 * qi) for hi, qi in zip(h, q) if qi > 0 and hi < 0)
         # min f is a rational that is rarely a float: fstar must be its correctly rounded value.
