@@ -1,0 +1,102 @@
+"""Exact membership hooks of saddle_deep, the sampled CP classes, gaussian_pairs, dimension and
+smooth_pwq (issue 17): generated members, taken through their records (encode, then the engine's
+:func:`~numeric.engine.membership.certify_membership`), pass the exact check, and a constant moved
+just past its exact limit is rejected with a reason that names it."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Iterator
+
+import numpy as np
+
+from numeric.api import InstanceBatch, Knobs, Membership
+from numeric.engine.membership import certify_membership
+from numeric.registry import CLASSES
+
+
+def _draws(name: str, count: int, dims: tuple[int, ...], patterns: int = 4, per: int = 8,
+           scales: tuple[float, float] = (-3.0, 3.0)) -> Iterator[tuple[dict[str, Any], dict[str, float], str]]:
+    """``count`` generated members of class ``name`` as records (data with w0, constants, family),
+    over every family, the given dimensions, ``patterns`` patterns and random scales; each batch
+    must pass the class's float64 check."""
+    cls = CLASSES[name]
+    made, seed = 0, 0
+    while made < count:
+        rng = np.random.default_rng(seed)
+        fam = cls.families[seed % len(cls.families)]
+        k = Knobs(family=0, dim=dims[seed % len(dims)], pattern=seed % patterns, log_scale=float(rng.uniform(*scales)),
+                  log_w0=float(rng.uniform(-1.0, 1.0)), u=(), seed=seed)
+        b = fam.generate(rng, per, k)
+        ok, why = cls.member(b)
+        assert ok.all(), (name, why)
+        for i in range(b.w0.shape[0]):
+            data = cls.encode(b.problem, i)
+            data["w0"] = np.asarray(b.w0[i], dtype=np.float64).tolist()
+            yield data, {a: float(np.asarray(v)[i]) for a, v in b.attrs.items()}, fam.name
+            made += 1
+        seed += 1
+
+
+def _certify(name: str, data: dict[str, Any], params: dict[str, float], family: str = "") -> Membership:
+    m = certify_membership(name, data, params, family)
+    assert m is not None, f"{name} has no exact hook"
+    return m
+
+
+def _all_pass(name: str, count: int, dims: tuple[int, ...], **kw: Any) -> list[tuple[dict[str, Any], dict[str, float]]]:
+    """Certify ``count`` generated members; returns the records (for the moved-constant tests)."""
+    out, bad = [], []
+    for data, params, fam in _draws(name, count, dims, **kw):
+        m = _certify(name, data, params, fam)
+        if not m.ok:
+            bad.append((fam, m.reason))
+        assert m.method in ("exact", "extended")
+        out.append((data, params))
+    assert not bad, (len(bad), bad[:3])
+    return out
+
+
+def _down(x: float) -> float:
+    return float(np.nextafter(x, -np.inf))
+
+
+def _up(x: float) -> float:
+    return float(np.nextafter(x, np.inf))
+
+
+# ------------------------------------------------------------------------------------ saddle_deep
+
+
+def test_saddle_deep_generated_members_pass() -> None:
+    from numeric.families.escape_exact import deep_saddle_member_exact
+
+    assert CLASSES["saddle_deep"].member_exact is deep_saddle_member_exact
+    _all_pass("saddle_deep", 240, (1, 2, 3, 5, 10, 30))
+
+
+def test_saddle_deep_rejects_moved_constants() -> None:
+    from numeric.families.escape_exact import growth_factor_rounded
+
+    for data, params in _all_pass("saddle_deep", 24, (1, 3, 10)):
+        G = params["G"]
+        for moved in (_up(G), _down(G)):
+            m = _certify("saddle_deep", data, dict(params, G=moved))
+            assert not m.ok and m.method == "exact" and "G = " in m.reason, m
+        # ell just above 10 gamma (with G recomputed for it): gamma / ell just below 0.1
+        ten_gamma = Fraction(params["gamma"]) * 10
+        ell = float(ten_gamma)
+        ell = _up(ell) if Fraction(ell) <= ten_gamma else ell
+        G_ell = float(growth_factor_rounded(np.array([params["gamma"]]), np.array([ell]))[0])
+        m = _certify("saddle_deep", data, dict(params, ell=ell, G=G_ell))
+        assert not m.ok and "gamma / ell" in m.reason, m
+        # the largest float ell with 10 gamma >= ell is accepted (it is >= max|h| + max|c|)
+        at = _down(ell)
+        assert Fraction(at) <= ten_gamma
+        G_at = float(growth_factor_rounded(np.array([params["gamma"]]), np.array([at]))[0])
+        assert _certify("saddle_deep", data, dict(params, ell=at, G=G_at)).ok
+        # the saddle_global conditions still apply: ell below max_i |h_i| + |c_i| is rejected
+        need = max(abs(Fraction(h)) + abs(Fraction(c)) for h, c in zip(data["h"], data["c"]))
+        below = float(need) if Fraction(float(need)) < need else _down(float(need))
+        m = _certify("saddle_deep", data, dict(params, ell=below))
+        assert not m.ok and "ell" in m.reason
