@@ -100,3 +100,37 @@ def test_saddle_deep_rejects_moved_constants() -> None:
         below = float(need) if Fraction(float(need)) < need else _down(float(need))
         m = _certify("saddle_deep", data, dict(params, ell=below))
         assert not m.ok and "ell" in m.reason
+
+
+# ---------------------------------------------------------------------------- sampled CP classes
+
+SAMPLED = ("cp_sampled_parities", "cp_sampled_k_parities", "cp_sampled_dictators")
+
+
+def test_sampled_cp_generated_members_pass() -> None:
+    for name in SAMPLED:
+        recs = _all_pass(name, 120, (1, 13, 16, 20, 24, 40), patterns=3)
+        assert {d["n"] for d, _ in recs} == {13, 16, 20, 24}  # the generator clamps n into 13..24
+
+
+def test_sampled_cp_rejects_moved_constants() -> None:
+    from numeric.families.cp import class_size
+
+    for name in SAMPLED:
+        for data, params in _all_pass(name, 16, (13, 24), patterns=3):
+            n, k, kind = data["n"], data["k"], data["kind"]
+            N = class_size(kind, n, k)
+            for moved in (N - 1, N + 1, _up(float(N))):
+                m = _certify(name, data, dict(params, N=float(moved)))
+                assert not m.ok and m.method == "exact" and "N = " in m.reason, m
+            m = _certify(name, data, dict(params, k=float(k + 1)))
+            assert not m.ok and "k = " in m.reason
+            # n one past either end of 13..24 (constants consistent with it) is outside the class
+            for n_out in (12, 25):
+                k_out = min(k, n_out)
+                out = dict(data, n=n_out, k=k_out)
+                m = _certify(name, out, dict(params, n=float(n_out), k=float(k_out), N=float(class_size(kind, n_out, k_out))))
+                assert not m.ok and "outside the class" in m.reason, m
+            if name == "cp_sampled_k_parities":
+                m = _certify(name, dict(data, k=n + 1), dict(params, k=float(n + 1), N=0.0))
+                assert not m.ok and "degree k" in m.reason
