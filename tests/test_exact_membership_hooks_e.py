@@ -134,3 +134,36 @@ def test_sampled_cp_rejects_moved_constants() -> None:
             if name == "cp_sampled_k_parities":
                 m = _certify(name, dict(data, k=n + 1), dict(params, k=float(n + 1), N=0.0))
                 assert not m.ok and "degree k" in m.reason
+
+
+# ----------------------------------------------------------------------- gaussian_pairs, dimension
+
+
+def test_gaussian_pairs_generated_members_pass_and_moved_constants_fail() -> None:
+    recs = _all_pass("gaussian_pairs", 160, (1, 2, 3, 5, 10))
+    for data, params in recs[:16]:
+        s = params["sigma"]
+        m = _certify("gaussian_pairs", data, dict(params, sigma=_up(s)))
+        assert not m.ok and m.method == "exact" and "sigma" in m.reason
+        m = _certify("gaussian_pairs", data, dict(params, d=params["d"] + 1))
+        assert not m.ok and "attribute d" in m.reason
+        for bad in (0.0, -s, float("inf")):
+            m = _certify("gaussian_pairs", dict(data, sigma=bad), dict(params, sigma=bad))
+            assert not m.ok and "sigma" in m.reason
+        m = _certify("gaussian_pairs", dict(data, a=[float("nan")] + data["a"][1:]), params)
+        assert not m.ok and "non-finite" in m.reason
+    # the smallest positive sigma is still a member
+    data, params = recs[0]
+    tiny = float(np.nextafter(0.0, 1.0))
+    assert _certify("gaussian_pairs", dict(data, sigma=tiny), dict(params, sigma=tiny)).ok
+
+
+def test_dimension_generated_members_pass_and_non_integers_fail() -> None:
+    recs = _all_pass("dimension", 120, (1,), per=12)
+    assert {1.0, 2.0, 8.0} <= {p["d"] for _, p in recs}
+    for bad in (_down(1.0), _up(1.0), 0.0, 2.5, _up(1e7), float("inf"), float("nan")):
+        m = _certify("dimension", {"d": bad, "w0": [0.0]}, {"d": bad})
+        assert not m.ok and m.method == "exact" and "positive integer" in m.reason, (bad, m)
+    assert _certify("dimension", {"d": 2.0**60, "w0": [0.0]}, {"d": 2.0**60}).ok  # every float above 2^53 is an integer
+    m = _certify("dimension", {"d": 3.0, "w0": [0.0]}, {"d": 4.0})
+    assert not m.ok and "problem's d" in m.reason
