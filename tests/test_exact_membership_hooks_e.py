@@ -167,3 +167,73 @@ def test_dimension_generated_members_pass_and_non_integers_fail() -> None:
     assert _certify("dimension", {"d": 2.0**60, "w0": [0.0]}, {"d": 2.0**60}).ok  # every float above 2^53 is an integer
     m = _certify("dimension", {"d": 3.0, "w0": [0.0]}, {"d": 4.0})
     assert not m.ok and "problem's d" in m.reason
+
+
+# ------------------------------------------------------------------------------------- smooth_pwq
+
+
+def _pwq_batch(data: dict[str, Any], L: float) -> InstanceBatch:
+    cls = CLASSES["smooth_pwq"]
+    return InstanceBatch("pwq", cls.decode(data), np.zeros((1, 1)), {"L": np.array([L]), "d": np.ones(1)})
+
+
+def test_smooth_pwq_generated_and_polished_members_pass() -> None:
+    from numeric.families.pwq import PARAMETRISATION, pwq_1d_member_exact
+
+    assert CLASSES["smooth_pwq"].member_exact is pwq_1d_member_exact
+    _all_pass("smooth_pwq", 160, (1,), scales=(-3.0, 3.0))
+    # the polisher's builds (any theta in the box, resized too) are members as well
+    rng = np.random.default_rng(5)
+    for P in (PARAMETRISATION.size(1), PARAMETRISATION.size(5), PARAMETRISATION.size(10)):
+        lo, hi = PARAMETRISATION.bounds(P)
+        theta = PARAMETRISATION.sample(rng, 16, P)
+        theta[::3] = lo + (hi - lo) * (rng.random((len(theta[::3]), P)) < 0.5)  # corners of the box
+        for th in (theta, PARAMETRISATION.resize(theta, P + 6), PARAMETRISATION.resize(theta, max(P - 4, 2))):
+            b = PARAMETRISATION.build(th, L=float(10.0 ** rng.uniform(-2, 2)), gamma=float(rng.uniform(0.1, 10)))
+            for i in range(b.w0.shape[0]):
+                data = CLASSES["smooth_pwq"].encode(b.problem, i)
+                m = pwq_1d_member_exact(_pwq_batch(data, float(b.attrs["L"][i])))
+                assert m.ok, m.reason
+
+
+def test_smooth_pwq_rejects_L_below_the_steepest_piece() -> None:
+    from numeric.families.pwq import pwq_1d_member_exact
+
+    for data, params in _all_pass("smooth_pwq", 24, (1,)):
+        z, g = (list(map(Fraction, data[k])) for k in ("z", "g"))
+        steep = max(abs(g[k + 1] - g[k]) / (z[k + 1] - z[k]) for k in range(len(z) - 1))
+        at = float(steep)
+        at = at if Fraction(at) >= steep else _up(at)  # the least float L that is >= every curvature
+        assert pwq_1d_member_exact(_pwq_batch(data, at)).ok
+        m = pwq_1d_member_exact(_pwq_batch(data, _down(at)))
+        assert not m.ok and m.method == "exact" and "above L" in m.reason, m
+    # knots out of order, a jump across a zero-width piece, a non-positive L
+    data, params = _all_pass("smooth_pwq", 1, (1,))[0]
+    z = list(data["z"])
+    z[1], z[2] = z[2], z[1]
+    assert "not sorted" in pwq_1d_member_exact(_pwq_batch(dict(data, z=z), params["L"])).reason
+    z = list(data["z"])
+    z[2] = z[1]
+    g = list(data["g"])
+    g[2] = _up(g[1]) if g[1] != g[2] else g[2] + 1.0
+    assert "above L" in pwq_1d_member_exact(_pwq_batch(dict(data, z=z, g=g), params["L"])).reason
+    for bad in (0.0, -1.0, float("inf")):
+        assert "L = " in pwq_1d_member_exact(_pwq_batch(data, bad)).reason
+
+
+def test_false_pep_variants_on_smooth_pwq_fail_with_exact_membership() -> None:
+    """No catalogue claim on smooth_pwq is expected to fail; the quality suite's false PEP variants
+    (bounds moved 1-3% past the exact worst case) are, and their counterexamples, polished to within
+    that margin of the worst case, must be exact members (about 4 s for all eight at quick)."""
+    from numeric import budget
+    from theorems.pipeline import run_theorem
+    from theorems.registry import build_registry
+
+    from .quality.variants_pep import VARIANTS
+
+    for thm in VARIANTS:
+        reg = build_registry([("tests", "", [thm])])
+        (rec,) = run_theorem(reg.theorems[thm.id], budget=budget("quick"), seed=0, backend="numpy", lookup=reg.lookup)
+        assert rec.verdict == "fail", (thm.id, rec.reason)
+        assert rec.counterexample is not None and rec.counterexample.membership == "exact", thm.id
+        assert "membership: exact" in rec.reason
