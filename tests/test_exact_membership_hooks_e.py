@@ -237,3 +237,119 @@ def test_false_pep_variants_on_smooth_pwq_fail_with_exact_membership() -> None:
         assert rec.verdict == "fail", (thm.id, rec.reason)
         assert rec.counterexample is not None and rec.counterexample.membership == "exact", thm.id
         assert "membership: exact" in rec.reason
+
+
+# --------------------------------------------------------------- the momentum example's classes
+# (registered by the installed plugin thmcheck_momentum through its entry point)
+
+MOMENTUM = ("strongly_convex_quadratic", "smooth_convex", "smooth_strongly_convex_pwq")
+
+
+def _least_float(accepts: Any, lo: float, hi: float) -> float:
+    """The least float x in (lo, hi] with ``accepts(x)``, for a predicate monotone in x that is
+    false at lo and true at hi (both asserted; bisection on the positive floats' bit patterns)."""
+    assert accepts(hi) and not accepts(lo), (lo, hi)
+    a, b = (int(np.float64(v).view(np.int64)) for v in (lo, hi))
+    while b - a > 1:
+        mid = (a + b) // 2
+        if accepts(float(np.int64(mid).view(np.float64))):
+            b = mid
+        else:
+            a = mid
+    return float(np.int64(b).view(np.float64))
+
+
+def test_momentum_hooks_are_registered_and_generated_members_pass() -> None:
+    for name in MOMENTUM:
+        assert CLASSES[name].member_exact is not None, name
+        _all_pass(name, 320, (1, 2, 3, 5, 8, 12), patterns=16)
+
+
+def test_momentum_polished_members_pass() -> None:
+    rng = np.random.default_rng(3)
+    for name in MOMENTUM:
+        cls = CLASSES[name]
+        par = cls.parametrisation
+        assert par is not None and cls.member_exact is not None
+        P = par.size(8)
+        lo, hi = par.bounds(P)
+        theta = par.sample(rng, 24, P)
+        theta[::3] = np.where(rng.random((len(theta[::3]), P)) < 0.5, lo, hi)  # corners of the box
+        b = par.build(theta)
+        for i in range(b.w0.shape[0]):
+            data = cls.encode(b.problem, i)
+            data["w0"] = b.w0[i].tolist()
+            m = _certify(name, data, {a: float(v[i]) for a, v in b.attrs.items()})
+            assert m.ok, (name, m.reason)
+
+
+def test_momentum_quadratic_rejects_L_and_mu_past_the_exact_spectrum() -> None:
+    name = "strongly_convex_quadratic"
+    for data, params in _all_pass(name, 64, (1, 2, 3, 5), patterns=8):
+        lam = np.linalg.eigvalsh(np.asarray(data["A"]))
+        # the least float L >= lambda_max(A) (exact): one ulp below it is rejected
+        top = _least_float(lambda x: _certify(name, data, dict(params, L=x)).ok, lam[-1] * (1 - 1e-9), lam[-1] * (1 + 1e-9))
+        assert top <= params["L"]
+        m = _certify(name, data, dict(params, L=_down(top)))
+        assert not m.ok and m.method == "exact" and "above L" in m.reason, m
+        # the least float mu > lambda_min(A) (exact) is rejected, the float below it accepted
+        over = _least_float(lambda x: not _certify(name, data, dict(params, mu=x)).ok, lam[0] * (1 - 1e-9),
+                            lam[0] * (1 + 1e-9))
+        assert params["mu"] < over and _certify(name, data, dict(params, mu=_down(over))).ok
+        m = _certify(name, data, dict(params, mu=over))
+        assert not m.ok and "below mu" in m.reason, m
+    # a diagonal A with its spectrum exactly at the ends
+    A = [[0.375, 0.0], [0.0, 3.0]]
+    data = {"A": A, "xs": [0.0, 0.0], "fs": 0.0, "R": [], "c": [], "delta": [], "w0": [1.0, 1.0]}
+    ok = {"L": 3.0, "mu": 0.375, "d": 2.0}
+    assert _certify(name, data, ok).ok
+    assert "above L" in _certify(name, data, dict(ok, L=_down(3.0))).reason
+    assert "below mu" in _certify(name, data, dict(ok, mu=_up(0.375))).reason
+    assert "symmetric" in _certify(name, dict(data, A=[[0.375, 1e-300], [0.0, 3.0]]), ok).reason
+
+
+def test_momentum_convex_rejects_L_past_the_certificate_and_non_convex_data() -> None:
+    name = "smooth_convex"
+    for data, params in _all_pass(name, 80, (1, 2, 3, 5), patterns=10):
+        A, c = np.asarray(data["A"]), np.asarray(data["c"])
+        if c.size:
+            R = np.asarray(data["R"]).reshape(c.size, -1)
+            A = A + R.T @ np.diag(c) @ R
+        lmax = float(np.linalg.eigvalsh(A)[-1])
+        top = _least_float(lambda x: _certify(name, data, dict(params, L=x)).ok, lmax * (1 - 1e-9), lmax * (1 + 1e-9))
+        assert top <= params["L"]
+        m = _certify(name, data, dict(params, L=_down(top)))
+        assert not m.ok and m.method == "exact" and "exceed L" in m.reason, m
+    data, params = _all_pass(name, 1, (2,), patterns=1)[0]  # pattern 0: ridges present
+    assert data["c"], data
+    c = list(data["c"])
+    c[0] = -c[0]
+    assert "negative" in _certify(name, dict(data, c=c), params).reason
+    assert "Huber width" in _certify(name, dict(data, delta=[0.0] + data["delta"][1:]), params).reason
+    tiny = float(np.nextafter(0.0, -1.0))
+    A = [[1.0, 0.0], [0.0, tiny]]  # one subnormal below zero: not PSD
+    m = _certify(name, dict(data, A=A, c=[], R=[], delta=[]), dict(params, L=1.0))
+    assert not m.ok and "positive semidefinite" in m.reason
+
+
+def test_momentum_pwq_rejects_constants_past_the_exact_curvatures() -> None:
+    name = "smooth_strongly_convex_pwq"
+    for data, params in _all_pass(name, 32, (1, 2, 3), patterns=4):
+        curv = []
+        for i, (z, g) in enumerate(zip(data["z"], data["g"])):
+            zq, gq = list(map(Fraction, z)), list(map(Fraction, g))
+            curv += [(gq[j + 1] - gq[j]) / (zq[j + 1] - zq[j]) for j in range(len(zq) - 1)]
+            curv += [Fraction(data["cl"][i]), Fraction(data["cr"][i])]
+        top, bottom = max(curv), min(curv)
+        L_at = float(top) if Fraction(float(top)) >= top else _up(float(top))
+        mu_at = float(bottom) if Fraction(float(bottom)) <= bottom else _down(float(bottom))
+        assert _certify(name, data, dict(params, L=L_at, mu=mu_at)).ok
+        m = _certify(name, data, dict(params, L=_down(L_at)))
+        assert not m.ok and m.method == "exact" and "above L" in m.reason, m
+        m = _certify(name, data, dict(params, mu=_up(mu_at)))
+        assert not m.ok and "below mu" in m.reason, m
+        g = [list(row) for row in data["g"]]
+        j = data["m"][0]
+        g[0][j] = _up(g[0][j])
+        m = _certify(name, dict(data, g=g), params)
+        assert not m.ok and ("minimiser" in m.reason or "curvature" in m.reason), m
