@@ -216,22 +216,14 @@ SHARES = (0.0, 0.25, 0.5, 0.9, 1.0)  # share of the curvature budget given to th
 
 
 def _convex_unit_spectrum(rng: np.random.Generator, n: int, d: int, pattern: int) -> np.ndarray:
-    """Eigenvalues in [0, 1] with lambda_max = 1; the "zero" eigenvalues are lifted to the rounding
-    margin (a relative 4 (d+2)^2 eps), so that the stored A is PSD exactly, not just to rounding."""
-    lam = np.maximum(_draw_unit_spectrum(rng, n, d, pattern), _rounding_margin(d))
-    lam[:, 0] = 1.0
-    return lam
-
-
-def _draw_unit_spectrum(rng: np.random.Generator, n: int, d: int, pattern: int) -> np.ndarray:
+    """Eigenvalues in [0, 1], lambda_max = 1; "zero" ones are the rounding margin, so A is PSD exactly."""
     lam = rng.random((n, d))
-    lam[:, 0] = 1.0
-    if pattern % 3 == 1:  # rank deficient: some zero eigenvalues
+    if pattern % 3 == 1:  # nearly rank deficient: some eigenvalues at the margin
         lam = np.where(rng.random((n, d)) < 0.5, 0.0, lam)
-        lam[:, 0] = 1.0
-    elif pattern % 3 == 2:  # {0, 1}
+    elif pattern % 3 == 2:  # nearly {0, 1}
         lam = np.where(rng.random((n, d)) < 0.5, 0.0, 1.0)
-        lam[:, 0] = 1.0
+    lam = np.maximum(lam, _rounding_margin(d))
+    lam[:, 0] = 1.0
     return lam
 
 
