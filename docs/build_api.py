@@ -20,7 +20,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "api.md"
-MODULES = ("numeric.api", "numeric.constants", "numeric.registry", "kernels.backend", "theorems.spec", "theorems.replay")
+MODULES = ("numeric.api", "numeric.constants", "numeric.registry", "numeric.exact_membership", "kernels.backend",
+           "theorems.spec", "theorems.replay")
 
 HEADER = """# API reference
 

@@ -10,7 +10,8 @@ inside that slack is outside its class, not a refutation (issue 17, finding 8).
 
 The helpers here are the building blocks of the built-in classes' exact checks: conversion to
 Fractions, the exact positive-semidefiniteness test (symmetric Gaussian elimination), and a rational
-upper bound on a square root.
+upper bound on a square root.  The module is public API: a plugin's class writes its
+``member_exact`` hook with them (the momentum example's ``thmcheck_momentum.exact`` does).
 """
 
 from __future__ import annotations

@@ -374,6 +374,12 @@ def _gen_sampled(kind: int):
 
 
 def _member_sampled(kind: int):
+    """Membership of ``cp_sampled_<kind>``: the kind, ``n`` in the class's range (and the sampler's),
+    ``k`` in [1, n] for k-parities, and the attributes ``n``, ``k``, ``N`` equal to the problem's
+    ``n``, ``k`` and the class size from its definition.  Every test compares integers (or floats
+    holding integers, compared exactly), so the check is exact as it stands."""
+    lo, hi = SAMPLED_MIN_N, min(SAMPLED_MAX_N, kcp.MAX_SAMPLED_INPUTS)
+
     def member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
         P: FunctionClasses = batch.problem
         why = [""] * P.size
@@ -381,13 +387,13 @@ def _member_sampled(kind: int):
             n, k, c = P.n, int(P.k[i]), int(P.kind[i])
             if c != kind:
                 why[i] = f"class kind {KINDS[c]} is not {KINDS[kind]}"
-            elif not 1 <= n <= kcp.MAX_SAMPLED_INPUTS:
-                why[i] = f"n = {n} outside [1, {kcp.MAX_SAMPLED_INPUTS}]"
+            elif not lo <= n <= hi:
+                why[i] = f"n = {n} outside the class's [{lo}, {hi}]"
             elif KINDS[kind] == "k_parities" and not 1 <= k <= n:
                 why[i] = f"degree k = {k} outside [1, n]"
-            elif batch.attrs["N"][i] != class_size(c, n, k) or batch.attrs["n"][i] != n:
-                why[i] = f"attributes n, N = {batch.attrs['n'][i]}, {batch.attrs['N'][i]} disagree with n = {n}, " \
-                         f"N = {class_size(c, n, k)}"
+            elif batch.attrs["N"][i] != class_size(c, n, k) or batch.attrs["n"][i] != n or batch.attrs["k"][i] != k:
+                why[i] = f"attributes n, k, N = {batch.attrs['n'][i]}, {batch.attrs['k'][i]}, {batch.attrs['N'][i]} " \
+                         f"disagree with n = {n}, k = {k}, N = {class_size(c, n, k)}"
         return np.asarray([w == "" for w in why], dtype=bool), why
 
     return member
@@ -400,6 +406,7 @@ for _kind in range(3):
         families=(Family(name=f"sampled_{KINDS[_kind]}", generate=_gen_sampled(_kind), finite_sum=False, doc=_CLASS_TEXT[_kind]),),
         attributes=("n", "k", "N"),
         member=_member_sampled(_kind),
+        member_exact=comparisons_only(_member_sampled(_kind)),  # integer comparisons only
         encode=_encode_classes,
         decode=_decode_classes,
         problem_type=FunctionClasses,

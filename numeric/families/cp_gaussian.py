@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .exact_members import comparisons_only
 from ..api import (
     Dynamics,
     Family,
@@ -18,6 +19,7 @@ from ..api import (
     Knobs,
     Run,
     RunRequest,
+    combine_checks,
     keyed,
     observables,
 )
@@ -65,10 +67,16 @@ def _gen_gaussian(rng: np.random.Generator, N: int, kn: Knobs) -> InstanceBatch:
 
 
 def _member_gaussian(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
+    """Finite means a, b in R^d, a finite sigma > 0, and the attributes sigma and d equal to the
+    problem's.  Only comparisons of stored values: exact as it stands (the class's exact hook)."""
     P: GaussianPairs = batch.problem
-    ok = np.isfinite(P.a).all(axis=1) & np.isfinite(P.b).all(axis=1) & (P.sigma > 0) & np.isfinite(P.sigma) \
-        & (batch.attrs["sigma"] == P.sigma)
-    return ok, ["" if o else "non-finite means or sigma <= 0" for o in ok]
+    d = P.a.shape[1]
+    return combine_checks(P.a.shape[0], [
+        (np.isfinite(P.a).all(axis=1) & np.isfinite(P.b).all(axis=1), "non-finite means"),
+        ((P.sigma > 0) & np.isfinite(P.sigma), "sigma is not finite and positive"),
+        (batch.attrs["sigma"] == P.sigma, "the attribute sigma differs from the problem's sigma"),
+        ((batch.attrs["d"] == d) & np.full(P.a.shape[0], P.b.shape[1] == d), f"the attribute d is not the dimension {d} of a and b"),
+    ])
 
 
 CLASSES.append(InstanceClass(
@@ -77,6 +85,7 @@ CLASSES.append(InstanceClass(
     families=(Family(name="gaussian_pairs", generate=_gen_gaussian, finite_sum=False, doc="random means; ||a - b|| / (2 sigma) from 1e-3 to 10"),),
     attributes=("d", "sigma"),
     member=_member_gaussian,
+    member_exact=comparisons_only(_member_gaussian),  # finiteness, signs and equalities only
     encode=lambda P, i: {"a": P.a[i].tolist(), "b": P.b[i].tolist(), "sigma": float(P.sigma[i])},
     decode=lambda d: GaussianPairs(np.asarray([d["a"]], float), np.asarray([d["b"]], float), np.asarray([d["sigma"]], float)),
     problem_type=GaussianPairs,

@@ -45,7 +45,15 @@ from ..api import (
     Knobs,
     combine_checks,
 )
-from .escape_exact import certificate_bounds, saddle_member_exact, sine_saddle_member_exact
+from .escape_exact import (
+    DEEP_RATIO,
+    STUCK_HORIZON,
+    certificate_bounds,
+    deep_saddle_member_exact,
+    growth_factor_rounded,
+    saddle_member_exact,
+    sine_saddle_member_exact,
+)
 
 #: This module's instance classes (registered through the ``thmcheck.classes`` entry point;
 #: importing the module registers nothing).  The dynamics are in :mod:`.escape_dynamics`.
@@ -178,8 +186,10 @@ def _sine(rng: np.random.Generator, n: int, k: Knobs, deep: bool = False) -> Ins
     ell = np.full(n, 10.0 ** k.log_scale)
     c = ell * rng.uniform(0.05, 0.5 if deep else 0.6, n)
     hmax = ell - c
-    # gamma / ell from 1e-3 to 0.5 (deep: from 0.1 to 0.45, so that (1 + eta gamma)^T is large for T ~ 100)
-    gamma = ell * rng.uniform(0.1, 0.45, n) if deep else hmax * 10.0 ** rng.uniform(-3.0, -0.3, n)
+    # gamma / ell from 1e-3 to 0.5 (deep: from 0.1 to 0.45, so that (1 + eta gamma)^T is large for T ~ 100).
+    # The deep draw starts 1e-12 above 0.1: the stored ell (max|h| + c, one ulp up) exceeds this ell
+    # by a few ulps, and gamma / ell >= 0.1 must still hold exactly.
+    gamma = ell * rng.uniform(_DEEP_LOW, 0.45, n) if deep else hmax * 10.0 ** rng.uniform(-3.0, -0.3, n)
     pat = k.pattern % 4
     u = rng.random((n, d))
     if pat == 0:
@@ -261,8 +271,8 @@ def _safe_distance(w0: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return out
 
 
-#: the GD horizon of the stuck-region run that the deep class's growth factor G refers to
-STUCK_HORIZON = 100
+#: the least gamma / ell drawn for saddle_deep: 0.1 with a margin far above the rounding of gamma and ell
+_DEEP_LOW = float(DEEP_RATIO) * (1 + 1e-12)
 
 
 def growth_factor(gamma: np.ndarray, ell: np.ndarray) -> np.ndarray:
@@ -273,17 +283,21 @@ def growth_factor(gamma: np.ndarray, ell: np.ndarray) -> np.ndarray:
 
 def _sine_deep(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     b = _sine(rng, n, k, deep=True)
-    b.attrs["G"] = growth_factor(b.attrs["gamma"], b.attrs["ell"])
+    # correctly rounded, as the exact membership check requires (growth_factor misrounds ~1% of them)
+    b.attrs["G"] = growth_factor_rounded(b.attrs["gamma"], b.attrs["ell"])
     return b
 
 
 def _deep_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     ok, reasons = _member(batch)
     a = batch.attrs
+    deep = a["gamma"] >= float(DEEP_RATIO) * a["ell"]
     good = np.abs(growth_factor(a["gamma"], a["ell"]) - a["G"]) <= 2 * _EPS * a["G"]
+    for i in np.flatnonzero(~deep):
+        reasons[i] = reasons[i] or "gamma / ell < 0.1"
     for i in np.flatnonzero(~good):
         reasons[i] = reasons[i] or "G != (1 + gamma/ell)^100"
-    return ok & good, reasons
+    return ok & deep & good, reasons
 
 
 def _quartic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
@@ -441,6 +455,7 @@ CLASSES.append(InstanceClass(
     families=(Family(name="sine_deep", generate=_sine_deep, finite_sum=False, doc="sine_saddle with gamma/ell >= 0.1 (gamma drawn in [0.1, 0.45] ell), c/ell in [0.05, 0.5]"),),
     attributes=_ATTRS + ("G",),
     member=_deep_member,
+    member_exact=deep_saddle_member_exact,
     encode=encode_saddle,
     decode=decode_saddle,
     problem_type=SaddleProblem,

@@ -1,5 +1,5 @@
 """Exact membership (:attr:`numeric.api.InstanceClass.member_exact`) of the saddle-escape classes
-``saddle_global``, ``saddle_any`` and ``saddle_minima`` (issue 17).
+``saddle_global``, ``saddle_any``, ``saddle_minima`` and ``saddle_deep`` (issue 17).
 
 Sine saddles ``f(x) = 1/2 x^T diag(h) x + sum_i c_i (sin x_i - x_i) + f0`` with the saddle at
 ``xs = 0`` are decided in rational arithmetic with no slack:
@@ -23,6 +23,11 @@ endpoint bounds the exact certificate from above; the generators store constants
 bounds).
 ``fstar`` (``saddle_minima``) is a rational that is rarely a float, so it must be its correctly
 rounded value.
+
+``saddle_deep`` is ``saddle_global`` plus ``gamma / ell >= 0.1`` (decided as ``10 gamma >= ell`` in
+rationals) and the growth factor ``G = (1 + gamma/ell)^100``: a rational with a 100-fold power in its
+denominator, never a float, so ``G`` must be its correctly rounded value (Python's ``float`` of a
+Fraction rounds to nearest).
 """
 
 from __future__ import annotations
@@ -35,7 +40,13 @@ from ..api import InstanceBatch, Membership
 from ..exact_membership import fractions
 from ..intervals import Interval, iabs, imax, point
 
-__all__ = ["sine_saddle_member_exact", "saddle_member_exact", "certificate_bounds"]
+__all__ = ["sine_saddle_member_exact", "saddle_member_exact", "deep_saddle_member_exact", "growth_factor_rounded",
+           "DEEP_RATIO", "STUCK_HORIZON", "certificate_bounds"]
+
+#: the least gamma / ell of the class saddle_deep
+DEEP_RATIO = Fraction(1, 10)
+#: the GD horizon of the stuck-region run that the deep class's growth factor G refers to
+STUCK_HORIZON = 100
 
 
 def _const(batch: InstanceBatch, name: str) -> Fraction:
@@ -196,4 +207,34 @@ def saddle_member_exact(batch: InstanceBatch) -> Membership:
         # min f is a rational that is rarely a float: fstar must be its correctly rounded value.
         if s != 0 or _const(batch, "fstar") != Fraction(float(fstar)):
             return no(f"fstar is not min f = {float(fstar)!r} correctly rounded")
+    return Membership(True, "exact")
+
+
+def _growth(gamma: Fraction, ell: Fraction) -> Fraction:
+    return (1 + gamma / ell) ** STUCK_HORIZON
+
+
+def growth_factor_rounded(gamma: np.ndarray, ell: np.ndarray) -> np.ndarray:
+    """``G = (1 + gamma/ell)^100`` computed exactly from the stored floats and rounded once to the
+    nearest float64 (about 30 us per instance: the exact power has some 5000-bit terms).  An extended-precision
+    power is not enough: its error, amplified a hundredfold by the power, misrounds about one value in a
+    hundred, and ``saddle_deep``'s exact check asks for the correctly rounded value."""
+    g = np.asarray(gamma, dtype=np.float64).reshape(-1).tolist()
+    e = np.asarray(ell, dtype=np.float64).reshape(-1).tolist()
+    return np.asarray([float(_growth(Fraction(a), Fraction(b))) for a, b in zip(g, e)], dtype=np.float64)
+
+
+def deep_saddle_member_exact(batch: InstanceBatch) -> Membership:
+    """``saddle_deep``: :func:`sine_saddle_member_exact`, then ``gamma / ell >= 0.1`` exactly and ``G``
+    the correctly rounded ``(1 + gamma/ell)^100``."""
+    base = sine_saddle_member_exact(batch)
+    if not base.ok:
+        return base
+    gamma, ell, G = (_const(batch, k) for k in ("gamma", "ell", "G"))
+    if gamma < DEEP_RATIO * ell:
+        return Membership(False, "exact", f"gamma / ell = {float(gamma / ell)!r} is below {float(DEEP_RATIO)!r}")
+    want = float(_growth(gamma, ell))
+    if G != Fraction(want):
+        return Membership(False, "exact", f"G = {float(G)!r} is not (1 + gamma/ell)^{STUCK_HORIZON} correctly rounded "
+                                          f"({want!r})")
     return Membership(True, "exact")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .exact_members import comparisons_only
 from ..api import (
     Dynamics,
     Family,
@@ -16,6 +17,7 @@ from ..api import (
     Knobs,
     Run,
     RunRequest,
+    combine_checks,
     observables,
 )
 
@@ -55,9 +57,14 @@ def _dims(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
 
 
 def _dims_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
-    d = batch.attrs["d"]
-    ok = (d >= 1) & (d == np.round(d))
-    return ok, ["" if o else "d must be a positive integer" for o in ok]
+    """d a finite positive integer, the attribute equal to the problem's d.  Only comparisons
+    (``np.round`` of a float is exact), so the check is exact as it stands (the class's exact hook)."""
+    d = np.asarray(batch.attrs["d"], dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return combine_checks(d.shape[0], [
+            (np.isfinite(d) & (d >= 1) & (d == np.round(d)), "d must be a positive integer"),
+            (np.asarray(batch.problem.d, dtype=np.float64) == d, "the attribute d differs from the problem's d"),
+        ])
 
 
 CLASSES.append(InstanceClass(
@@ -66,6 +73,7 @@ CLASSES.append(InstanceClass(
     families=(Family(name="dimensions", generate=_dims, finite_sum=False, doc="d = 1..8 and log-uniform to 1e7"),),
     attributes=("d",),
     member=_dims_member,
+    member_exact=comparisons_only(_dims_member),
     encode=lambda p, i: {"d": float(np.asarray(p.d)[i])},
     decode=lambda data: Dimension(np.asarray([data["d"]], dtype=np.float64)),
     problem_type=Dimension,

@@ -19,6 +19,7 @@ exactly (the membership check runs in extended precision without any allowance).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import kernels
@@ -31,10 +32,12 @@ from ..api import (
     InstanceBatch,
     InstanceClass,
     Knobs,
+    Membership,
     Run,
     RunRequest,
     observables,
 )
+from ..exact_membership import fractions
 from .ridge import PER_STEP, SCALE_OF, TRAJECTORY, RidgeRun
 
 #: This module's instance classes and dynamics (registered through the entry points
@@ -44,7 +47,7 @@ DYNAMICS: list[Dynamics] = []
 
 
 
-__all__ = ["PWQProblem", "PWQ_CLASS", "PWQParametrisation", "PARAMETRISATION", "build_from_theta"]
+__all__ = ["PWQProblem", "PWQ_CLASS", "PWQParametrisation", "PARAMETRISATION", "build_from_theta", "pwq_1d_member_exact"]
 
 CURVATURE_SHRINK = 1.0 - 1e-9
 WIDTH_RANGE = (0.02, 2.0)
@@ -184,11 +187,14 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     sorted_ok = np.all(dz >= 0, axis=1)
     curv_ok = np.all(np.abs(dg) <= L * dz, axis=1)
     finite = np.all(np.isfinite(z), axis=1) & np.all(np.isfinite(g), axis=1) & np.isfinite(np.asarray(p.f0))
-    ok = sorted_ok & curv_ok & finite
+    L_ok = L[:, 0] > 0
+    ok = sorted_ok & curv_ok & finite & L_ok
     reasons = []
     for i in range(len(ok)):
         if ok[i]:
             reasons.append("")
+        elif not L_ok[i]:
+            reasons.append("L must be positive")
         elif not sorted_ok[i]:
             reasons.append("knots are not sorted")
         elif not finite[i]:
@@ -198,6 +204,32 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
                 worst = float(np.max(np.abs(dg[i]) / dz[i]))
             reasons.append(f"a piece has curvature {worst!r} > L = {float(L[i, 0])!r}")
     return ok, reasons
+
+
+def pwq_1d_member_exact(batch: InstanceBatch) -> Membership:
+    """``smooth_pwq`` decided exactly on the stored floats (Fractions): finite data, ``L > 0``,
+    ``d = 1``, knots non-decreasing and every piece's slope change ``|g_{k+1} - g_k|`` at most
+    ``L (z_{k+1} - z_k)`` (so a zero-width piece must not jump).  That is the definition: f' is the
+    linear interpolant of the g_k between knots and constant outside, so f is L-smooth on R exactly
+    when every piece's curvature lies in [-L, L]."""
+    p = batch.problem.pwq
+    if not (np.isfinite(p.z).all() and np.isfinite(p.g).all() and np.isfinite(p.f0).all()):
+        return Membership(False, "exact", "non-finite knot data")
+    z = fractions(np.asarray(p.z, dtype=np.float64)[0])
+    g = fractions(np.asarray(p.g, dtype=np.float64)[0])
+    Lf = float(np.asarray(batch.attrs["L"], dtype=np.float64).reshape(-1)[0])
+    if not (np.isfinite(Lf) and Lf > 0):
+        return Membership(False, "exact", f"L = {Lf!r} is not finite and positive")
+    if "d" in batch.attrs and float(np.asarray(batch.attrs["d"]).reshape(-1)[0]) != 1:
+        return Membership(False, "exact", "d is not 1")
+    L = Fraction(Lf)
+    for k in range(len(z) - 1):
+        dz, dg = z[k + 1] - z[k], g[k + 1] - g[k]
+        if dz < 0:
+            return Membership(False, "exact", f"knots {k} and {k + 1} are not sorted")
+        if abs(dg) > L * dz:
+            return Membership(False, "exact", f"piece {k} has curvature |dg/dz| above L = {Lf!r}")
+    return Membership(True, "exact")
 
 
 def _encode(problem: PWQProblem, i: int) -> dict[str, Any]:
@@ -221,6 +253,7 @@ PWQ_CLASS = (InstanceClass(
             "drawn in parameter space (alternating +-L, random signs, quadratic, uniform)"),),
     attributes=("L", "d"),
     member=_member,
+    member_exact=pwq_1d_member_exact,
     encode=_encode,
     decode=_decode,
     problem_type=PWQProblem,

@@ -28,6 +28,7 @@ from numeric.api import (
     haar_orthogonal,
 )
 
+from .exact import convex_member_exact, pwq_member_exact, quadratic_member_exact
 from .kernels import QuadHuber, SeparablePWQ
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
 
 EPS = np.finfo(np.float64).eps
 SHRINK = 1e-9  # curvatures are built inside [mu (1 + SHRINK), L (1 - SHRINK)]: exact membership
+# (spectra of rotated matrices sit _rounding_margin(d) inside theirs, for the same reason)
 LOG_KAPPA = (np.log10(2.0), 2.0)  # condition numbers drawn log-uniformly in [2, 100]
 
 
@@ -52,6 +54,15 @@ def _minimiser(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np
     xs = rng.standard_normal((n, d)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1)) * (rng.random((n, 1)) < 0.75)
     fs = rng.standard_normal(n) * (rng.random(n) < 0.5)
     return xs, fs
+
+
+def _rounding_margin(d: int) -> float:
+    """Relative margin (to the largest eigenvalue) by which a spectrum is built inside its interval
+    so that ``_sym``'s stored matrix has its exact spectrum inside too: the Haar factor is orthogonal
+    to about d eps, and each entry of ``q diag(lam) q^T`` is a d-term sum rounded to within (d + 1) eps
+    of the largest eigenvalue, so the stored matrix is within about (d^2 + 2 d) eps of it in norm
+    (Weyl); 4 (d + 2)^2 eps covers both with room.  The exact membership hooks check the result."""
+    return 4.0 * (d + 2) ** 2 * EPS
 
 
 def _sym(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
@@ -102,7 +113,10 @@ def _sc_quadratic(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
     mu = L / _kappa(rng, n)
-    A = _sym(rng, _sc_spectrum(rng, mu, L, d, SC_PATTERNS[k.pattern % len(SC_PATTERNS)]))
+    # eigenvalues "at" mu or L sit the rounding margin inside, so the stored A is in the class exactly
+    gap = (_rounding_margin(d) * L)[:, None]
+    lam = np.clip(_sc_spectrum(rng, mu, L, d, SC_PATTERNS[k.pattern % len(SC_PATTERNS)]), mu[:, None] + gap, L[:, None] - gap)
+    A = _sym(rng, lam)
     xs, fs = _minimiser(rng, n, d)
     w0 = xs + rng.standard_normal((n, d)) * 10.0 ** k.log_w0
     problem = QuadHuber(A, xs, fs, *_no_ridges(n, d))
@@ -155,7 +169,8 @@ class QuadraticParametrisation:
         n = theta.shape[0]
         L = np.ones(n)
         mu = 10.0 ** -theta[:, 0]
-        lam = mu[:, None] + theta[:, 1:3] * (L - mu)[:, None]
+        gap = _rounding_margin(2) * L[:, None]  # see _sc_quadratic: eigenvalues inside [mu, L] exactly
+        lam = np.clip(mu[:, None] + theta[:, 1:3] * (L - mu)[:, None], mu[:, None] + gap, L[:, None] - gap)
         c, s = np.cos(theta[:, 3]), np.sin(theta[:, 3])
         Q = np.stack([np.stack([c, -s], 1), np.stack([s, c], 1)], 1)
         A = np.einsum("nij,nj,nkj->nik", Q, lam, Q)
@@ -187,6 +202,7 @@ STRONGLY_CONVEX_QUADRATIC = InstanceClass(
                          "ends, at L only, at mu only, in {mu, L}, clustered near L, or uniform"),),
     attributes=("L", "mu", "d"),
     member=_sc_member,
+    member_exact=quadratic_member_exact,
     encode=_qh_encode,
     decode=_qh_decode,
     problem_type=QuadHuber,
@@ -200,14 +216,14 @@ SHARES = (0.0, 0.25, 0.5, 0.9, 1.0)  # share of the curvature budget given to th
 
 
 def _convex_unit_spectrum(rng: np.random.Generator, n: int, d: int, pattern: int) -> np.ndarray:
+    """Eigenvalues in [0, 1], lambda_max = 1; "zero" ones are the rounding margin, so A is PSD exactly."""
     lam = rng.random((n, d))
-    lam[:, 0] = 1.0
-    if pattern % 3 == 1:  # rank deficient: some zero eigenvalues
+    if pattern % 3 == 1:  # nearly rank deficient: some eigenvalues at the margin
         lam = np.where(rng.random((n, d)) < 0.5, 0.0, lam)
-        lam[:, 0] = 1.0
-    elif pattern % 3 == 2:  # {0, 1}
+    elif pattern % 3 == 2:  # nearly {0, 1}
         lam = np.where(rng.random((n, d)) < 0.5, 0.0, 1.0)
-        lam[:, 0] = 1.0
+    lam = np.maximum(lam, _rounding_margin(d))
+    lam[:, 0] = 1.0
     return lam
 
 
@@ -308,10 +324,12 @@ SMOOTH_CONVEX = InstanceClass(
     text="f is convex and L-smooth with a minimiser x* (here 1/2 e^T A e + sum_j c_j huber_delta_j(r_j^T e) + f*, "
          "e = x - x*, A PSD, c >= 0, lambda_max(A + R^T diag(c) R) <= L)",
     families=(Family(name="quadratic_plus_huber", generate=_smooth_convex,
-                     doc="PSD quadratic (full rank, rank deficient or {0, 1} spectrum) plus Huber ridges; the "
+                     doc="PSD quadratic (full rank, nearly rank deficient or nearly {0, 1} spectrum: zero eigenvalues "
+                         "lifted by the rounding margin) plus Huber ridges; the "
                          "pattern splits the curvature budget L between them (pure Huber sums included)"),),
     attributes=("L", "d"),
     member=_convex_member,
+    member_exact=convex_member_exact,
     encode=_qh_encode,
     decode=_qh_decode,
     problem_type=QuadHuber,
@@ -472,6 +490,7 @@ SMOOTH_STRONGLY_CONVEX_PWQ = InstanceClass(
                          "among {mu, L}, mixed, or constant; kappa in [2, 100]; minimiser at a random knot"),),
     attributes=("L", "mu", "d"),
     member=_pwq_member,
+    member_exact=pwq_member_exact,
     encode=_pwq_encode,
     decode=_pwq_decode,
     problem_type=SeparablePWQ,
