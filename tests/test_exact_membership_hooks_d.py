@@ -78,3 +78,75 @@ def test_diagonal_bound_relaxation_stays_necessary_with_exact_membership() -> No
     recs = run_theorem(v, budget=budget("quick"), seed=0, backend="numpy", lookup=reg.lookup)
     assert recs and all(r.verdict == "fail" for r in recs), [r.reason for r in recs]
     assert all(r.counterexample is not None and r.counterexample.membership == "exact" for r in recs)
+
+
+# ------------------------------------------------------- least squares: os_linear, pl_smooth, pl_mu_overstated
+
+
+def _min_one(b: InstanceBatch, i: int, **attrs: float) -> InstanceBatch:
+    """Instance i of a MinimizerProblem batch as a batch of one, some constants replaced."""
+    from numeric.families.pl import MinimizerProblem
+
+    p = b.problem
+    r = p.ridge
+    rq = RidgeQuadratic(r.A[i:i + 1], r.b[i:i + 1], r.R[i:i + 1], r.s[i:i + 1], r.c[i:i + 1], r.psi)
+    a = {k: np.asarray(v)[i:i + 1].copy() for k, v in b.attrs.items()}
+    a.update({k: np.array([v]) for k, v in attrs.items()})
+    return InstanceBatch(b.family, MinimizerProblem(rq, p.wstar[i:i + 1]), b.w0[i:i + 1], a)
+
+
+def _ulps(x: float, k: int) -> float:
+    """x moved by k ulps (towards +inf for k > 0)."""
+    for _ in range(abs(k)):
+        x = float(np.nextafter(x, np.inf if k > 0 else -np.inf))
+    return x
+
+
+def _crafted_os(**attrs: float) -> InstanceBatch:
+    """X = [[2, 0, 0], [0, 1, 0]], y = (1, 1): H = diag(4, 1, 0), b = -X^T y, f* = -1, and every
+    constant exactly at its limit (L = 4, mu = 2, alpha = 1/2, beta = 2)."""
+    from numeric.families.pl import MinimizerProblem
+
+    rq = RidgeQuadratic.quadratic(np.diag([4.0, 1.0, 0.0])[None], np.array([[-2.0, -1.0, 0.0]]))
+    a = {"L": 4.0, "mu": 2.0, "f_star": -1.0, "d": 3.0, "alpha": 0.5, "beta": 2.0}
+    a.update(attrs)
+    return InstanceBatch("crafted", MinimizerProblem(rq, np.zeros((1, 3))), np.zeros((1, 3)),
+                         {k: np.array([v]) for k, v in a.items()})
+
+
+def test_os_linear_hook_decides_each_constant_at_its_limit() -> None:
+    from numeric.families.pl_exact import os_linear_member_exact
+
+    assert os_linear_member_exact(_crafted_os()).ok
+    for name, value, needle in (("L", _ulps(4.0, -1), "L ="), ("mu", _ulps(2.0, 1), "mu ="),
+                                ("alpha", _ulps(0.5, 1), "alpha"), ("beta", _ulps(2.0, -1), "beta"),
+                                ("f_star", _ulps(-1.0, 1), "f_star"), ("f_star", _ulps(-1.0, -1), "f_star")):
+        m = os_linear_member_exact(_crafted_os(**{name: value}))
+        assert not m.ok and m.method == "exact" and needle in m.reason, (name, m)
+
+
+def test_least_squares_members_pass_exactly_and_constants_past_the_spectrum_fail() -> None:
+    from numeric.families.pl_exact import least_squares_member_exact, os_linear_member_exact
+
+    assert CLASSES["os_linear"].member_exact is os_linear_member_exact
+    count = 0
+    for cname, hook in (("os_linear", os_linear_member_exact), ("pl_smooth", least_squares_member_exact)):
+        for b in _draws(cname, 12)[:12]:  # pl_smooth's first family is least squares
+            assert b.family in ("overparam_linear", "least_squares")
+            for i in range(b.size):
+                m = hook(_min_one(b, i))
+                assert m.ok and m.method == "exact", (cname, m.reason)
+                count += 1
+                if i % 3:
+                    continue
+                ev = np.linalg.eigvalsh(np.asarray(b.problem.ridge.A[i], np.float64))
+                d = ev.size
+                top, low = ev[-1], ev[ev > 64 * d * 2.2e-16 * ev[-1]].min()
+                # a few hundred ulps past the float eigenvalue is past the exact one too
+                assert "L =" in hook(_min_one(b, i, L=_ulps(top, -256 * d))).reason
+                assert "mu =" in hook(_min_one(b, i, mu=_ulps(2 * low, 256 * d))).reason
+                assert "f_star" in hook(_min_one(b, i, f_star=_ulps(float(b.attrs["f_star"][i]), 1))).reason
+                if cname == "os_linear":
+                    assert "beta" in hook(_min_one(b, i, beta=_ulps(float(np.sqrt(top)), -256 * d))).reason
+                    assert "alpha" in hook(_min_one(b, i, alpha=_ulps(float(np.sqrt(low)) / 2, 256 * d))).reason
+    assert count >= 240

@@ -57,7 +57,7 @@ DYNAMICS: list[Dynamics] = []
 
 
 
-__all__ = ["MinimizerProblem", "PLRun", "SINE_MU_OVER_L", "sine_profile"]
+__all__ = ["MinimizerProblem", "PLRun", "SINE_MU_OVER_L", "sine_profile", "on_grid"]
 
 EPS = float(np.finfo(np.float64).eps)
 # Karimi-Nutini-Schmidt: x^2 + 3 sin^2 x has L = 8 and mu_K = 1/32, i.e. book mu = 1/16 = L / 128.
@@ -109,8 +109,29 @@ def gen_least_squares(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBat
     return least_squares_parts(rng, n, k)[0]
 
 
+def on_grid(x: np.ndarray, bits: int) -> np.ndarray:
+    """Each instance (leading axis) of ``x`` rounded to the grid ``2^(e - bits)``, ``2^e`` the power of
+    two above its largest entry: every entry is then an integer of at most ``bits`` bits times the
+    instance's grid step, so sums of products of such entries are exact in float64 while they fit in
+    53 bits (see :func:`least_squares_parts`)."""
+    flat = np.abs(x).reshape(x.shape[0], -1).max(axis=1)
+    _, e = np.frexp(np.where(flat > 0, flat, 1.0))  # flat < 2^e
+    step = np.ldexp(1.0, e - bits).reshape((-1,) + (1,) * (x.ndim - 1))
+    return np.round(x / step) * step
+
+
 def least_squares_parts(rng: np.random.Generator, n: int, k: Knobs) -> tuple[InstanceBatch, np.ndarray]:
-    """The least-squares batch and the orthonormal basis V (n, d, r) of range(A^T A)."""
+    """The least-squares batch and an orthonormal basis (n, d, r) of range(H), H = A^T A as stored.
+
+    The stored quadratic is *exactly* ``1/2 ||A w - y||^2 - 1/2 ||y||^2`` for the (unstored) A and y:
+    both are rounded to a grid of ``bits`` significant bits (:func:`on_grid`) with ``2 bits +
+    log2 r <= 53``, so ``H = A^T A``, ``b = -A^T y`` and ``f* = -1/2 ||y||^2`` are computed without
+    rounding (every product fits in 2 bits bits, every sum of r of them in 53).  Then H has exactly
+    rank r (A has full row rank), b lies exactly in its range and f* is exactly min f, which the
+    exact membership check requires; a rounded ``A^T A`` would have tiny nonzero eigenvalues in
+    place of its null space.  The constants come from the stored H's float spectrum moved by the
+    eigensolver's error bound ``64 d eps ||H||`` to the safe side (L above lambda_max, mu below
+    2 lambda_min^+), so they are tight to that bound."""
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
     # rank r <= d: r < d gives a PL function that is not strongly convex (wide A).
@@ -121,20 +142,22 @@ def least_squares_parts(rng: np.random.Generator, n: int, k: Knobs) -> tuple[Ins
     if r > 1:
         lam[:, -1] = L / kappa
     V = haar_orthogonal(rng, n, d)[:, :, :r]  # (n, d, r) orthonormal columns
-    A_mat = np.sqrt(lam)[:, :, None] * np.swapaxes(V, 1, 2)  # (n, r, d), A^T A = V diag(lam) V^T
-    H = np.einsum("nri,nrj->nij", A_mat, A_mat)
-    H = 0.5 * (H + np.swapaxes(H, 1, 2))
-    y = rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1))
-    b = -np.einsum("nri,nr->ni", A_mat, y)
-    f_star = np.asarray(-0.5 * np.sum(y.astype(np.longdouble) ** 2, axis=1), dtype=np.float64)
-    wstar = np.einsum("nir,nr->ni", V, y / np.sqrt(lam))  # minimum-norm minimizer
+    bits = (53 - int(np.ceil(np.log2(r)))) // 2
+    A_mat = on_grid(np.sqrt(lam)[:, :, None] * np.swapaxes(V, 1, 2), bits)  # (n, r, d), A^T A ~ V diag(lam) V^T
+    H = np.einsum("nri,nrj->nij", A_mat, A_mat)  # exact (see the docstring), hence exactly symmetric
+    y = on_grid(rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1)), bits)
+    b = -np.einsum("nri,nr->ni", A_mat, y)  # exact
+    f_star = -0.5 * np.sum(y * y, axis=1)  # exact: min f, A having full row rank
+    wstar = np.einsum("nri,nr->ni", A_mat, np.linalg.solve(np.einsum("nri,nsi->nrs", A_mat, A_mat), y[:, :, None])[:, :, 0])  # A^+ y
     w0 = wstar + rng.standard_normal((n, d)) * 10.0 ** k.log_w0
     problem = RidgeQuadratic.quadratic(H, b)
-    # mu from the stored matrix (its rounding moves eigenvalues by ~ d eps L), kept just below it.
-    lam_stored = np.linalg.eigvalsh(H)[:, d - r]
-    mu = 2.0 * (np.minimum(lam.min(axis=1), lam_stored) - 16 * d * EPS * L)
+    ev = np.linalg.eigvalsh(H)
+    err = 64 * d * EPS * ev[:, -1]
+    L_safe = np.nextafter(ev[:, -1] + err, np.inf)
+    mu = np.nextafter(2.0 * np.nextafter(ev[:, d - r] - err, -np.inf), -np.inf)
+    basis = np.linalg.qr(np.swapaxes(A_mat, 1, 2))[0]  # (n, d, r): orthonormal basis of the stored range(H)
     return InstanceBatch("least_squares", MinimizerProblem(problem, wstar), w0,
-                         {"L": L, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))}), V
+                         {"L": L_safe, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))}), basis
 
 
 def sine_profile(a: np.ndarray, s: np.ndarray, d: int) -> RidgeQuadratic:
