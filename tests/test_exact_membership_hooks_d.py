@@ -150,3 +150,83 @@ def test_least_squares_members_pass_exactly_and_constants_past_the_spectrum_fail
                     assert "beta" in hook(_min_one(b, i, beta=_ulps(float(np.sqrt(top)), -256 * d))).reason
                     assert "alpha" in hook(_min_one(b, i, alpha=_ulps(float(np.sqrt(low)) / 2, 256 * d))).reason
     assert count >= 240
+
+
+# --------------------------------------------------------- pl_smooth (all families), pl_mu_overstated, pl_sine
+
+
+def test_pl_hooks_pass_every_generated_family_and_reject_moved_constants() -> None:
+    from numeric.families.pl_exact import pl_member_exact, pl_mu_overstated_member_exact
+
+    for name in ("pl_smooth", "pl_mu_overstated", "pl_sine"):
+        assert CLASSES[name].member_exact is not None
+    count = 0
+    for cname, hook in (("pl_smooth", pl_member_exact), ("pl_mu_overstated", pl_mu_overstated_member_exact)):
+        for b in _draws(cname, 6):
+            method = "extended" if b.family.startswith("sine") else "exact"
+            for i in range(b.size):
+                m = hook(_min_one(b, i))
+                assert m.ok and m.method == method, (b.family, m.reason)
+                count += 1
+    assert count >= 300
+    for b in _draws("pl_smooth", 4):
+        for i in range(0, b.size, 3):
+            L, mu, fs = (float(b.attrs[k][i]) for k in ("L", "mu", "f_star"))
+            if b.family == "sine":
+                rq = b.problem.ridge
+                alpha, beta, gamma = (Fraction(float(np.asarray(x)[i].ravel()[0])) for x in (rq.A, rq.R, rq.c))
+                bound = float(alpha + gamma * beta * beta)
+                below = bound if Fraction(bound) < alpha + gamma * beta * beta else float(np.nextafter(bound, -np.inf))
+                assert "exceeds L" in pl_member_exact(_min_one(b, i, L=below)).reason
+                # f_star one ulp lower is below min f (the PL inequality fails at the minimizer), one ulp
+                # higher is no longer min f rounded up
+                assert "f_star" in pl_member_exact(_min_one(b, i, f_star=_ulps(fs, -1))).reason
+                assert "f_star" in pl_member_exact(_min_one(b, i, f_star=_ulps(fs, 1))).reason
+                # the tight PL constant of the normalised example is 0.3511 (book), 1/16 certified:
+                # 0.36 / 0.0625 times the certified one is past it
+                assert "mu" in pl_member_exact(_min_one(b, i, mu=mu * 0.36 / 0.0625)).reason
+            elif b.family == "g_of_aw":
+                assert "f_star" in pl_member_exact(_min_one(b, i, f_star=_ulps(fs, 1))).reason
+                rq = b.problem.ridge
+                Ai = np.asarray(rq.R[i], np.float64)
+                top = np.linalg.eigvalsh(rq.A[i] + Ai.T @ (np.asarray(rq.c[i])[:, None] * Ai))[-1]
+                assert "exceed L" in pl_member_exact(_min_one(b, i, L=top * (1 - 1e-9))).reason
+                assert "mu" in pl_member_exact(_min_one(b, i, mu=mu * (1 + 1e-6))).reason
+            # doubling mu puts it outside pl_smooth but inside pl_mu_overstated (mu/2 certified)
+            if b.family != "sine":
+                assert not pl_member_exact(_min_one(b, i, mu=2 * mu)).ok or mu == 0
+            assert pl_mu_overstated_member_exact(_min_one(b, i, mu=2 * mu)).ok
+
+
+def test_kns_sine_hook_accepts_the_published_constant_and_rejects_the_tight_one_exceeded() -> None:
+    """a = s = 1: L = 8, certified book mu = 1/16; the tight book constant is about 0.3511."""
+    from numeric.families.pl import SINE_MU_OVER_L, MinimizerProblem, sine_profile
+    from numeric.families.pl_exact import pl_member_exact
+
+    prob = sine_profile(np.array([1.0]), np.array([1.0]), 2)
+    fs = float(np.nextafter(-3.0, 0.0))  # -d gamma = -3 is a float; min f lies just above it
+    base = {"L": 8.0, "mu": 8.0 * SINE_MU_OVER_L, "f_star": fs, "d": 2.0}
+
+    def batch(**kw: float) -> InstanceBatch:
+        a = {**base, **kw}
+        return InstanceBatch("sine", MinimizerProblem(prob, np.zeros((1, 2))), np.zeros((1, 2)),
+                             {k: np.array([v]) for k, v in a.items()})
+
+    m = pl_member_exact(batch())
+    assert m.ok and m.method == "extended", m.reason
+    assert pl_member_exact(batch(mu=0.35)).ok
+    assert not pl_member_exact(batch(mu=0.3525)).ok
+    assert "exceeds L" in pl_member_exact(batch(L=float(np.nextafter(8.0, 0.0)))).reason
+    assert "f_star" in pl_member_exact(batch(f_star=-3.0)).reason
+
+
+def test_mu_overstated_relaxation_stays_necessary_with_exact_membership() -> None:
+    from theorems.catalogue import pl
+    from theorems.necessity import relaxations
+
+    v = relaxations(pl.pl_rate)["structure:pl -> pl_mu_overstated"][1][0].theorem
+    reg = build_registry([("necessity", "", [v])])
+    recs = run_theorem(v, budget=budget("quick"), seed=0, backend="numpy", lookup=reg.lookup)
+    fails = [r for r in recs if r.verdict == "fail"]
+    assert fails, [r.reason for r in recs]
+    assert all(r.counterexample is not None and r.counterexample.membership in ("exact", "extended") for r in fails)

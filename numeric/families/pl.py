@@ -34,6 +34,7 @@ from ..api import (
     InstanceBatch,
     InstanceClass,
     Knobs,
+    Membership,
     Run,
     RunRequest,
     haar_orthogonal,
@@ -173,15 +174,19 @@ def sine_profile(a: np.ndarray, s: np.ndarray, d: int) -> RidgeQuadratic:
 
 
 def _sine(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    """The KNS sine example.  a is kept to 40 significant bits and 2^-30 below L s^2 / 8, so that the
+    stored curvature bound alpha + gamma beta^2 stays below L through its roundings and -d gamma
+    (gamma = 1.5 a) is a float; f* is the float just above it: the minimum lies strictly inside
+    (-d gamma, -d gamma cos(pi/2 + fl(-pi/2))], which the exact membership check certifies."""
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
     s = 10.0 ** rng.uniform(-1.0, 1.0, n)
-    a = L * s**2 / 8.0
+    a = on_grid((L * s**2 / 8.0 * (1 - 2.0**-30))[:, None], 40)[:, 0]
     problem = sine_profile(a, s, d)
     # Start where the PL ratio is smallest (x ~ 2.2 s) or anywhere on a wide range.
     spread = 10.0 ** k.log_w0
     w0 = s[:, None] * rng.uniform(-3.0, 3.0, (n, d)) * max(spread, 1.0)
-    f_star = -1.5 * a * d
+    f_star = np.nextafter(-1.5 * a * d, np.inf)
     return InstanceBatch("sine", MinimizerProblem(problem, np.zeros((n, d))), w0,
                          {"L": L, "mu": L * SINE_MU_OVER_L, "f_star": f_star, "d": np.full(n, float(d))})
 
@@ -201,19 +206,24 @@ def _g_of_aw(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
         sig2[:, -1] = 1.0 / kappa
     V = haar_orthogonal(rng, n, d)[:, :, :r]
     U = haar_orthogonal(rng, n, r)
-    A_mat = np.einsum("nij,nj,nkj->nik", U, np.sqrt(sig2), V)  # (n, r, d) = U diag(sigma) V^T
-    m = 10.0 ** k.log_scale * rng.uniform(0.2, 1.0, n)
+    # A and c on a grid of ``bits`` bits, m on one of 8: m A^T A, -m A^T c and -m ||c||^2 / 2 are then
+    # computed without rounding (2 bits + log2 r + 8 <= 53), as the exact membership check needs.
+    bits = (45 - int(np.ceil(np.log2(r)))) // 2
+    A_mat = on_grid(np.einsum("nij,nj,nkj->nik", U, np.sqrt(sig2), V), bits)  # (n, r, d) ~ U diag(sigma) V^T
+    m = on_grid((10.0 ** k.log_scale * rng.uniform(0.2, 1.0, n))[:, None], 8)[:, 0]
     gamma = m[:, None] * rng.uniform(0.0, 4.0, (n, r))
-    c = rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1))
-    H = m[:, None, None] * np.einsum("nri,nrj->nij", A_mat, A_mat)
-    H = 0.5 * (H + np.swapaxes(H, 1, 2))
+    c = on_grid(rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1)), bits)
+    H = m[:, None, None] * np.einsum("nri,nrj->nij", A_mat, A_mat)  # exact, hence exactly symmetric
     b = -m[:, None] * np.einsum("nri,nr->ni", A_mat, c)
     problem = RidgeQuadratic(np.ascontiguousarray(H), b, np.ascontiguousarray(A_mat), -c, gamma, Ridge.LOGCOSH)
-    smin2 = np.linalg.svd(A_mat, compute_uv=False)[:, -1] ** 2
-    mu = 2.0 * m * smin2 * (1 - 64 * d * EPS)
-    L = smoothness_certificate(problem)
+    # The constants on the safe side of the stored arrays by the eigensolver's error bound (64 r eps
+    # ||A A^T|| absolute for mu; for L the certificate's two eigenvalues and the rounding of the
+    # ridge Gram matrix, 8 (d + r)^2 eps relative as in the smooth class).
+    ev = np.linalg.eigvalsh(np.einsum("nri,nsi->nrs", A_mat, A_mat))
+    mu = np.nextafter(2.0 * m * np.nextafter(ev[:, 0] - 64 * r * EPS * ev[:, -1], -np.inf), -np.inf) * (1 - 4 * EPS)
+    L = smoothness_certificate(problem) * (1 + (128 * d + 8 * (d + r) ** 2) * EPS)
     f_star = -0.5 * m * np.sum(c * c, axis=1)
-    wstar = np.einsum("nir,nr->ni", V, np.einsum("nij,ni->nj", U, c) / np.sqrt(sig2))  # A^+ c
+    wstar = np.einsum("nri,nr->ni", A_mat, np.linalg.solve(np.einsum("nri,nsi->nrs", A_mat, A_mat), c[:, :, None])[:, :, 0])  # A^+ c
     w0 = wstar + rng.standard_normal((n, d)) * 10.0 ** k.log_w0
     return InstanceBatch("g_of_aw", MinimizerProblem(problem, wstar), w0,
                          {"L": L, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))})
@@ -318,6 +328,20 @@ def _sine_member(prob: RidgeQuadratic, i: int, L: float, mu: float, f_star: floa
     return ""
 
 
+def _pl_member_exact(batch: InstanceBatch) -> Membership:
+    """The exact (sine: interval-arithmetic) check of :mod:`numeric.families.pl_exact`."""
+    from .pl_exact import pl_member_exact  # noqa: PLC0415 - pl_exact imports nothing from here; keeps import order simple
+
+    return pl_member_exact(batch)
+
+
+def _pl_mu_overstated_member_exact(batch: InstanceBatch) -> Membership:
+    """``pl_mu_overstated``: the PL certificate with mu/2 (:mod:`numeric.families.pl_exact`)."""
+    from .pl_exact import pl_mu_overstated_member_exact  # noqa: PLC0415
+
+    return pl_mu_overstated_member_exact(batch)
+
+
 def pl_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     p: MinimizerProblem = batch.problem
     rq = p.ridge
@@ -346,6 +370,7 @@ PL_CLASS = (InstanceClass(
     ),
     attributes=("L", "mu", "f_star", "d"),
     member=pl_member,
+    member_exact=_pl_member_exact,
     encode=encode_minimizer,
     decode=decode_minimizer,
     problem_type=MinimizerProblem,
@@ -376,6 +401,7 @@ PL_MU_OVERSTATED_CLASS = (InstanceClass(
     families=tuple(_mu_overstated(f) for f in PL_CLASS.families),
     attributes=("L", "mu", "f_star", "d"),
     member=_mu_overstated_member,
+    member_exact=_pl_mu_overstated_member_exact,
     encode=encode_minimizer,
     decode=decode_minimizer,
     problem_type=MinimizerProblem,
@@ -463,6 +489,7 @@ SINE_CLASS = (InstanceClass(
     families=tuple(f for f in PL_CLASS.families if f.name == "sine"),
     attributes=("L", "mu", "f_star", "d"),
     member=pl_member,
+    member_exact=_pl_member_exact,
     encode=encode_minimizer,
     decode=decode_minimizer,
     problem_type=MinimizerProblem,
