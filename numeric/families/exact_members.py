@@ -10,6 +10,9 @@ these allow nothing.
   ``|psi''| <= 1``): every Hessian is ``A + R^T D R`` with ``|D_kk| <= |c_k|``, so with
   ``M = R^T diag(|c|) R``, ``L I - A - M >= 0`` and ``L I + A - M >= 0`` (PSD) put every Hessian
   eigenvalue in ``[-L, L]``.
+* ``diagonal_bound`` (the same ridge quadratics, L a bound on the Hessian's diagonal only): the
+  diagonal entry ``H_ii(w) = A_ii + sum_k c_k psi''(r_k^T w + s_k) R_ki^2`` lies within
+  ``|A_ii| + sum_k |c_k| R_ki^2`` of 0 for every w, so that sum at most L for every i suffices.
 * ``rsi_smooth`` (a strongly convex quadratic plus convex log-cosh ridges, known minimiser ``w*``):
   ``A - mu I >= 0`` gives mu-strong convexity, hence RSI with ``mu``; ``L I - A - M >= 0`` and
   ``L I + A >= 0`` (``0 <= D <= diag(c)``) give L-smoothness; ``grad f(w*) = 0`` exactly where every
@@ -31,7 +34,7 @@ import numpy as np
 from ..api import InstanceBatch, Membership
 from ..exact_membership import Matrix, add, fraction_matrix, fractions, gram, identity_times, is_psd, sqrt_upper
 
-__all__ = ["smooth_member_exact", "rsi_member_exact", "pairs_member_exact", "pwq_member_exact", "comparisons_only",
+__all__ = ["smooth_member_exact", "diagonal_member_exact", "rsi_member_exact", "pairs_member_exact", "pwq_member_exact", "comparisons_only",
            "unit_data_member_exact"]
 
 
@@ -66,6 +69,21 @@ def smooth_member_exact(batch: InstanceBatch) -> Membership:
         return Membership(False, "exact", f"L I - A - R^T diag|c| R is not PSD: a Hessian eigenvalue can exceed L = {float(L)!r}")
     if not is_psd(add(add(LI, A), M, -1)):
         return Membership(False, "exact", f"L I + A - R^T diag|c| R is not PSD: a Hessian eigenvalue can be below -L = {-float(L)!r}")
+    return Membership(True, "exact")
+
+
+def diagonal_member_exact(batch: InstanceBatch) -> Membership:
+    """``diagonal_bound``: every diagonal Hessian entry in [-L, L] at every w, certified exactly
+    from ``|A_ii| + sum_k |c_k| R_ki^2 <= L`` (see the module docstring)."""
+    L = _const(batch, "L")
+    A, R, c, _ = _ridge_parts(batch.problem)
+    if not _symmetric(A):
+        return Membership(False, "exact", "A is not symmetric")
+    for i in range(len(A)):
+        bound = abs(A[i][i]) + sum((abs(ck) * row[i] * row[i] for ck, row in zip(c, R)), Fraction(0))
+        if bound > L:
+            return Membership(False, "exact", f"diagonal Hessian bound |A_ii| + sum_k |c_k| R_ki^2 = {float(bound)!r} "
+                                              f"(i = {i}) exceeds L = {float(L)!r}")
     return Membership(True, "exact")
 
 

@@ -34,6 +34,7 @@ from ..api import (
     InstanceBatch,
     InstanceClass,
     Knobs,
+    Membership,
     Run,
     RunRequest,
     haar_orthogonal,
@@ -57,7 +58,7 @@ DYNAMICS: list[Dynamics] = []
 
 
 
-__all__ = ["MinimizerProblem", "PLRun", "SINE_MU_OVER_L", "sine_profile"]
+__all__ = ["MinimizerProblem", "PLRun", "SINE_MU_OVER_L", "sine_profile", "on_grid"]
 
 EPS = float(np.finfo(np.float64).eps)
 # Karimi-Nutini-Schmidt: x^2 + 3 sin^2 x has L = 8 and mu_K = 1/32, i.e. book mu = 1/16 = L / 128.
@@ -109,8 +110,29 @@ def gen_least_squares(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBat
     return least_squares_parts(rng, n, k)[0]
 
 
+def on_grid(x: np.ndarray, bits: int) -> np.ndarray:
+    """Each instance (leading axis) of ``x`` rounded to the grid ``2^(e - bits)``, ``2^e`` the power of
+    two above its largest entry: every entry is then an integer of at most ``bits`` bits times the
+    instance's grid step, so sums of products of such entries are exact in float64 while they fit in
+    53 bits (see :func:`least_squares_parts`)."""
+    flat = np.abs(x).reshape(x.shape[0], -1).max(axis=1)
+    _, e = np.frexp(np.where(flat > 0, flat, 1.0))  # flat < 2^e
+    step = np.ldexp(1.0, e - bits).reshape((-1,) + (1,) * (x.ndim - 1))
+    return np.round(x / step) * step
+
+
 def least_squares_parts(rng: np.random.Generator, n: int, k: Knobs) -> tuple[InstanceBatch, np.ndarray]:
-    """The least-squares batch and the orthonormal basis V (n, d, r) of range(A^T A)."""
+    """The least-squares batch and an orthonormal basis (n, d, r) of range(H), H = A^T A as stored.
+
+    The stored quadratic is *exactly* ``1/2 ||A w - y||^2 - 1/2 ||y||^2`` for the (unstored) A and y:
+    both are rounded to a grid of ``bits`` significant bits (:func:`on_grid`) with ``2 bits +
+    log2 r <= 53``, so ``H = A^T A``, ``b = -A^T y`` and ``f* = -1/2 ||y||^2`` are computed without
+    rounding (every product fits in 2 bits bits, every sum of r of them in 53).  Then H has exactly
+    rank r (A has full row rank), b lies exactly in its range and f* is exactly min f, which the
+    exact membership check requires; a rounded ``A^T A`` would have tiny nonzero eigenvalues in
+    place of its null space.  The constants come from the stored H's float spectrum moved by the
+    eigensolver's error bound ``64 d eps ||H||`` to the safe side (L above lambda_max, mu below
+    2 lambda_min^+), so they are tight to that bound."""
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
     # rank r <= d: r < d gives a PL function that is not strongly convex (wide A).
@@ -121,20 +143,22 @@ def least_squares_parts(rng: np.random.Generator, n: int, k: Knobs) -> tuple[Ins
     if r > 1:
         lam[:, -1] = L / kappa
     V = haar_orthogonal(rng, n, d)[:, :, :r]  # (n, d, r) orthonormal columns
-    A_mat = np.sqrt(lam)[:, :, None] * np.swapaxes(V, 1, 2)  # (n, r, d), A^T A = V diag(lam) V^T
-    H = np.einsum("nri,nrj->nij", A_mat, A_mat)
-    H = 0.5 * (H + np.swapaxes(H, 1, 2))
-    y = rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1))
-    b = -np.einsum("nri,nr->ni", A_mat, y)
-    f_star = np.asarray(-0.5 * np.sum(y.astype(np.longdouble) ** 2, axis=1), dtype=np.float64)
-    wstar = np.einsum("nir,nr->ni", V, y / np.sqrt(lam))  # minimum-norm minimizer
+    bits = (53 - int(np.ceil(np.log2(r)))) // 2
+    A_mat = on_grid(np.sqrt(lam)[:, :, None] * np.swapaxes(V, 1, 2), bits)  # (n, r, d), A^T A ~ V diag(lam) V^T
+    H = np.einsum("nri,nrj->nij", A_mat, A_mat)  # exact (see the docstring), hence exactly symmetric
+    y = on_grid(rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1)), bits)
+    b = -np.einsum("nri,nr->ni", A_mat, y)  # exact
+    f_star = -0.5 * np.sum(y * y, axis=1)  # exact: min f, A having full row rank
+    wstar = np.einsum("nri,nr->ni", A_mat, np.linalg.solve(np.einsum("nri,nsi->nrs", A_mat, A_mat), y[:, :, None])[:, :, 0])  # A^+ y
     w0 = wstar + rng.standard_normal((n, d)) * 10.0 ** k.log_w0
     problem = RidgeQuadratic.quadratic(H, b)
-    # mu from the stored matrix (its rounding moves eigenvalues by ~ d eps L), kept just below it.
-    lam_stored = np.linalg.eigvalsh(H)[:, d - r]
-    mu = 2.0 * (np.minimum(lam.min(axis=1), lam_stored) - 16 * d * EPS * L)
+    ev = np.linalg.eigvalsh(H)
+    err = 64 * d * EPS * ev[:, -1]
+    L_safe = np.nextafter(ev[:, -1] + err, np.inf)
+    mu = np.nextafter(2.0 * np.nextafter(ev[:, d - r] - err, -np.inf), -np.inf)
+    basis = np.linalg.qr(np.swapaxes(A_mat, 1, 2))[0]  # (n, d, r): orthonormal basis of the stored range(H)
     return InstanceBatch("least_squares", MinimizerProblem(problem, wstar), w0,
-                         {"L": L, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))}), V
+                         {"L": L_safe, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))}), basis
 
 
 def sine_profile(a: np.ndarray, s: np.ndarray, d: int) -> RidgeQuadratic:
@@ -150,15 +174,19 @@ def sine_profile(a: np.ndarray, s: np.ndarray, d: int) -> RidgeQuadratic:
 
 
 def _sine(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
+    """The KNS sine example.  a is kept to 40 significant bits and 2^-30 below L s^2 / 8, so that the
+    stored curvature bound alpha + gamma beta^2 stays below L through its roundings and -d gamma
+    (gamma = 1.5 a) is a float; f* is the float just above it: the minimum lies strictly inside
+    (-d gamma, -d gamma cos(pi/2 + fl(-pi/2))], which the exact membership check certifies."""
     d = k.dim
     L = np.full(n, 10.0 ** k.log_scale)
     s = 10.0 ** rng.uniform(-1.0, 1.0, n)
-    a = L * s**2 / 8.0
+    a = on_grid((L * s**2 / 8.0 * (1 - 2.0**-30))[:, None], 40)[:, 0]
     problem = sine_profile(a, s, d)
     # Start where the PL ratio is smallest (x ~ 2.2 s) or anywhere on a wide range.
     spread = 10.0 ** k.log_w0
     w0 = s[:, None] * rng.uniform(-3.0, 3.0, (n, d)) * max(spread, 1.0)
-    f_star = -1.5 * a * d
+    f_star = np.nextafter(-1.5 * a * d, np.inf)
     return InstanceBatch("sine", MinimizerProblem(problem, np.zeros((n, d))), w0,
                          {"L": L, "mu": L * SINE_MU_OVER_L, "f_star": f_star, "d": np.full(n, float(d))})
 
@@ -178,19 +206,24 @@ def _g_of_aw(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
         sig2[:, -1] = 1.0 / kappa
     V = haar_orthogonal(rng, n, d)[:, :, :r]
     U = haar_orthogonal(rng, n, r)
-    A_mat = np.einsum("nij,nj,nkj->nik", U, np.sqrt(sig2), V)  # (n, r, d) = U diag(sigma) V^T
-    m = 10.0 ** k.log_scale * rng.uniform(0.2, 1.0, n)
+    # A and c on a grid of ``bits`` bits, m on one of 8: m A^T A, -m A^T c and -m ||c||^2 / 2 are then
+    # computed without rounding (2 bits + log2 r + 8 <= 53), as the exact membership check needs.
+    bits = (45 - int(np.ceil(np.log2(r)))) // 2
+    A_mat = on_grid(np.einsum("nij,nj,nkj->nik", U, np.sqrt(sig2), V), bits)  # (n, r, d) ~ U diag(sigma) V^T
+    m = on_grid((10.0 ** k.log_scale * rng.uniform(0.2, 1.0, n))[:, None], 8)[:, 0]
     gamma = m[:, None] * rng.uniform(0.0, 4.0, (n, r))
-    c = rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1))
-    H = m[:, None, None] * np.einsum("nri,nrj->nij", A_mat, A_mat)
-    H = 0.5 * (H + np.swapaxes(H, 1, 2))
+    c = on_grid(rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-1.0, 1.0, (n, 1)), bits)
+    H = m[:, None, None] * np.einsum("nri,nrj->nij", A_mat, A_mat)  # exact, hence exactly symmetric
     b = -m[:, None] * np.einsum("nri,nr->ni", A_mat, c)
     problem = RidgeQuadratic(np.ascontiguousarray(H), b, np.ascontiguousarray(A_mat), -c, gamma, Ridge.LOGCOSH)
-    smin2 = np.linalg.svd(A_mat, compute_uv=False)[:, -1] ** 2
-    mu = 2.0 * m * smin2 * (1 - 64 * d * EPS)
-    L = smoothness_certificate(problem)
+    # The constants on the safe side of the stored arrays by the eigensolver's error bound (64 r eps
+    # ||A A^T|| absolute for mu; for L the certificate's two eigenvalues and the rounding of the
+    # ridge Gram matrix, 8 (d + r)^2 eps relative as in the smooth class).
+    ev = np.linalg.eigvalsh(np.einsum("nri,nsi->nrs", A_mat, A_mat))
+    mu = np.nextafter(2.0 * m * np.nextafter(ev[:, 0] - 64 * r * EPS * ev[:, -1], -np.inf), -np.inf) * (1 - 4 * EPS)
+    L = smoothness_certificate(problem) * (1 + (128 * d + 8 * (d + r) ** 2) * EPS)
     f_star = -0.5 * m * np.sum(c * c, axis=1)
-    wstar = np.einsum("nir,nr->ni", V, np.einsum("nij,ni->nj", U, c) / np.sqrt(sig2))  # A^+ c
+    wstar = np.einsum("nri,nr->ni", A_mat, np.linalg.solve(np.einsum("nri,nsi->nrs", A_mat, A_mat), c[:, :, None])[:, :, 0])  # A^+ c
     w0 = wstar + rng.standard_normal((n, d)) * 10.0 ** k.log_w0
     return InstanceBatch("g_of_aw", MinimizerProblem(problem, wstar), w0,
                          {"L": L, "mu": mu, "f_star": f_star, "d": np.full(n, float(d))})
@@ -295,6 +328,20 @@ def _sine_member(prob: RidgeQuadratic, i: int, L: float, mu: float, f_star: floa
     return ""
 
 
+def _pl_member_exact(batch: InstanceBatch) -> Membership:
+    """The exact (sine: interval-arithmetic) check of :mod:`numeric.families.pl_exact`."""
+    from .pl_exact import pl_member_exact  # noqa: PLC0415 - pl_exact imports nothing from here; keeps import order simple
+
+    return pl_member_exact(batch)
+
+
+def _pl_mu_overstated_member_exact(batch: InstanceBatch) -> Membership:
+    """``pl_mu_overstated``: the PL certificate with mu/2 (:mod:`numeric.families.pl_exact`)."""
+    from .pl_exact import pl_mu_overstated_member_exact  # noqa: PLC0415
+
+    return pl_mu_overstated_member_exact(batch)
+
+
 def pl_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     p: MinimizerProblem = batch.problem
     rq = p.ridge
@@ -323,6 +370,7 @@ PL_CLASS = (InstanceClass(
     ),
     attributes=("L", "mu", "f_star", "d"),
     member=pl_member,
+    member_exact=_pl_member_exact,
     encode=encode_minimizer,
     decode=decode_minimizer,
     problem_type=MinimizerProblem,
@@ -353,6 +401,7 @@ PL_MU_OVERSTATED_CLASS = (InstanceClass(
     families=tuple(_mu_overstated(f) for f in PL_CLASS.families),
     attributes=("L", "mu", "f_star", "d"),
     member=_mu_overstated_member,
+    member_exact=_pl_mu_overstated_member_exact,
     encode=encode_minimizer,
     decode=decode_minimizer,
     problem_type=MinimizerProblem,
@@ -440,6 +489,7 @@ SINE_CLASS = (InstanceClass(
     families=tuple(f for f in PL_CLASS.families if f.name == "sine"),
     attributes=("L", "mu", "f_star", "d"),
     member=pl_member,
+    member_exact=_pl_member_exact,
     encode=encode_minimizer,
     decode=decode_minimizer,
     problem_type=MinimizerProblem,

@@ -21,6 +21,7 @@ from .pl import (
     least_squares_parts,
     pl_member,
 )
+from .pl_exact import os_linear_member_exact
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -65,6 +66,7 @@ OS_CLASS = (InstanceClass(
     families=(Family(name="overparam_linear", generate=_overparam_linear, finite_sum=False, doc="wide full-row-rank least squares"),),
     attributes=("L", "mu", "f_star", "d", "alpha", "beta"),
     member=_os_member,
+    member_exact=os_linear_member_exact,
     encode=encode_minimizer,
     decode=decode_minimizer,
     problem_type=MinimizerProblem,
