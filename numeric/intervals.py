@@ -61,7 +61,7 @@ class Interval:
 
     def __mul__(self, other: Operand) -> Interval:
         o = _as(other)
-        with np.errstate(invalid="ignore"):  # 0 * inf endpoints: never produced by the callers' finite data
+        with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf endpoints: never produced by the callers' finite data
             p = np.stack([self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi])
         return Interval(_down(p.min(axis=0)), _up(p.max(axis=0)))
 
@@ -70,7 +70,7 @@ class Interval:
     def __truediv__(self, other: Operand) -> Interval:
         """Division by an interval that does not contain 0 (callers mask such rows out)."""
         o = _as(other)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             p = np.stack([self.lo / o.lo, self.lo / o.hi, self.hi / o.lo, self.hi / o.hi])
         return Interval(_down(p.min(axis=0)), _up(p.max(axis=0)))
 

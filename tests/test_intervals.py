@@ -15,7 +15,10 @@ finite = st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False)
 
 
 def _inside(v: Fraction, iv: Interval) -> bool:
-    return Fraction(float(iv.lo[0])) <= v <= Fraction(float(iv.hi[0]))
+    """Whether the exact v lies in the enclosure (an infinite end, from an overflowing quotient, is
+    unbounded on that side)."""
+    lo, hi = float(iv.lo[0]), float(iv.hi[0])
+    return (lo == -np.inf or Fraction(lo) <= v) and (hi == np.inf or v <= Fraction(hi))
 
 
 @settings(max_examples=300, deadline=None)
