@@ -1,0 +1,107 @@
+"""Exact (or certified extended) membership of the scale-invariant loss classes, the LayerNorm network classes and
+the over-parametrised logistic class (issue 17): generated members pass, constants just past their exact limits
+fail with a reason naming them.  That the catalogue claims refuted on these classes stay ``fail`` with a
+certified membership is checked with the other catalogue refutations in tests/test_exact_membership.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kernels.scale_invariant import NormalizedSoftplus, Rayleigh, softplus_value_grad
+from mpmath import mp, mpf
+
+from numeric.api import InstanceBatch, Knobs
+from numeric.families.scale_invariant_softplus_exact import (
+    logistic_member_exact,
+    losses_member_exact,
+    softplus_member_exact,
+)
+from numeric.registry import CLASSES
+
+
+def _one(batch: InstanceBatch, i: int, **attrs: float) -> InstanceBatch:
+    """Instance i of batch as a batch of one, with some constants replaced."""
+    a = {k: np.asarray(v)[i:i + 1].copy() for k, v in batch.attrs.items()}
+    for k, v in attrs.items():
+        a[k] = np.array([v])
+    p = batch.problem
+    prob = Rayleigh(np.asarray(p.A)[i:i + 1]) if isinstance(p, Rayleigh) else p.take([i])
+    return InstanceBatch(batch.family, prob, batch.w0[i:i + 1], a)
+
+
+def _knobs(rng: np.random.Generator, dim: int, pattern: int) -> Knobs:
+    return Knobs(family=0, dim=dim, pattern=pattern, log_scale=float(rng.uniform(-1, 1)),
+                 log_w0=float(rng.uniform(-1, 1)), u=(), seed=0)
+
+
+# ------------------------------------------------------------------------- scale_invariant_losses, logistic_si
+
+
+def _rho_bar(lam: float) -> float:
+    return (lam / 4 + np.sqrt(lam) + np.sqrt(lam * lam / 12 + 4 * lam)) / 2
+
+
+@pytest.mark.parametrize("class_name", ["scale_invariant_losses", "logistic_si"])
+def test_softplus_classes_generated_members_pass_and_constants_past_the_limit_fail(class_name: str) -> None:
+    cls = CLASSES[class_name]
+    hook = losses_member_exact if class_name == "scale_invariant_losses" else logistic_member_exact
+    assert cls.member_exact is hook
+    rng = np.random.default_rng(23)
+    n = 0
+    per = 4 if len(cls.families) > 1 else 9  # at least 100 instances per class
+    for fam in cls.families:
+        for dim in (2, 3, 5, 8):
+            for pattern in range(3):
+                batch = fam.generate(rng, per, _knobs(rng, dim, pattern))
+                for i in range(per):
+                    m = hook(_one(batch, i))
+                    assert m.ok, (fam.name, m.reason)
+                    n += 1
+                    if isinstance(batch.problem, Rayleigh):
+                        assert m.method == "exact"
+                        continue
+                    assert m.method == ("extended" if "lmin" in batch.attrs else "exact")
+                    a = batch.problem.a[i]
+                    lam_max = float(np.linalg.eigvalsh(a.T @ a / a.shape[0])[-1])
+                    # rho a relative 1e-12 below rho_bar(lambda_max(C)) (far beyond the eigenvalue's rounding)
+                    bad = hook(_one(batch, i, rho=_rho_bar(lam_max) * (1 - 1e-12)))
+                    assert not bad.ok and "rho" in bad.reason
+                    if "lmin" in batch.attrs:
+                        # lmin above L at a point of the sphere, hence above min L
+                        w = rng.standard_normal((1, a.shape[1]))
+                        f = float(softplus_value_grad(a[None], w)[0][0])
+                        bad = hook(_one(batch, i, lmin=f + 1e-12 * abs(f) + 1e-300))
+                        assert not bad.ok and "lmin" in bad.reason
+    assert n >= 100
+
+
+def _softplus_instance(rho: float, lmin: float, lam: float = 1.0) -> InstanceBatch:
+    """softplus(a^T w/||w||) with a = (1/2, 0): lambda_max(C) = 1/4 and min L = softplus(-1/2) exactly."""
+    return InstanceBatch("crafted", NormalizedSoftplus(np.array([[[0.5, 0.0]]])), np.ones((1, 2)),
+                         {"rho": np.array([rho]), "lam": np.array([lam]), "lmin": np.array([lmin]),
+                          "d": np.array([2.0])})
+
+
+def _floats_around(x: object) -> tuple[float, float]:
+    """The largest float below the real x and the next float above it."""
+    f = float(x)
+    lo = f if f < x else float(np.nextafter(f, -np.inf))
+    return lo, float(np.nextafter(lo, np.inf))
+
+
+def test_softplus_one_ulp_decides() -> None:
+    """rho_bar(1/4) and softplus(-1/2) in 200-bit arithmetic: the float just above rho_bar passes and the one
+    just below fails; lmin likewise with softplus(-1/2) (the certified bound is tight for m = 1)."""
+    with mp.workprec(200):
+        lam = mpf(1) / 4
+        rho_lo, rho_hi = _floats_around((lam / 4 + mp.sqrt(lam) + mp.sqrt(lam**2 / 12 + 4 * lam)) / 2)
+        lmin_lo, lmin_hi = _floats_around(mp.log1p(mp.exp(-mpf(1) / 2)))
+    assert softplus_member_exact(_softplus_instance(rho_hi, lmin_lo), with_lmin=True).ok
+    m = softplus_member_exact(_softplus_instance(rho_lo, lmin_lo), with_lmin=True)
+    assert not m.ok and "rho" in m.reason
+    m = softplus_member_exact(_softplus_instance(rho_hi, lmin_hi), with_lmin=True)
+    assert not m.ok and "lmin" in m.reason and m.method == "extended"
+    # without lmin (logistic_si) the check is exact
+    assert softplus_member_exact(_softplus_instance(rho_hi, lmin_hi), with_lmin=False).method == "exact"
+    m = softplus_member_exact(_softplus_instance(rho_hi, lmin_lo, lam=0.0), with_lmin=True)
+    assert not m.ok and "lam" in m.reason
