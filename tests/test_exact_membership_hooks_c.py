@@ -105,3 +105,75 @@ def test_softplus_one_ulp_decides() -> None:
     assert softplus_member_exact(_softplus_instance(rho_hi, lmin_hi), with_lmin=False).method == "exact"
     m = softplus_member_exact(_softplus_instance(rho_hi, lmin_lo, lam=0.0), with_lmin=True)
     assert not m.ok and "lam" in m.reason
+
+
+# ------------------------------------------------------------------------- overparam_logistic
+
+
+def _op_one(batch: InstanceBatch, i: int, **attrs: float) -> InstanceBatch:
+    a = {k: np.asarray(v)[i:i + 1].copy() for k, v in batch.attrs.items()}
+    for k, v in attrs.items():
+        a[k] = np.array([v])
+    return InstanceBatch(batch.family, batch.problem.take([i]), batch.w0[i:i + 1], a)
+
+
+def _lprime_mp(batch: InstanceBatch, i: int, W: object) -> object:
+    """l_hat'(W) in 300-bit arithmetic (call inside mp.workprec)."""
+    d = batch.problem.data
+    return -sum(mpf(float(c)) * mpf(float(x)) * mpf(float(y)) / (1 + mp.exp(mpf(float(x)) * mpf(float(y)) * W))
+                for x, y, c in zip(d.x[i], d.y[i], d.weight[i]) if c != 0)
+
+
+def test_overparam_generated_members_pass_and_constants_past_the_limit_fail() -> None:
+    from numeric.families.overparam_exact import overparam_member_exact
+
+    cls = CLASSES["overparam_logistic"]
+    assert cls.member_exact is overparam_member_exact
+    rng = np.random.default_rng(29)
+    n = 0
+    for fam in cls.families:
+        for k in (2, 3, 4, 5, 6):
+            for pattern in (0, 3, 6):
+                batch = fam.generate(rng, 4, _knobs(rng, k, pattern))
+                for i in range(4):
+                    m = overparam_member_exact(_op_one(batch, i))
+                    assert m.ok and m.method == "extended", (fam.name, m.reason)
+                    n += 1
+                    if i:  # the limits below for one instance per batch (a 300-bit bisection each)
+                        continue
+                    w0 = float(batch.w0[i, 0])
+                    with mp.workprec(300):
+                        W0 = mpf(w0) ** k  # exact at 300 bits
+                        lp = _lprime_mp(batch, i, W0)
+                        # W*: bisection on l_hat' to 300 bits
+                        lo, hi = mpf(0), W0
+                        for _ in range(250):
+                            mid = (lo + hi) / 2
+                            lo, hi = (mid, hi) if _lprime_mp(batch, i, mid) < 0 else (lo, mid)
+                        W0_hi = _floats_around(W0)[1]
+                        lp_hi = _floats_around(lp)[1]
+                        ws_lo = _floats_around(lo)[0]
+                    # one float past each exact limit is rejected, with the constant named
+                    for name, value in (("W0", W0_hi), ("lprime0", lp_hi), ("Wstar", ws_lo)):
+                        bad = overparam_member_exact(_op_one(batch, i, **{name: value}))
+                        assert not bad.ok and name in bad.reason, (name, bad.reason)
+    assert n >= 100
+
+
+def test_overparam_definition_checks() -> None:
+    from numeric.families.overparam_exact import overparam_member_exact
+
+    batch = CLASSES["overparam_logistic"].families[1].generate(np.random.default_rng(1), 2,
+                                                              Knobs(0, 3, 0, 0.0, 0.0, (), 0))
+    one = _op_one(batch, 0)
+    assert overparam_member_exact(one).ok
+    # unequal factors, a start below the minimiser, W_0 outside the box, k not matching
+    w = one.w0.copy()
+    w[0, 1] *= 1.5
+    assert "equal" in overparam_member_exact(InstanceBatch("x", one.problem, w, one.attrs)).reason
+    small = np.full_like(one.w0, 0.5 ** (1 / 3))  # W_0 = 1/2 < W* = 0.509 (THEOREMS.md's data set)
+    m = overparam_member_exact(InstanceBatch("x", one.problem, small, {**one.attrs, "W0": np.array([0.25])}))
+    assert not m.ok and "minimiser" in m.reason
+    big = np.full_like(one.w0, 20.0)  # W_0 = 8000 > 1e3
+    assert "box" in overparam_member_exact(InstanceBatch("x", one.problem, big, one.attrs)).reason
+    assert "k" in overparam_member_exact(_op_one(batch, 0, k=4.0)).reason
