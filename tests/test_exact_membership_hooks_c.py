@@ -177,3 +177,52 @@ def test_overparam_definition_checks() -> None:
     big = np.full_like(one.w0, 20.0)  # W_0 = 8000 > 1e3
     assert "box" in overparam_member_exact(InstanceBatch("x", one.problem, big, one.attrs)).reason
     assert "k" in overparam_member_exact(_op_one(batch, 0, k=4.0)).reason
+
+
+# ------------------------------------------------------------------------- rayleigh_si_slow_large_w0
+
+
+def test_large_w0_generated_members_pass_and_w0n2_must_be_exact() -> None:
+    from numeric.families.scale_invariant_exact import rayleigh_large_w0_member_exact
+
+    cls = CLASSES["rayleigh_si_slow_large_w0"]
+    assert cls.member_exact is rayleigh_large_w0_member_exact
+    rng = np.random.default_rng(31)
+    n = 0
+    for dim in (2, 3, 5, 8):
+        for pattern in range(6):
+            batch = cls.families[0].generate(rng, 5, _knobs(rng, dim, pattern))
+            for i in range(5):
+                one = _one(batch, i)
+                m = rayleigh_large_w0_member_exact(one)
+                assert m.ok and m.method == "exact", m.reason
+                n += 1
+                w0n2 = float(batch.attrs["w0n2"][i])
+                for off in (np.nextafter(w0n2, 0.0), np.nextafter(w0n2, np.inf)):  # one ulp either way
+                    bad = rayleigh_large_w0_member_exact(_one(batch, i, w0n2=float(off)))
+                    assert not bad.ok and "w0n2" in bad.reason
+                # the Rayleigh conditions still apply: lmin above lambda_min(A) is rejected
+                ev = float(np.linalg.eigvalsh(batch.problem.A[i])[-1])
+                bad = rayleigh_large_w0_member_exact(_one(batch, i, lmin=ev))
+                assert not bad.ok and "lmin" in bad.reason
+    assert n >= 100
+
+
+def test_large_w0_box_and_decay_range() -> None:
+    from numeric.families.scale_invariant_exact import rayleigh_large_w0_member_exact
+
+    A = np.diag([-0.25, 0.75])[None]  # rho = 2 exactly with lmin = -0.25
+    base = {"rho": 2.0, "lam": 2.0 * 10**-3.2, "lmin": -0.25, "d": 2.0}
+
+    def inst(w0: list[float], **kw: float) -> InstanceBatch:
+        w = np.array([w0])
+        attrs = {**base, "w0n2": float((w * w).sum()), **kw}
+        return InstanceBatch("crafted", Rayleigh(A), w, {k: np.array([v]) for k, v in attrs.items()})
+
+    assert rayleigh_large_w0_member_exact(inst([3.0, 1.0])).ok  # ||w0||^2 = 10: the box's lower end
+    assert "outside [10" in rayleigh_large_w0_member_exact(inst([3.0, 1.0 - 2.0**-20])).reason
+    assert rayleigh_large_w0_member_exact(inst([100.0, 0.0])).ok  # the upper end 10^4
+    assert "outside [10" in rayleigh_large_w0_member_exact(inst([100.0, 2.0**-10])).reason
+    # lam / rho just outside [10^-3.4, 10^-3.1]
+    assert "lam / rho" in rayleigh_large_w0_member_exact(inst([3.0, 1.0], lam=2.0 * 10**-3.1 * (1 + 1e-15))).reason
+    assert "lam / rho" in rayleigh_large_w0_member_exact(inst([3.0, 1.0], lam=2.0 * 10**-3.4 * (1 - 1e-15))).reason
