@@ -226,3 +226,55 @@ def test_large_w0_box_and_decay_range() -> None:
     # lam / rho just outside [10^-3.4, 10^-3.1]
     assert "lam / rho" in rayleigh_large_w0_member_exact(inst([3.0, 1.0], lam=2.0 * 10**-3.1 * (1 + 1e-15))).reason
     assert "lam / rho" in rayleigh_large_w0_member_exact(inst([3.0, 1.0], lam=2.0 * 10**-3.4 * (1 - 1e-15))).reason
+
+
+# ------------------------------------------------------------------------- layernorm_net, layernorm_net_trainable_top
+
+
+def _net_one(batch: InstanceBatch, i: int, **attrs: float) -> InstanceBatch:
+    P = batch.problem
+    a = {k: np.asarray(v)[i:i + 1].copy() for k, v in batch.attrs.items()}
+    for k, v in attrs.items():
+        a[k] = np.array([v])
+    return InstanceBatch(batch.family, type(P)(P.net, P.theta[i:i + 1].copy(), P.X[i:i + 1].copy(),
+                                               P.y[i:i + 1].copy()), batch.w0[i:i + 1].copy(), a)
+
+
+@pytest.mark.parametrize("class_name", ["layernorm_net", "layernorm_net_trainable_top"])
+def test_layernorm_generated_members_pass_and_definition_violations_fail(class_name: str) -> None:
+    from kernels.layernorm import LINEAR
+
+    from numeric.families.scale_invariant_nets_exact import layernorm_any_tail_member_exact, layernorm_member_exact
+
+    cls = CLASSES[class_name]
+    hook = layernorm_member_exact if class_name == "layernorm_net" else layernorm_any_tail_member_exact
+    assert cls.member_exact is hook
+    rng = np.random.default_rng(37)
+    n = 0
+    for dim in (2, 3, 4, 6):
+        for pattern in range(4):
+            batch = cls.families[0].generate(rng, 7, _knobs(rng, dim, pattern))
+            for i in range(7):
+                m = hook(_net_one(batch, i))
+                assert m.ok and m.method == "extended", m.reason
+                n += 1
+            one = _net_one(batch, 0)
+            d = float(one.attrs["d"][0])
+            assert "d = " in hook(_net_one(batch, 0, d=d + 1)).reason
+            one.problem.y[0, 0] = 0.5
+            assert "labels" in hook(one).reason
+            # equal rows in the first linear layer: its output, the first layernorm's input, is constant
+            one = _net_one(batch, 0)
+            code, _, _, wi, wo, p0 = (int(v) for v in one.problem.net.ops[0])
+            assert code == LINEAR
+            row = one.problem.theta[0, p0:p0 + wi].copy()
+            one.problem.theta[0, p0:p0 + wi * wo] = np.tile(row, wo)
+            idx = one.problem.net.train_index
+            w0 = one.problem.theta[:, idx] * 3.0  # the start carries the trainable entries (the same rows)
+            bad = hook(InstanceBatch("x", one.problem, w0, one.attrs))
+            assert not bad.ok and "layernorm" in bad.reason and "constant" in bad.reason
+    assert n >= 100
+    if class_name == "layernorm_net":  # a trained top layer is outside Lemma 13.2.2's class
+        top = CLASSES["layernorm_net_trainable_top"].families[0].generate(rng, 1, _knobs(rng, 3, 0))
+        bad = layernorm_member_exact(_net_one(top, 0))
+        assert not bad.ok and "trainable" in bad.reason
