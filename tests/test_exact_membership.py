@@ -131,7 +131,7 @@ def test_without_an_exact_hook_the_same_violation_fails_and_says_so() -> None:
 # with an exact hook; cp.junk_flow (7 s) and the classes without a hook are left out.
 REFUTED = ["schur.without_psd_b", "schur.without_psd_a", "schur.jacobian_gram", "schur.ntk_quarter", "pl.claim_6_2_2_wqc",
            "schur.hermite_lemma", "cp.k_parities", "cp.dictators", "scale_invariant.lemma_13_4_8",
-           "pl.os_key_lemma",
+           "scale_invariant.exp_lr", "scale_invariant.exp_lr_minibatch", "overparam.problem_13_1_1", "pl.os_key_lemma",
            "momentum.heavy_ball_global"]  # the example plugin's refutation (installed in CI; about 3 s)
 
 
@@ -143,5 +143,6 @@ def test_catalogue_refutations_stay_fail_with_exact_membership(theorem_id: str) 
     assert recs
     for rec in recs:
         assert rec.verdict == "fail", rec.reason
-        assert rec.counterexample is not None and rec.counterexample.membership == "exact"
-        assert "membership: exact" in rec.reason
+        # "extended": classes whose definition involves transcendental functions, certified by interval arithmetic
+        assert rec.counterexample is not None and rec.counterexample.membership in ("exact", "extended")
+        assert f"membership: {rec.counterexample.membership}" in rec.reason

@@ -41,6 +41,7 @@ from ..api import (
     Setting,
     observables,
 )
+from .overparam_exact import overparam_member_exact
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -116,16 +117,46 @@ def _assemble(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, c: np.ndar
     n = x.shape[0]
     k = _k_of(knobs)
     data = LogisticData(x, y, c)
-    wstar = minimiser(data)[0]
+    wstar = _wstar_above(data, minimiser(data)[2])
     # log10(r - 1) in [-1.5, 1.2]: r from 1.03 to about 17, centred by the knob.
     log_r1 = np.clip(0.5 * knobs.log_w0 + rng.uniform(-0.75, 0.75, n), -1.5, 1.2)
     W0_target = wstar * (1.0 + 10.0**log_r1)
     w0 = W0_target ** (1.0 / k)
-    W0 = np.power(w0, float(k))  # the product the dynamics actually starts from
-    lprime0 = logistic_loss_grad(data, W0)[1]
+    # The constants on the side the claims can use (see numeric.families.overparam_exact): W0 not above the
+    # exact w0^k (pow is within an ulp; 4 eps covers it and the product), lprime0 not above l_hat'(w0^k)
+    # (l_hat' increasing: evaluated at the lowered W0, minus a bound on its float error), Wstar not below W*.
+    W0 = np.power(w0, float(k)) * (1 - 4 * _EPS)
+    lprime0 = logistic_loss_grad(data, W0)[1] - _lprime_error(data, W0)
     attrs = {"W0": W0, "Wstar": wstar, "k": np.full(n, float(k)), "lprime0": np.abs(lprime0)}
     problem = OverparamProblem(data, np.full(n, k, dtype=np.int64))
     return InstanceBatch(family, problem, np.repeat(w0[:, None], k, axis=1), attrs)
+
+
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _lprime_error(data: LogisticData, W: np.ndarray) -> np.ndarray:
+    """A bound on the float64 error of the kernel's l_hat'(W): each term c_j s_j / (1 + exp(s_j W)) is off by a
+    few eps of itself plus its sensitivity to the rounding of s_j W (a factor 1 + |s_j W|), and the sum of m
+    terms adds m eps of their magnitudes; 8 (m + 4) eps times sum_j |term_j| (1 + |s_j W|) covers both."""
+    s = data.x * data.y
+    with np.errstate(over="ignore"):
+        term = np.abs(data.weight * s) / (1 + np.exp(s * W[:, None]))
+    return 8 * (data.x.shape[1] + 4) * _EPS * (term * (1 + np.abs(s * W[:, None]))).sum(axis=1)
+
+
+def _wstar_above(data: LogisticData, hi: np.ndarray) -> np.ndarray:
+    """The bisection's upper end moved up until the float l_hat' there exceeds its error bound, so that the
+    exact l_hat' is positive and the stored Wstar is not below the true minimiser (usually no move at all)."""
+    W = np.array(hi, dtype=np.float64)
+    step = np.full(W.shape, 4 * _EPS)
+    for _ in range(200):
+        need = ~(logistic_loss_grad(data, W)[1] > _lprime_error(data, W))
+        if not need.any():
+            return W
+        W = np.where(need, W * (1 + step), W)
+        step = np.where(need, 2 * step, step)
+    raise RuntimeError("could not certify the sign of l_hat' above the minimiser")
 
 
 def _generate_random(rng: np.random.Generator, n: int, knobs: Knobs) -> InstanceBatch:
@@ -252,6 +283,7 @@ OVERPARAM_CLASS = InstanceClass(
     ),
     attributes=("W0", "Wstar", "k", "lprime0"),
     member=_member,
+    member_exact=overparam_member_exact,
     encode=_encode,
     decode=_decode,
     problem_type=OverparamProblem,

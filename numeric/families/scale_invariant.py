@@ -56,7 +56,7 @@ from ..api import (
     keyed,
     observables,
 )
-from .scale_invariant_exact import rayleigh_member_exact
+from .scale_invariant_exact import rayleigh_large_w0_member_exact, rayleigh_member_exact
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -64,7 +64,7 @@ CLASSES: list[InstanceClass] = []
 DYNAMICS: list[Dynamics] = []
 
 
-__all__ = ["rayleigh_hessian", "hessian_norm_estimate", "RHO_FACTOR", ]
+__all__ = ["rayleigh_hessian", "hessian_norm_estimate", "RHO_FACTOR", "exact_norm_grid"]
 
 EPS = float(np.finfo(np.float64).eps)
 RHO_FACTOR = 2.0  # rho = RHO_FACTOR * (lambda_max - lambda_min)
@@ -147,9 +147,12 @@ def generate_rayleigh(rng: np.random.Generator, n: int, k: Knobs, slow: bool = F
         lam = rho * 10.0 ** rng.uniform(-3.4, -3.1, n)
         expo = np.clip(0.75 + 3.25 * (k.log_w0 + 0.5) / 1.5 + rng.uniform(-0.3, 0.3, n), -2.5, 4.0)
         if large_w0:
-            # ||w0||^2 in [10^1.0, 10^4] > pi^2 >= pi^2 rho eta for every eta <= 1/rho (Lemma 13.4.9's hypothesis)
-            expo = np.clip(2.5 + 1.5 * (k.log_w0 + 0.5) / 1.5 + rng.uniform(-0.3, 0.3, n), 1.0, 4.0)
+            # ||w0||^2 in [10^1.0, 10^4] > pi^2 >= pi^2 rho eta for every eta <= 1/rho (Lemma 13.4.9's hypothesis);
+            # the ends pulled in by 1e-6 so that the rounding below cannot push ||w0||^2 out of the box
+            expo = np.clip(2.5 + 1.5 * (k.log_w0 + 0.5) / 1.5 + rng.uniform(-0.3, 0.3, n), 1.0 + 1e-6, 4.0 - 1e-6)
         w0 = w0 * 10.0 ** (expo[:, None] / 2)
+        if large_w0:
+            w0 = exact_norm_grid(w0)
     else:
         # Weight decay relative to rho: eta in (0, 1/(2 lam)] then gives eta rho <= 10^-x <= 1.
         lam = 0.5 * rho * 10.0 ** rng.uniform(0.0, 1.5, n)
@@ -159,6 +162,18 @@ def generate_rayleigh(rng: np.random.Generator, n: int, k: Knobs, slow: bool = F
     if large_w0:
         attrs["w0n2"] = (w0 * w0).sum(axis=1)
     return InstanceBatch("rayleigh", Rayleigh(A), w0, attrs)
+
+
+def exact_norm_grid(w: np.ndarray) -> np.ndarray:
+    """Each row of w rounded to the grid 2^(e - 22), 2^e <= max_i |w_i| (a relative change below 2^-21): the
+    entries are then integers below 2^24 times the grid, their squares below 2^48 times its square, and a sum
+    of up to 32 of them is exact in float64, so ``(w * w).sum(axis=1)`` is exactly ||w||^2 (the instance
+    constant w0n2 of rayleigh_si_slow_large_w0, which its exact membership check compares without slack)."""
+    if w.shape[1] > 32:
+        raise ValueError("exact_norm_grid: at most 32 entries per row")
+    e = np.floor(np.log2(np.abs(w).max(axis=1)))
+    grid = np.ldexp(1.0, (e - 22).astype(np.int64))[:, None]
+    return np.round(w / grid) * grid
 
 
 def rayleigh_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
@@ -240,6 +255,7 @@ CLASSES.append(InstanceClass(
     families=(Family(name="rayleigh_slow_large_w0", generate=_generate_slow_large, finite_sum=False, doc="Rayleigh quotients as in rayleigh_si, lam = rho 10^U(-3.4, -3.1), ||w0||^2 = 10^U(1, 4)"),),
     attributes=("rho", "lam", "lmin", "d", "w0n2"),
     member=rayleigh_member,
+    member_exact=rayleigh_large_w0_member_exact,
     encode=encode_rayleigh,
     decode=decode_rayleigh,
     problem_type=Rayleigh,

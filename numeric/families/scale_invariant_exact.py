@@ -22,7 +22,7 @@ import numpy as np
 from ..api import InstanceBatch, Membership
 from ..exact_membership import add, fraction_matrix, identity_times, is_psd
 
-__all__ = ["rayleigh_member_exact"]
+__all__ = ["rayleigh_member_exact", "rayleigh_large_w0_member_exact"]
 
 
 def _const(batch: InstanceBatch, name: str) -> Fraction:
@@ -54,4 +54,34 @@ def rayleigh_member_exact(batch: InstanceBatch) -> Membership:
     if not is_psd(add(identity_times(d, lmin + rho / 2), A, -1)):
         return Membership(False, "exact", "(lmin + rho/2) I - A is not PSD: 2 (lambda_max - lambda_min) can exceed "
                           f"rho = {float(rho)!r}")
+    return Membership(True, "exact")
+
+
+#: ``rayleigh_si_slow_large_w0``'s box on ||w0||^2 and the slow classes' range of lam / rho, as exact powers of
+#: ten: lam / rho in [10^(-17/5), 10^(-31/10)].
+_W0N2_BOX = (Fraction(10), Fraction(10**4))
+
+
+def rayleigh_large_w0_member_exact(batch: InstanceBatch) -> Membership:
+    """``rayleigh_si_slow_large_w0``: the Rayleigh check (:func:`rayleigh_member_exact`) plus the class's own
+    conditions, all exact: the constant w0n2 equal to ||w0||^2 of the stored w0 (the generator puts w0 on a grid
+    where the float sum is exact), ||w0||^2 in [10, 10^4], and the slow classes' small weight decay
+    lam / rho in [10^-3.4, 10^-3.1] (as ``(lam/rho)^5 >= 10^-17`` and ``(lam/rho)^10 <= 10^-31``)."""
+    base = rayleigh_member_exact(batch)
+    if not base.ok:
+        return base
+    try:
+        w0n2, rho, lam = (_const(batch, k) for k in ("w0n2", "rho", "lam"))
+    except (ValueError, KeyError) as exc:
+        return Membership(False, "exact", f"missing or invalid constant: {exc}")
+    w0 = np.asarray(batch.w0, dtype=np.float64).reshape(np.asarray(batch.w0).shape[0], -1)[0]
+    n2 = sum((Fraction(float(v)) ** 2 for v in w0), Fraction(0))
+    if w0n2 != n2:
+        return Membership(False, "exact", f"w0n2 = {float(w0n2)!r} differs from ||w0||^2 = {float(n2)!r} "
+                          f"(by {float(w0n2 - n2)!r})")
+    if not (_W0N2_BOX[0] <= n2 <= _W0N2_BOX[1]):
+        return Membership(False, "exact", f"||w0||^2 = {float(n2)!r} outside [10, 10^4]")
+    r = lam / rho
+    if not (r**5 * 10**17 >= 1 and r**10 * 10**31 <= 1):
+        return Membership(False, "exact", f"lam / rho = {float(r)!r} outside [10^-3.4, 10^-3.1]")
     return Membership(True, "exact")

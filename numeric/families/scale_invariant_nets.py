@@ -45,6 +45,7 @@ from ..api import (
     keyed,
     observables,
 )
+from .scale_invariant_nets_exact import frozen_tail_reason, layernorm_any_tail_member_exact, layernorm_member_exact
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -165,17 +166,7 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     P = batch.problem
     net = P.net
     n = batch.size
-    why = ""
-    ops = net.ops
-    last_ln = max(r for r in range(len(ops)) if ops[r, 0] == LAYERNORM)
-    after = np.zeros(net.n_params, dtype=bool)
-    for code, _, _, wi, wo, p0 in ops[last_ln + 1:]:
-        size = wi * wo if code == LINEAR else (2 * wi if code == AFFINE else 0)
-        after[p0:p0 + size] = True
-    if np.any(net.trainable & after):
-        why = "a parameter after the last layernorm is trainable"
-    elif int(net.degree[-1]) != 0:
-        why = f"the output has degree {int(net.degree[-1])} in the trainable parameters, not 0"
+    why = frozen_tail_reason(net)
     ok = np.full(n, not why)
     labels = np.all(np.abs(P.y) == 1.0, axis=1)
     finite = np.isfinite(P.theta).all(axis=1) & np.isfinite(P.X).all(axis=(1, 2)) & (np.abs(batch.w0).sum(axis=1) > 0)
@@ -207,6 +198,7 @@ CLASSES.append(InstanceClass(
             "layer frozen; widths from the pattern, data scale 10^log_scale, ||w0|| over 6 orders of magnitude"),),
     attributes=("d",),
     member=_member,
+    member_exact=layernorm_member_exact,
     encode=_encode,
     decode=_decode,
     problem_type=LayerNormNet,
@@ -227,6 +219,7 @@ CLASSES.append(InstanceClass(
     families=(Family(name="layernorm_net_trainable_top", generate=lambda r, n, k: _generate(r, n, k, frozen_tail=False), finite_sum=False, doc="as layernorm_net, every layer trainable"),),
     attributes=("d",),
     member=_member_any_tail,
+    member_exact=layernorm_any_tail_member_exact,
     encode=_encode,
     decode=_decode,
     problem_type=LayerNormNet,

@@ -28,8 +28,9 @@ from .scale_invariant import (
     generate_rayleigh,
     rayleigh_member,
 )
+from .scale_invariant_softplus_exact import logistic_member_exact, losses_member_exact
 
-__all__ = ["softplus_hessian_norm_estimate", "softplus_hessian", "softplus_min_lower_bound", "softplus_rho_certificate"]
+__all__ = ["softplus_ball_point", "softplus_rho_safe", "softplus_lmin_safe", "softplus_hessian_norm_estimate", "softplus_hessian", "softplus_min_lower_bound", "softplus_rho_certificate"]
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -110,16 +111,55 @@ def softplus_hessian_norm_estimate(a: np.ndarray, starts: int = 24, seed: int = 
     return best
 
 
-def softplus_min_lower_bound(a: np.ndarray, iters: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """(certified lower bound of min_{||w||=1} L, the value h(v*) at the ball point v* it is taken at)."""
+def softplus_ball_point(a: np.ndarray, iters: int) -> np.ndarray:
+    """The point v* of the unit ball the lower bound of min L is taken at: ``iters`` steps of projected
+    gradient descent on h from -grad h(0)/||grad h(0)|| (any v* gives a valid bound; a good one a tight one)."""
     B, m, d = a.shape
     C = np.einsum("bki,bkj->bij", a, a) / m
     step = 1.0 / np.maximum(np.linalg.eigvalsh(C)[:, -1] / 4.0, 1e-300)
     _, g = _softplus_h(a, np.zeros((B, d)))
     v = -g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-300)
-    v = softplus_ball_descent(a, v, step, iters)  # the iterate only; the bound is computed here
+    return softplus_ball_descent(a, v, step, iters)  # the iterate only; the bound is computed by the callers
+
+
+def softplus_min_lower_bound(a: np.ndarray, iters: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """(lower bound of min_{||w||=1} L in float64 arithmetic, the value h(v*) at the ball point v* it is taken
+    at); certified up to the float rounding of the bound's three terms (the generators subtract a bound on it)."""
+    v = softplus_ball_point(a, iters)
     hv, g = _softplus_h(a, v)
     return hv - np.einsum("bi,bi->b", g, v) - np.linalg.norm(g, axis=1), hv
+
+
+def softplus_rho_safe(a: np.ndarray) -> np.ndarray:
+    """The certificate rho_bar evaluated on the safe side of its float rounding, for the generators: lambda_max(C)
+    raised by a bound on the rounding of C = (1/m) a^T a and on the eigensolver's backward error
+    (8 (m + d) eps mean_k ||a_k||^2, mean_k ||a_k||^2 = tr C >= ||C||), then rho_bar raised by 16 eps for its
+    own few operations; rho_bar is increasing in lambda, so the result is not below rho_bar(lambda_max(C))
+    for the exact C of the stored a (the exact membership check's test)."""
+    B, m, d = a.shape
+    C = np.einsum("bki,bkj->bij", a, a) / m
+    tr = (a * a).sum(axis=(1, 2)) / m
+    lam = np.maximum(np.linalg.eigvalsh(C)[:, -1], 0.0) + 8 * (m + d) * EPS * tr
+    alpha, s = lam / 4.0, np.sqrt(lam)
+    return (alpha + s + np.sqrt(4.0 * alpha**2 / 3.0 + 4.0 * s**2)) / 2.0 * (1 + 16 * EPS)
+
+
+def softplus_lmin_safe(a: np.ndarray, iters: int) -> np.ndarray:
+    """The lower bound of min L at the ball point v* after ``iters`` descent steps, lowered by a bound on its
+    float rounding: with z_k = a_k^T v*, sigma_k = sigmoid(z_k) and r_k = sum_i |a_ki v*_i| (z_k's rounding is
+    at most d eps r_k), the three terms h(v*), g*^T v* and ||g*|| are off by at most a few (d + m) eps times
+    |h| + |g^T v| + ||g|| + mean_k sigma_k r_k (1 + r_k) (the last factor: sigma's sensitivity to z's rounding
+    carried through g^T v); 16 (d + m) eps times that sum is subtracted."""
+    B, m, d = a.shape
+    v = softplus_ball_point(a, iters)
+    hv, g = _softplus_h(a, v)
+    z = np.matmul(a, v[:, :, None])[:, :, 0]
+    sig = np.exp(z - (np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))))
+    r = np.abs(a * v[:, None, :]).sum(axis=2)
+    gv = np.einsum("bi,bi->b", g, v)
+    gn = np.linalg.norm(g, axis=1)
+    err = np.abs(hv) + np.abs(gv) + gn + (sig * r * (1 + r)).mean(axis=1)
+    return hv - gv - gn - 16 * (d + m) * EPS * err
 
 
 def _random_dirs(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -146,8 +186,10 @@ def _softplus_data(rng: np.random.Generator, n: int, k: Knobs, logistic: bool) -
 def _generate_softplus(rng: np.random.Generator, n: int, k: Knobs, logistic: bool, with_lmin: bool = True) -> InstanceBatch:
     a = _softplus_data(rng, n, k, logistic)
     d = a.shape[-1]
-    rho = softplus_rho_certificate(a)
-    lmin = softplus_min_lower_bound(a, iters=200)[0] if with_lmin else None
+    # Both constants on the safe side of their float rounding (the exact membership check decides them
+    # on the stored a; the nominal float values fell on the wrong side in most draws).
+    rho = softplus_rho_safe(a)
+    lmin = softplus_lmin_safe(a, iters=200) if with_lmin else None
     w0 = _random_dirs(rng, n, d)
     lam = 0.5 * rho * 10.0 ** rng.uniform(0.0, 1.5, n)
     w0 = w0 * 10.0 ** (2.0 * k.log_w0 + rng.uniform(-0.5, 0.5, (n, 1)))
@@ -217,6 +259,7 @@ CLASSES.append(InstanceClass(
     families=(_RAYLEIGH, _SOFTPLUS, _LOGISTIC),
     attributes=("rho", "lam", "lmin", "d"),
     member=_any_member,
+    member_exact=losses_member_exact,
     encode=_any_encode,
     decode=_any_decode,
     problem_type=(Rayleigh, NormalizedSoftplus),
@@ -228,6 +271,7 @@ CLASSES.append(InstanceClass(
     families=(Family(name="logistic", generate=lambda r, n, k: _generate_softplus(r, n, k, True, with_lmin=False), finite_sum=True, doc="normalised logistic loss on m = 2d..4d separable points; rho = the certified rho_bar (no lmin)"),),
     attributes=("rho", "lam", "d"),
     member=_any_member,
+    member_exact=logistic_member_exact,
     encode=_any_encode,
     decode=_any_decode,
     problem_type=NormalizedSoftplus,
