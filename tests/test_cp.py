@@ -483,3 +483,19 @@ def test_sampled_adapter_replays_in_extended_precision() -> None:
     again = spec.run(req(one, batch.w0[3:4].astype(np.longdouble), np.array([103]), np.longdouble)).data
     assert float(again["cp_hat"][0]) == pytest.approx(run["cp_hat"][3], rel=1e-15)
     assert float(again["cp_half"][0]) == pytest.approx(run["cp_half"][3], rel=1e-14)
+
+
+@pytest.mark.skipif(not NUMBA, reason="numba is not installed")
+def test_cp_sample_degree_k_groups_agree_with_the_reference_at_every_size() -> None:
+    """The numba kernel unranks degree-k pairs eight at a time (partial last group, k = 1..n, n up to
+    30): its sums must be the reference's, bit for bit."""
+    rng = np.random.default_rng(5)
+    for _ in range(25):
+        n = int(rng.integers(1, 31))
+        ks = rng.integers(1, n + 1, 3)
+        pairs = int(rng.integers(2, 40))
+        ids = rng.integers(0, 2**40, 3)
+        seed = int(rng.integers(0, 2**31))
+        a = kcp.cp_sample(1, n, ks, 0, pairs, 8, seed=seed, instance_ids=ids, backend="numpy")
+        b = kcp.cp_sample(1, n, ks, 0, pairs, 8, seed=seed, instance_ids=ids, backend="numba")
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), (n, ks, pairs)

