@@ -41,8 +41,8 @@ DIMS = (2, 4, 8, 32)
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "4294967296", "MALLOC_TRIM_THRESHOLD_": "4294967296"}
 
 
-def _worker(impl: str, batch: int, d: int, T: int, repeats: int) -> dict:
-    """Runs in the subprocess: build the problem, warm up, time."""
+def _problem(batch: int, d: int) -> tuple:
+    """The benchmark's batch: random positive definite quadratics, a converging fixed step each."""
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
@@ -54,7 +54,16 @@ def _worker(impl: str, batch: int, d: int, T: int, repeats: int) -> dict:
     b = g.standard_normal((batch, d))
     w0 = g.standard_normal((batch, d))
     eta = 1.0 / np.trace(A, axis1=1, axis2=2)  # <= 1 / lambda_max: a converging run
-    problem = kernels.RidgeQuadratic.quadratic(A, b)
+    return kernels.RidgeQuadratic.quadratic(A, b), w0, eta
+
+
+def _worker(impl: str, batch: int, d: int, T: int, repeats: int) -> dict:
+    """Runs in the subprocess: build the problem, warm up, time."""
+    import numpy as np
+
+    import kernels
+
+    problem, w0, eta = _problem(batch, d)
     if impl == "floor":
         return _floor_worker(batch, d, T, repeats)
     if impl.startswith("numba-"):
@@ -86,8 +95,8 @@ def _worker(impl: str, batch: int, d: int, T: int, repeats: int) -> dict:
     }
 
 
-def _floor_worker(batch: int, d: int, T: int, repeats: int) -> dict:
-    """Allocate f and gnorm2 (B, T+1) and write every entry once, in parallel: the output floor."""
+def _floor_call(batch: int, T: int):  # type: ignore[no-untyped-def]
+    """A function that allocates f and gnorm2 (B, T+1) and writes every entry once, in parallel."""
     import numpy as np
     from numba import njit, prange
 
@@ -101,6 +110,13 @@ def _floor_worker(batch: int, d: int, T: int, repeats: int) -> dict:
     def once() -> None:
         fill(np.empty((batch, T + 1)), np.empty((batch, T + 1)))
 
+    return once
+
+
+def _floor_worker(batch: int, d: int, T: int, repeats: int) -> dict:
+    """Allocate f and gnorm2 (B, T+1) and write every entry once, in parallel: the output floor."""
+    once = _floor_call(batch, T)
+
     once()
     times = []
     for _ in range(repeats):
@@ -110,6 +126,42 @@ def _floor_worker(batch: int, d: int, T: int, repeats: int) -> dict:
     best = min(times)
     return {"impl": "floor", "batch": batch, "d": d, "T": T, "times_s": times, "best_s": best,
             "traj_steps_per_s": batch * T / best}
+
+
+def _interleaved_worker(batch: int, d: int, T: int, rounds: int) -> dict:
+    """Runs in the subprocess: the two numba kernels and the floor timed in one process, in rounds.
+
+    Each round calls every implementation once, in an order rotated from round to round, so that a
+    slow stretch of a shared machine hits all of them alike; per-round ratios then cancel most of it."""
+    import numpy as np
+
+    import kernels
+    from kernels.ridge import numba as _nb
+
+    problem, w0, eta = _problem(batch, d)
+    forced = {"path": "auto"}
+    real = _nb.gd
+    _nb.gd = lambda *a, **k: real(*a, path=forced["path"])  # before the registry loads the target
+
+    def gd_with(path: str):  # type: ignore[no-untyped-def]
+        def call() -> None:
+            forced["path"] = path
+            kernels.gd(problem, w0, eta, T, backend="numba")
+        return call
+
+    calls = {"floor": _floor_call(batch, T), "numba-aosoa": gd_with("lanes")}
+    if d <= 4:
+        calls["numba-soa"] = gd_with("soa")
+    names = list(calls)
+    for f in calls.values():
+        f()
+    times: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(rounds):
+        for k in names[r % len(names):] + names[: r % len(names)]:
+            t0 = time.perf_counter()
+            calls[k]()
+            times[k].append(time.perf_counter() - t0)
+    return {"batch": batch, "d": d, "T": T, "rounds": rounds, "times_s": times}
 
 
 def _run_worker(impl: str, batch: int, d: int, T: int, repeats: int, env_extra: dict | None = None) -> dict:
@@ -176,6 +228,47 @@ def _fmt_rate(x: float | None) -> str:
     return "-" if x is None else f"{x / 1e6:9.2f}"
 
 
+def _main_interleaved(machine: dict, batches: tuple[int, ...], dims: tuple[int, ...], args: argparse.Namespace) -> int:
+    """--interleaved: per size one subprocess timing floor, numba-aosoa and numba-soa in rounds."""
+    import numpy as np
+
+    print("thmcheck kernels benchmark, interleaved: numba kernels vs the output floor, one process per size")
+    print(f"machine: {machine['cpu_model']}, {machine['logical_cpus']} logical CPUs "
+          f"({machine['usable_cpus']} usable); numba {machine['numba']}; T = {args.T}, {args.interleaved} rounds")
+    print()
+    header = (f"{'batch':>7} {'d':>3} {'floor':>8} {'aosoa':>8} {'soa':>8}   {'soa/aosoa':>9} {'soa/floor':>9}"
+              f" {'aosoa/floor':>11}   (M/s: best round; ratios: median of per-round ratios [min, max])")
+    print(header)
+    print("-" * len(header))
+    results = []
+    for batch in batches:
+        for d in dims:
+            r = _run_worker("interleaved", batch, d, args.T, args.interleaved)
+            if "error" in r:
+                print(f"{batch:>7} {d:>3} failed: {r['error']}")
+                continue
+            results.append(r)
+            ts = {k: np.asarray(v) for k, v in r["times_s"].items()}
+            rate = {k: batch * args.T / v.min() / 1e6 for k, v in ts.items()}
+
+            def ratio(a: str, b: str) -> str:
+                if a not in ts or b not in ts:
+                    return f"{'-':>9}"
+                x = ts[b] / ts[a]
+                return f"{np.median(x):5.2f} [{x.min():.2f}, {x.max():.2f}]"
+
+            print(f"{batch:>7} {d:>3} {rate['floor']:>8.0f} {rate['numba-aosoa']:>8.0f} "
+                  f"{rate.get('numba-soa', float('nan')):>8.0f}   {ratio('numba-soa', 'numba-aosoa')} "
+                  f"{ratio('numba-soa', 'floor')} {ratio('numba-aosoa', 'floor')}", flush=True)
+            r["rates_best_M_per_s"] = rate
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"machine": machine, "T": args.T, "interleaved": args.interleaved,
+                                         "results": results}, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="batch 1e4 only")
@@ -184,9 +277,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cupy", action="store_true", help="include the CuPy backend when available")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--T", type=int, default=200)
+    ap.add_argument("--interleaved", type=int, metavar="ROUNDS",
+                    help="instead: time the numba kernels and the floor in one process per size, ROUNDS rounds")
+    ap.add_argument("--dims", type=str, help="comma-separated dimensions (default 2,4,8,32)")
     ap.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
+    if args.worker and args.worker[0] == "interleaved":
+        _, batch, d, T, rounds = args.worker
+        print(json.dumps(_interleaved_worker(int(batch), int(d), int(T), int(rounds))))
+        return 0
     if args.worker:
         impl, batch, d, T, repeats = args.worker
         print(json.dumps(_worker(impl, int(batch), int(d), int(T), int(repeats))))
@@ -199,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     batches: tuple[int, ...] = BATCHES[:1] if args.quick else BATCHES
     if args.batches:
         batches = tuple(int(x) for x in args.batches.split(","))
+    dims = tuple(int(x) for x in args.dims.split(",")) if args.dims else DIMS
+    if args.interleaved:
+        return _main_interleaved(machine, batches, dims, args)
     impls = [("numpy", "numpy", None), ("numpy+malloc", "numpy", MALLOC_ENV), ("numba-aosoa", "numba-aosoa", None),
              ("numba-soa", "numba-soa", None), ("floor", "floor", None)]
     notes = []
@@ -215,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine['cpu_model']}, {machine['logical_cpus']} logical CPUs "
           f"({machine['usable_cpus']} usable); python {machine['python']}, numpy {machine['numpy']}, "
           f"numba {machine['numba']}")
-    print(f"sizes: batch in {list(batches)}, d in {list(DIMS)}, T = {args.T}; best of {args.repeats} after 1 "
+    print(f"sizes: batch in {list(batches)}, d in {list(dims)}, T = {args.T}; best of {args.repeats} after 1 "
           "warm-up call; each implementation x size in its own subprocess")
     for note in notes:
         print(note)
@@ -229,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     results = []
     for batch in batches:
-        for d in DIMS:
+        for d in dims:
             row: dict[str, float | None] = {}
             for name, impl, env in impls:
                 if impl == "numba-soa" and d > 4:
