@@ -1,17 +1,18 @@
 """Throughput of batched GD on pure quadratics: NumPy reference vs numba (vs CuPy with --cupy).
 
-    python benchmarks/bench_gd.py [--quick] [--batches 100000] [--json PATH] [--cupy] [--repeats N] [--T T]
+    python benchmarks/bench_gd.py [--quick] [--batches 100000] [--dims 2,4] [--json PATH] [--cupy] [--repeats N] [--T T]
+    python benchmarks/bench_gd.py --interleaved ROUNDS [--batches 100000] [--dims 1,2,3,4] [--json PATH]
 
 Reports trajectory-steps per second (batch * T / wall time of one ``kernels.gd`` call, end to end:
 validation, re-layout, allocation and the kernel) for batch in {1e4, 1e5} and d in {2, 4, 8, 32},
 float64, m = 0 ridges.  Two numba kernels side by side: ``numba-aosoa`` (the AoSoA kernel of
 ``kernels.ridge.numba``, 8 trajectories per group, forced with ``path="lanes"``) and ``numba-soa``
-(``kernels.ridge.numba_lanes``: batch-contiguous structure of arrays, one kernel per d, d <= 4 only);
-``kernels.gd`` with backend numba runs the soa kernel at d <= 4 and the aosoa one above.  The
-``floor`` column is not GD: it allocates the two (B, T+1) float64 outputs and writes every entry once
-(a parallel numba loop) -- the memory traffic every kernel must pay, so no GD kernel can beat it.
+(``kernels.ridge.numba_lanes``: groups of 16 trajectories in the lanes of LLVM vectors, one kernel per d,
+d <= 4 only); ``kernels.gd`` with backend numba runs the soa kernel at d <= 4 and the aosoa one above.
+The ``floor`` column is not GD: it allocates the two (B, T+1) float64 outputs and writes every entry
+once (a parallel numba loop) -- the memory traffic every kernel must pay, so no GD kernel can beat it.
 
-Method:
+Method (default):
 * every (implementation, size) runs in its own fresh subprocess: on a 2-core machine OpenBLAS's
   idle threads from a NumPy run were seen to slow a following numba kernel ~3x;
 * each worker first makes one untimed call of the full size (JIT compile / cache load, first touch
@@ -20,6 +21,29 @@ Method:
   freed memory (``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``), because in a VM the page
   faults on NumPy's large per-step temporaries can dominate; the speedup column divides by the
   *faster* of the two, so it is the conservative number.
+
+Method (``--interleaved``, for a shared machine): per size one subprocess times the two numba kernels
+(``kernels.gd`` end to end, path forced) and the floor in ROUNDS rounds, each round calling each once in
+an order rotated from round to round; it prints the best round of each and the median (and range) of
+the per-round ratios, which cancel most of the load that other processes put on the machine.  Two more
+columns bound what a kernel can do: ``faults`` allocates the outputs and writes one double per 4 KiB page
+(only the page faults, whose zeroing of the fresh pages runs on the faulting core), ``soa-arith`` is the
+soa kernel with its output writes switched off (arithmetic only); both keep the cores busy, so
+``bound = 1 / (1/faults + 1/soa-arith)`` is the most a kernel with that arithmetic can reach on fresh
+outputs.
+
+Measured (AMD EPYC VM, 2 cores, AVX-512, numba 0.68.1; --interleaved 9, batch 1e5, T = 200, machine
+otherwise quiet; M trajectory-steps/s):
+
+    d   floor  faults  aosoa   soa  soa-arith  bound  2x aosoa  soa/aosoa
+    1    1067       -    622   789          -      -         -  1.27
+    2    1063    1296    480   680       3096    913       959  1.40 [1.32, 1.45]
+    3    1025       -    444   594          -      -         -  1.34
+    4    1096       -    342   524          -      -         -  1.51
+
+(d = 1, 3, 4 from the run before the bound columns existed.)  Twice the AoSoA kernel is out of reach at
+d = 2 because the page faults of the fresh outputs and the arithmetic together already cap any such
+kernel below it; the soa kernel reaches ~75% of that cap.
 
 This is a script, not a test.
 """
@@ -113,6 +137,26 @@ def _floor_call(batch: int, T: int):  # type: ignore[no-untyped-def]
     return once
 
 
+def _faults_call(batch: int, T: int):  # type: ignore[no-untyped-def]
+    """A function that allocates f and gnorm2 (B, T+1) and writes one double per 4 KiB: the page faults
+    (and the kernel's zeroing of the fresh pages) that any writer of fresh outputs pays, and nothing else."""
+    import numpy as np
+    from numba import njit, prange
+
+    @njit(parallel=True)
+    def touch(F: np.ndarray, G: np.ndarray) -> None:  # pragma: no cover - compiled
+        f = F.reshape(F.size)
+        g = G.reshape(G.size)
+        for p in prange(f.size // 512):
+            f[p * 512] = 0.0
+            g[p * 512] = 0.0
+
+    def once() -> None:
+        touch(np.empty((batch, T + 1)), np.empty((batch, T + 1)))
+
+    return once
+
+
 def _floor_worker(batch: int, d: int, T: int, repeats: int) -> dict:
     """Allocate f and gnorm2 (B, T+1) and write every entry once, in parallel: the output floor."""
     once = _floor_call(batch, T)
@@ -149,9 +193,17 @@ def _interleaved_worker(batch: int, d: int, T: int, rounds: int) -> dict:
             kernels.gd(problem, w0, eta, T, backend="numba")
         return call
 
-    calls = {"floor": _floor_call(batch, T), "numba-aosoa": gd_with("lanes")}
+    calls = {"floor": _floor_call(batch, T), "faults": _faults_call(batch, T), "numba-aosoa": gd_with("lanes")}
     if d <= 4:
+        from kernels.ridge import numba_lanes
+
         calls["numba-soa"] = gd_with("soa")
+        # the lanes kernel's arithmetic alone: same kernel, f and gnorm2 left unwritten
+        arith = numba_lanes._make_kernel(d, WRITE=False)
+        Ab, bb = np.ascontiguousarray(problem.A), np.ascontiguousarray(problem.b)
+        e2 = np.ascontiguousarray(np.asarray(eta, dtype=float).reshape(batch, 1))
+        outs = (np.empty((batch, T + 1)), np.empty((batch, T + 1)), np.empty((batch, d)))
+        calls["soa-arith"] = lambda: arith(Ab, bb, w0, e2, T, *outs)
     names = list(calls)
     for f in calls.values():
         f()
@@ -233,11 +285,13 @@ def _main_interleaved(machine: dict, batches: tuple[int, ...], dims: tuple[int, 
     import numpy as np
 
     print("thmcheck kernels benchmark, interleaved: numba kernels vs the output floor, one process per size")
+    print("(wall time of one call each, implementations in rotated order within each round)")
     print(f"machine: {machine['cpu_model']}, {machine['logical_cpus']} logical CPUs "
           f"({machine['usable_cpus']} usable); numba {machine['numba']}; T = {args.T}, {args.interleaved} rounds")
     print()
-    header = (f"{'batch':>7} {'d':>3} {'floor':>8} {'aosoa':>8} {'soa':>8}   {'soa/aosoa':>9} {'soa/floor':>9}"
-              f" {'aosoa/floor':>11}   (M/s: best round; ratios: median of per-round ratios [min, max])")
+    cols = ("floor", "faults", "numba-aosoa", "numba-soa", "soa-arith")
+    header = (f"{'batch':>7} {'d':>3} " + " ".join(f"{c:>11}" for c in cols) + f" {'bound':>6} {'2x aosoa':>8}"
+              + f"   {'soa/aosoa':>18} {'soa/floor':>18}")
     print(header)
     print("-" * len(header))
     results = []
@@ -253,14 +307,23 @@ def _main_interleaved(machine: dict, batches: tuple[int, ...], dims: tuple[int, 
 
             def ratio(a: str, b: str) -> str:
                 if a not in ts or b not in ts:
-                    return f"{'-':>9}"
+                    return f"{'-':>18}"
                 x = ts[b] / ts[a]
                 return f"{np.median(x):5.2f} [{x.min():.2f}, {x.max():.2f}]"
 
-            print(f"{batch:>7} {d:>3} {rate['floor']:>8.0f} {rate['numba-aosoa']:>8.0f} "
-                  f"{rate.get('numba-soa', float('nan')):>8.0f}   {ratio('numba-soa', 'numba-aosoa')} "
-                  f"{ratio('numba-soa', 'floor')} {ratio('numba-aosoa', 'floor')}", flush=True)
+            # Both the faults and the arithmetic keep a core busy (the kernel zeroes a faulted page on
+            # the faulting thread), so no kernel writing fresh outputs beats 1 / (1/faults + 1/arith).
+            bound = 1 / (1 / rate["faults"] + 1 / rate["soa-arith"]) if "soa-arith" in rate else float("nan")
+            print(f"{batch:>7} {d:>3} " + " ".join(f"{rate.get(c, float('nan')):>11.0f}" for c in cols)
+                  + f" {bound:>6.0f} {2 * rate['numba-aosoa']:>8.0f}   {ratio('numba-soa', 'numba-aosoa')} "
+                  f"{ratio('numba-soa', 'floor')}", flush=True)
             r["rates_best_M_per_s"] = rate
+            r["bound_M_per_s"] = bound
+    print()
+    print("M/s = million trajectory-steps per second, best round; ratios: median of the per-round ratios [min, max].")
+    print("faults = allocate f and gnorm2 and write one double per 4 KiB page (page faults + zeroing only);")
+    print("soa-arith = the soa kernel with its f/gnorm2 writes switched off (arithmetic only, outputs preallocated);")
+    print("bound = 1 / (1/faults + 1/soa-arith): what a kernel with soa's arithmetic can reach on fresh outputs.")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"machine": machine, "T": args.T, "interleaved": args.interleaved,

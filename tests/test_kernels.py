@@ -172,6 +172,22 @@ def test_numba_soa_path_is_bitwise_on_signed_zeros_and_diverging_runs(schedule):
         assert soa[key].tobytes() == general[key].tobytes(), key
 
 
+def test_lanes_kernel_without_writes_computes_the_same_last_iterate():
+    """WRITE=False (the benchmark's arithmetic-only variant) still runs every step: same w_last, and
+    leaves f and gnorm2 alone."""
+    from kernels.ridge import numba_lanes
+
+    g = np.random.default_rng(8)
+    B, d, T = 37, 3, 45
+    P = random_problem(g, B, d, 0, psd=True)
+    w0 = g.standard_normal((B, d))
+    eta = (0.5 / smoothness(P))[:, None]
+    ref = numba_lanes.gd_quadratic(P.A, P.b, w0, eta, T)
+    F, G, wl = np.full((B, T + 1), 7.0), np.full((B, T + 1), 7.0), np.empty((B, d))
+    numba_lanes._make_kernel(d, WRITE=False)(P.A, P.b, w0, eta, T, F, G, wl)
+    assert np.array_equal(wl, ref["w_last"]) and np.all(F == 7.0) and np.all(G == 7.0)
+
+
 def test_auto_picks_the_soa_kernel_exactly_for_small_pure_quadratics(monkeypatch):
     from kernels.ridge import numba_lanes
 

@@ -1,25 +1,35 @@
-"""Pure-quadratic GD for small d (1..4) with the trajectories in SIMD lanes (numba, float64).
+"""Pure-quadratic GD for small d (1..4) with the trajectories in SIMD lanes (numba + LLVM IR, float64).
 
-The batch is laid out structure-of-arrays, contiguous in the trajectory index: ``A -> (d, d, B)``,
-``b, w -> (d, B)``, ``eta -> (Te, B)``.  ``prange`` runs over blocks of :data:`BLOCK` trajectories;
-inside a block the state lives in small local arrays (a few KiB, L1-resident) and the time loop is
-outside, the loop over the block's trajectories inside.  The dimension is a compile-time constant
-(one compiled kernel per d, made by :func:`_make_kernel` as a closure over ``D``), so LLVM unrolls
-the i/j loops completely and the trajectory loop becomes an innermost, branch-free loop that its loop
-vectorizer turns into full-width vector code (AVX-512 on the development machine: checked with
-``inspect_asm``, see ``tests/test_kernels.py``).
+Layout.  ``prange`` runs over chunks of :data:`GROUPS` groups of :data:`WIDTH` consecutive trajectories.
+For each group the kernel stages the problems lane-contiguous in small per-chunk arrays (``A`` as
+(d*d, WIDTH), ``b`` and ``w`` as (d, WIDTH); padding lanes of a partial last group hold the zero problem),
+reading the caller's (B, d, d) / (B, d) arrays directly: the wrapper makes no re-laid-out copy of the batch.
 
-Why not ``fastmath``: the loop over trajectories has no reduction across lanes, so vectorizing it
-needs no reassociation; with ``fastmath=False`` every lane performs exactly the operations, in
-exactly the order, of the AoSoA lanes kernel and the general kernel of :mod:`kernels.ridge.numba`
-(m = 0), so the three agree bit for bit (tested) and results do not depend on the thread count,
-the block size or the vector width.
+Arithmetic.  :func:`tile_steps` runs :data:`STEPS` time steps of a group with the whole state -- A, b and
+w, d (d + 2) vectors of WIDTH doubles -- in SSA values, i.e. in registers, across the time loop.  It is
+an intrinsic that builds the IR itself (unrolling the i/j loops for the compile-time d) because numba
+code cannot express it: vectorized by LLVM's loop vectorizer the lanes loop has to be innermost, so the
+state goes through memory at every step; the previous kernel of this module did that and spent ~2 ns per
+trajectory-step and core on it at d = 2, against ~0.65 ns here, which is the float64 add-throughput bound
+of the machine (14 adds per trajectory-step at d = 2, two 256-bit add pipes).  WIDTH = 16 gives two
+independent dependency chains per step (one 8-lane chain is latency-bound).  The operations are plain
+IEEE ``fadd``/``fmul``/``fsub`` (no fast-math flags, no FMA contraction), per lane exactly those of the
+AoSoA kernel and the general kernel of :mod:`kernels.ridge.numba` (m = 0), in the same order, so all
+three agree bit for bit (tested, signed zeros and inf/nan included) whatever the thread count or width.
 
-f and ||grad f||^2 of each step are written into a per-block (T+1, BLOCK) buffer (lane-contiguous,
-so the stores vectorize) and copied into the (B, T+1) outputs row by row once the block is done:
-each output row is then written once, contiguously.  For large batches the run is bound by those
-outputs (16 bytes per trajectory-step plus the kernel's zeroing of freshly mapped pages), not by the
-arithmetic; ``benchmarks/bench_gd.py`` prints that floor beside the kernels.
+Output.  f and ||grad f||^2 of a tile land in (STEPS, WIDTH) buffers (L1) and go to the (B, T+1) outputs
+by :func:`transpose8`: 8 x 8 blocks transposed in registers, each output row receiving 64-byte stores.
+(A scalar strided copy or LLVM's gathers cost 2-3x the transposes; tiles of 8..208 steps, groups of 8..32
+lanes, software prefetching of the next tile's lines and row-sequential write orders all measured within
+noise of this choice, or worse.)
+
+What bounds it (AMD EPYC VM, 2 cores, AVX-512, THP = madvise; ``benchmarks/bench_gd.py --interleaved``,
+B = 1e5, T = 200, quiet machine): the outputs are fresh arrays (huge pages: numpy madvises them), and
+first-touching them -- page faults whose 2 MiB zeroing runs on the faulting core -- alone runs at ~1300 M
+trajectory-steps/s; writing them once (the ``floor``) ~1060; this kernel's arithmetic alone ~3100 at
+d = 2.  Faults and arithmetic both occupy the cores, so no kernel with this arithmetic beats
+1 / (1/1300 + 1/3100) ~ 910 M/s on fresh outputs, below twice the AoSoA kernel (~480 end to end).
+Measured: d = 2: 680 M/s (AoSoA 480, 1.40x); d = 1: 1.27x, d = 3: 1.34x, d = 4: 1.51x the AoSoA kernel.
 """
 
 from __future__ import annotations
@@ -115,7 +125,8 @@ def tile_steps(typingctx: Any, D: Any, V: Any, As: Any, bs: Any, es: Any, multi:
             p = builder.phi(vt)
             p.add_incoming(w_in[i], entry)
             w.append(p)
-        q = c = s = zero
+        q = c = zero
+        s: Any = None
         g = []
         for i in range(n):
             h = zero
@@ -125,7 +136,9 @@ def tile_steps(typingctx: Any, D: Any, V: Any, As: Any, bs: Any, es: Any, multi:
             gi = builder.fadd(h, y)
             q = builder.fadd(q, builder.fmul(x, h))
             c = builder.fadd(c, builder.fmul(y, x))
-            s = builder.fadd(s, builder.fmul(gi, gi))
+            # 0 + g*g is g*g bit for bit (a square is never -0), so the first term skips the add; the
+            # other sums keep their leading 0 + (it turns a -0 product into +0).
+            s = builder.fmul(gi, gi) if i == 0 else builder.fadd(s, builder.fmul(gi, gi))
             g.append(gi)
         f = builder.fadd(builder.fmul(half, q), c)
         r = builder.sub(t, t0_)
@@ -214,8 +227,13 @@ def transpose8(typingctx: Any, src: Any, sr: Any, sc: Any, dst: Any, dr: Any, dc
 # --------------------------------------------------------------------------------------------------
 
 
-def _make_kernel(D: int) -> Callable[..., Any]:
-    """The lanes kernel for dimension ``D`` (a closure constant: numba freezes it at compile time)."""
+def _make_kernel(D: int, WIDTH: int = WIDTH, STEPS: int = STEPS, GROUPS: int = GROUPS,
+                 WRITE: bool = True) -> Callable[..., Any]:
+    """The lanes kernel for dimension ``D`` (closure constants: numba freezes them at compile time).
+
+    The other parameters default to the module's constants; benchmarks pass others to tune, and
+    ``WRITE=False`` leaves f and gnorm2 unwritten (only ``wlast``): the arithmetic alone, for the lower
+    bound that ``benchmarks/bench_gd.py --interleaved`` prints."""
 
     @njit(parallel=True, fastmath=False, cache=True)
     def kernel(A: Any, b: Any, w0: Any, eta: Any, T: int, fout: Any, gout: Any, wlast: Any) -> None:  # pragma: no cover
@@ -253,7 +271,10 @@ def _make_kernel(D: int) -> Callable[..., Any]:
                         for l in range(n):
                             for t in range(t0, min(t1, T)):
                                 es[t - t0, l] = eta[lo + l, t]
-                    tile_steps(D, WIDTH, As, bs, es, multi, T, t0, t1, ws, fb, gb)
+                    # (numba supplies an intrinsic's typingctx argument, mypy does not know it)
+                    tile_steps(D, WIDTH, As, bs, es, multi, T, t0, t1, ws, fb, gb)  # type: ignore[call-arg]
+                    if not WRITE:
+                        continue
                     nt = (t1 - t0) - (t1 - t0) % 8
                     for k in range(0, nt, 8):
                         for sb in range(0, full, 8):
