@@ -32,18 +32,19 @@ soa kernel with its output writes switched off (arithmetic only); both keep the 
 ``bound = 1 / (1/faults + 1/soa-arith)`` is the most a kernel with that arithmetic can reach on fresh
 outputs.
 
-Measured (AMD EPYC VM, 2 cores, AVX-512, numba 0.68.1; --interleaved 9, batch 1e5, T = 200, machine
-otherwise quiet; M trajectory-steps/s):
+Measured (AMD EPYC VM, 2 cores, AVX-512, numba 0.68.1; --interleaved 11, batch 1e5, T = 200, machine
+otherwise quiet; M trajectory-steps/s, best round; ratio: median of per-round ratios [min, max]):
 
     d   floor  faults  aosoa   soa  soa-arith  bound  2x aosoa  soa/aosoa
-    1    1067       -    622   789          -      -         -  1.27
-    2    1063    1296    480   680       3096    913       959  1.40 [1.32, 1.45]
-    3    1025       -    444   594          -      -         -  1.34
-    4    1096       -    342   524          -      -         -  1.51
+    1    1053    1307    601   759       5195   1044      1202  1.23 [1.10, 1.36]
+    2    1061    1292    475   676       3015    905       951  1.43 [1.36, 4.82]
+    3    1104    1274    401   597       1790    744       802  1.43 [1.23, 1.50]
+    4    1059    1269    367   494       1252    630       733  1.35 [0.59, 1.65]
+    8    1110    1263    140     -          -      -         -  -
 
-(d = 1, 3, 4 from the run before the bound columns existed.)  Twice the AoSoA kernel is out of reach at
-d = 2 because the page faults of the fresh outputs and the arithmetic together already cap any such
-kernel below it; the soa kernel reaches ~75% of that cap.
+At every d <= 4 the bound is below twice the AoSoA kernel: the page faults of the fresh outputs and the
+arithmetic alone cap any kernel with this arithmetic (at d = 2 it sits at the float64 add-throughput
+limit) below the 2x mark; the soa kernel reaches 75-80% of that cap.
 
 This is a script, not a test.
 """
