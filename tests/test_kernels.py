@@ -127,10 +127,11 @@ def test_numba_lanes_path_is_bitwise_the_general_path(d, B, T, seed, schedule):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(1, 4), st.integers(1, 300), st.integers(0, 25), st.integers(0, 2**32 - 1), st.booleans())
+@given(st.integers(1, 4), st.integers(1, 600), st.integers(0, 80), st.integers(0, 2**32 - 1), st.booleans())
 def test_numba_soa_path_is_bitwise_the_other_paths(d, B, T, seed, schedule):
-    """The structure-of-arrays kernel (d <= 4, blocks of 128 lanes, partial last block) performs per
-    trajectory exactly the operations of the AoSoA lanes kernel and the general kernel."""
+    """The small-d lanes kernel (d <= 4; groups of WIDTH lanes, partial last group, several prange chunks,
+    tiles of STEPS steps with partial tiles and 8 x 8 blocks) performs per trajectory exactly the operations
+    of the AoSoA lanes kernel and the general kernel."""
     from kernels.ridge import numba as _numba
 
     g = np.random.default_rng(seed)
@@ -144,6 +145,47 @@ def test_numba_soa_path_is_bitwise_the_other_paths(d, B, T, seed, schedule):
         for key in ("f", "gnorm2", "w_last"):
             assert np.array_equal(soa[key], o[key]), (other, key)
     assert soa["f"].flags.c_contiguous and soa["gnorm2"].shape == (B, T + 1)
+
+
+@pytest.mark.parametrize("schedule", [False, True])
+def test_numba_soa_path_is_bitwise_on_signed_zeros_and_diverging_runs(schedule):
+    """Zero problems and negative-zero starts (where 0 + x and x differ in the sign of a zero) and runs
+    that overflow to inf/nan give the same bits on the lanes kernel as on the general one."""
+    from kernels.ridge import numba as _numba
+
+    g = np.random.default_rng(3)
+    B, d, T = 70, 2, 41
+    P = random_problem(g, B, d, 0, psd=False)
+    A, b = P.A.copy(), P.b.copy()
+    A[:10] = 0.0
+    A[10:20] = -0.0
+    b[:15] = -0.0
+    w0 = g.uniform(-3, 3, (B, d))
+    w0[:25] = -0.0
+    eta = np.full((B, T) if schedule else (B, 1), 0.1)
+    eta[30:40] = 1e12  # diverges to inf, then nan
+    args = (A, b, np.zeros((B, 0, d)), np.zeros((B, 0)), np.zeros((B, 0)), P.psi, w0, eta, T, False)
+    soa = _numba.gd(*args, path="soa")
+    general = _numba.gd(*args, path="general")
+    assert not np.all(np.isfinite(soa["f"]))  # the diverging rows did diverge
+    for key in ("f", "gnorm2", "w_last"):
+        assert soa[key].tobytes() == general[key].tobytes(), key
+
+
+def test_lanes_kernel_without_writes_computes_the_same_last_iterate():
+    """WRITE=False (the benchmark's arithmetic-only variant) still runs every step: same w_last, and
+    leaves f and gnorm2 alone."""
+    from kernels.ridge import numba_lanes
+
+    g = np.random.default_rng(8)
+    B, d, T = 37, 3, 45
+    P = random_problem(g, B, d, 0, psd=True)
+    w0 = g.standard_normal((B, d))
+    eta = (0.5 / smoothness(P))[:, None]
+    ref = numba_lanes.gd_quadratic(P.A, P.b, w0, eta, T)
+    F, G, wl = np.full((B, T + 1), 7.0), np.full((B, T + 1), 7.0), np.empty((B, d))
+    numba_lanes._make_kernel(d, WRITE=False)(P.A, P.b, w0, eta, T, F, G, wl)
+    assert np.array_equal(wl, ref["w_last"]) and np.all(F == 7.0) and np.all(G == 7.0)
 
 
 def test_auto_picks_the_soa_kernel_exactly_for_small_pure_quadratics(monkeypatch):
@@ -161,8 +203,10 @@ def test_auto_picks_the_soa_kernel_exactly_for_small_pure_quadratics(monkeypatch
 
 
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="checks x86 vector instructions")
-def test_soa_kernel_is_vectorized():
-    """The lanes loop compiles to packed-double arithmetic (vmulpd/mulpd on xmm/ymm/zmm registers)."""
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+def test_soa_kernel_is_vectorized(d):
+    """The lanes kernel's arithmetic compiles to packed-double instructions (vmulpd/vaddpd on xmm/ymm/zmm)
+    and its copy-out to vector shuffles: a scalar fallback would show no packed multiply at all."""
     import re
 
     import numba
@@ -170,13 +214,15 @@ def test_soa_kernel_is_vectorized():
     from kernels.ridge import numba_lanes
 
     # a fresh, uncached compilation of the same function (numba cannot inspect cached code)
-    k = numba.njit(parallel=True, fastmath=False)(numba_lanes.kernel_for(2).py_func)
+    k = numba.njit(parallel=True, fastmath=False)(numba_lanes.kernel_for(d).py_func)
     g = np.random.default_rng(0)
     B, T = 5, 3
-    out = [np.empty((B, T + 1)), np.empty((B, T + 1)), np.empty((B, 2))]
-    k(np.ones((2, 2, B)), g.standard_normal((2, B)), g.standard_normal((2, B)), np.full((1, B), 0.1), T, *out)
+    out = [np.empty((B, T + 1)), np.empty((B, T + 1)), np.empty((B, d))]
+    k(np.ones((B, d, d)), g.standard_normal((B, d)), g.standard_normal((B, d)), np.full((B, 1), 0.1), T, *out)
     asm = "".join(k.inspect_asm().values())
-    assert len(re.findall(r"\bv?mulpd\s", asm)) >= 4
+    # per step: d*d + 3 d + 1 multiplies per lane, each on WIDTH lanes = at least one packed instruction
+    assert len(re.findall(r"\bv?mulpd\s", asm)) >= d * d + 3 * d + 1
+    assert len(re.findall(r"\bv?addpd\s", asm)) >= d * d + 3 * d
 
 
 def test_auto_uses_lanes_for_quadratics_and_matches_reference_on_a_larger_batch():
