@@ -126,3 +126,63 @@ def test_ls_projection_false_variant_is_refuted_with_exact_membership() -> None:
     assert all("membership: exact" in r.reason for r in recs)
 
 
+
+
+# ------------------------------------------------------------------------------------- rsi_leaky_glm
+
+
+def _net_one(b: InstanceBatch, i: int, **changes: object) -> InstanceBatch:
+    """Instance i of a NetProblem batch as a batch of one; ``changes`` replace constants (floats) or
+    problem arrays (X, v, y, a, anchor: instance i's new value)."""
+    from numeric.families.pl_networks import NetProblem
+
+    p = b.problem
+    arrays = {k: getattr(p, k)[i:i + 1].copy() for k in ("X", "v", "y", "a", "anchor")}
+    attrs = {k: np.asarray(v)[i:i + 1].copy() for k, v in b.attrs.items()}
+    for k, v in changes.items():
+        if k in arrays:
+            arrays[k] = np.asarray(v, dtype=np.float64)[None]
+        else:
+            attrs[k] = np.array([v])
+    return InstanceBatch(b.family, NetProblem(arrays["X"], arrays["v"], arrays["y"], p.act, arrays["a"],
+                                              arrays["anchor"]), b.w0[i:i + 1], attrs)
+
+
+def test_glm_members_pass_exactly_and_moved_constants_fail() -> None:
+    from numeric.families.pl_networks_exact import glm_member_exact as hook
+
+    assert CLASSES["rsi_leaky_glm"].member_exact is hook
+    count = 0
+    for b in _draws("rsi_leaky_glm", 32, (1, 2, 3, 5, 8, 12)):
+        p = b.problem
+        for i in range(b.size):
+            m = hook(_net_one(b, i))
+            assert m.ok and m.method == "exact", m.reason
+            count += 1
+            if i % 4:
+                continue
+            v2 = float(p.v[i, 0]) ** 2
+            ev = np.linalg.eigvalsh(p.X[i].T @ p.X[i]) * v2
+            n, d = p.X.shape[1:]
+            slack = 512 * n * d * 2.2e-16 * ev[-1]  # past the float eigenvalue by more than its error
+            assert "L =" in hook(_net_one(b, i, L=ev[-1] - slack)).reason
+            a2 = float(p.a[i]) ** 2
+            assert "mu =" in hook(_net_one(b, i, mu=a2 * (ev[0] + slack))).reason
+            assert "mu =" in hook(_net_one(b, i, mu=0.0)).reason
+            # one ulp off in one target (or in w*) and w* is no longer the minimizer
+            y = p.y[i].copy()
+            j = int(np.argmax(np.abs(y)))
+            y[j] = _ulps(float(y[j]), 1)
+            assert "minimizer" in hook(_net_one(b, i, y=y)).reason
+            ws = p.anchor[i].copy()
+            ws[0] = _ulps(float(ws[0]), -1)
+            assert "minimizer" in hook(_net_one(b, i, anchor=ws)).reason
+            assert "slope" in hook(_net_one(b, i, a=[1.0])).reason
+    assert count >= 300
+
+
+def test_glm_output_weight_is_a_power_of_two_near_one_over_sqrt_n() -> None:
+    for b in _draws("rsi_leaky_glm", 8, (1, 3, 8)):
+        n = b.problem.X.shape[1]
+        v = b.problem.v[:, 0]
+        assert np.all(np.frexp(v)[0] == 0.5) and np.all((v * v * n >= 0.5) & (v * v * n <= 2.0))
