@@ -186,3 +186,47 @@ def test_glm_output_weight_is_a_power_of_two_near_one_over_sqrt_n() -> None:
         n = b.problem.X.shape[1]
         v = b.problem.v[:, 0]
         assert np.all(np.frexp(v)[0] == 0.5) and np.all((v * v * n >= 0.5) & (v * v * n <= 2.0))
+
+
+# ---------------------------------------------------------------------------------------- os_network
+
+
+def test_os_network_members_pass_in_interval_arithmetic_and_moved_constants_fail() -> None:
+    from numeric.families.pl_networks import SUP_D2PHI
+    from numeric.families.pl_networks_exact import os_network_member_extended as hook
+
+    assert CLASSES["os_network"].member_exact is hook
+    cls = CLASSES["os_network"]
+    count = 0
+    for fam in cls.families:
+        for seed in range(24):
+            rng = np.random.default_rng(seed)
+            k = Knobs(family=0, dim=(2, 3, 4, 6)[seed % 4], pattern=seed % 8, log_scale=float(rng.uniform(-1, 1)),
+                      log_w0=float(rng.uniform(-2, 1)), u=(), seed=seed)
+            b = fam.generate(rng, 6, k)
+            assert cls.member(b)[0].all()
+            p = b.problem
+            for i in range(b.size):
+                m = hook(_net_one(b, i))
+                assert m.ok and m.method == "extended", (fam.name, m.reason)
+                count += 1
+                if i % 3:
+                    continue
+                X, v = p.X[i], p.v[i]
+                n, d = X.shape
+                Z = X @ b.w0[i].reshape(-1, d).T  # (n, k)
+                dphi = 1 - np.tanh(Z) ** 2 if p.act == 0 else 1 / (1 + np.exp(-Z))
+                J = ((dphi * v)[:, :, None] * X[:, None, :]).reshape(n, -1)
+                smin = np.linalg.svd(J, compute_uv=False)[-1]
+                assert "sigma_min" in hook(_net_one(b, i, alpha=smin / 2 * (1 + 1e-9))).reason
+                xn = np.linalg.norm(X, 2)
+                assert "beta" in hook(_net_one(b, i, beta=np.linalg.norm(v) * xn * (1 - 1e-9))).reason
+                lj = np.abs(v).max() * SUP_D2PHI[p.act] * np.sqrt((X * X).sum(axis=1)).max() * xn
+                assert "Ljac" in hook(_net_one(b, i, Ljac=lj * (1 - 1e-9))).reason
+                # the residual moved past alpha^2 / (4 Ljac): y shifted along e_0 by twice the bound
+                al, Lj = float(b.attrs["alpha"][i]), float(b.attrs["Ljac"][i])
+                y = p.y[i].copy()
+                y[0] -= 2 * al * al / (4 * Lj)
+                assert "initial residual" in hook(_net_one(b, i, y=y)).reason
+                assert "anchor" in hook(_net_one(b, i, anchor=p.anchor[i] + 1.0)).reason
+    assert count >= 240

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from kernels.pl_networks import activation, gd_net, net_forward, net_jacobian
@@ -52,7 +52,7 @@ from ..api import (
     observables,
 )
 from .pl import on_grid
-from .pl_networks_exact import glm_member_exact
+from .pl_networks_exact import glm_member_exact, os_network_member_extended
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -111,7 +111,7 @@ def _op_norm(X: np.ndarray) -> np.ndarray:
     return np.linalg.svd(X, compute_uv=False)[:, 0]
 
 
-def _os_network(act: int):
+def _os_network(act: int) -> Callable[[np.random.Generator, int, Knobs], InstanceBatch]:
     def generate(rng: np.random.Generator, nb: int, k: Knobs) -> InstanceBatch:
         n = int(k.dim)
         d = int(rng.integers(2, 5))
@@ -120,7 +120,10 @@ def _os_network(act: int):
         X = rng.standard_normal((nb, n, d)) / np.sqrt(d) * scale
         v = rng.choice([-1.0, 1.0], (nb, kh)) * rng.uniform(0.5, 1.5, (nb, kh)) / np.sqrt(kh)
         W0 = rng.standard_normal((nb, kh, d)) * rng.uniform(0.3, 1.5, (nb, 1, 1))
-        for attempt in range(18):  # sigma_min(J(theta_0)) > 0 almost surely; redraw the rare near-exceptions
+        # sigma_min(J(theta_0)) > 0 almost surely; redraw the rare near-exceptions.  The last pass only
+        # recomputes, so the constants always belong to the stored arrays (a redraw on the last pass
+        # used to leave the previous draw's beta, Ljac and alpha on the new rows).
+        for attempt in range(19):
             xn = _op_norm(X)
             beta = np.linalg.norm(v, axis=1) * SUP_DPHI[act] * xn * (1 + 64 * EPS)
             rowmax = np.sqrt((X * X).sum(axis=2)).max(axis=1)
@@ -134,9 +137,9 @@ def _os_network(act: int):
             room = alpha**2 / (4 * Ljac)
             fuzz = 1e4 * EPS * (np.abs(v).sum(axis=1) * np.sqrt(n) * 2.0 + np.abs(f0).sum(axis=1))
             bad = (alpha <= 1e-4 * sv[:, 0]) | (room <= 10 * fuzz)
-            if not bad.any():
+            if not bad.any() or attempt == 18:
                 break
-            if attempt == 16 and (~bad).any():  # give up on those rows: copy a good instance in their place
+            if attempt >= 16 and (~bad).any():  # give up on those rows: copy a good instance in their place
                 good = int(np.flatnonzero(~bad)[0])
                 X[bad], v[bad], W0[bad] = X[good], v[good], W0[good]
                 continue
@@ -221,6 +224,7 @@ OS_NET_CLASS = (InstanceClass(
      Family(name="softplus_net", generate=_os_network(1), finite_sum=False, doc="one hidden softplus layer, output layer fixed")),
     attributes=("alpha", "beta", "Ljac", "d", "n"),
     member=_os_member,
+    member_exact=os_network_member_extended,
     encode=_encode,
     decode=_decode,
     problem_type=NetProblem,
