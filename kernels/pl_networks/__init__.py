@@ -6,8 +6,8 @@ key lemma for nonlinear least squares, and the leaky-ReLU single-neuron GLM).
 
 Activations (``act``): 0 = tanh, 1 = softplus ``log(1 + e^z)``, 2 = leaky ReLU ``max(z, a z)`` with
 slope ``a`` in (0, 1) (derivative taken as 1 at z = 0).  The single-neuron GLM
-``1/(2n) sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2`` is the case k = 1, v = 1/sqrt(n),
-y = sigma(X w*) / sqrt(n).
+``v^2/2 sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2`` is the case k = 1, y = v sigma(X w*) (the
+instance class takes v a power of two near 1/sqrt(n), so that y is exact).
 
 One public entry point, :func:`gd_net`, validated here, with two implementations of the same loop:
 a NumPy reference (:mod:`kernels.pl_networks.reference`; float32, float64, ``np.longdouble`` for

@@ -18,10 +18,10 @@ from .pl import (
     decode_minimizer,
     encode_minimizer,
     gen_least_squares,
-    least_squares_parts,
     pl_member,
 )
 from .pl_exact import os_linear_member_exact
+from .pl_projection import gen_ls_projection, ls_projection_member_exact
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -77,20 +77,6 @@ CLASSES.append(OS_CLASS)
 # ------------------------- over-parameterized least squares: GD converges to the solution closest to w0
 
 
-def _ls_projection(rng: np.random.Generator, n: int, k: Knobs) -> InstanceBatch:
-    """Rank-deficient least squares with ``w*`` the projection of ``w_0`` onto the solution set,
-    ``w* = w_mn + (I - V V^T) w_0`` (``w_mn`` the minimum-norm solution, V a basis of range(A^T A));
-    pattern 1 starts at ``w_0 = 0`` (then ``w* = w_mn``)."""
-    b, V = least_squares_parts(rng, n, k)
-    d = k.dim
-    wmn = b.problem.wstar
-    w0 = rng.standard_normal((n, d)) * 10.0 ** k.log_w0
-    if k.pattern % 4 == 1:
-        w0 = np.zeros((n, d))
-    wp = wmn + w0 - np.einsum("nir,njr,nj->ni", V, V, w0)
-    return InstanceBatch("ls_projection", MinimizerProblem(b.problem.ridge, wp), w0, dict(b.attrs))
-
-
 def _ls_projection_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
     """PL least squares (as in pl_smooth), plus: w* is a minimizer (H w* + b = 0) and w_0 - w* lies
     in range(H), i.e. w* is the solution closest to w_0 (computed from an eigendecomposition of H)."""
@@ -121,9 +107,10 @@ LS_PROJECTION_CLASS = (InstanceClass(
     name="ls_projection",
     text="1/2 ||A w - y||^2 (A wide or rank deficient) with w* = the projection of w_0 onto the solution set: "
     "L = lambda_max(A^T A), mu = 2 lambda_min^+(A^T A) (book PL constant), f* known",
-    families=(Family(name="ls_projection", generate=_ls_projection, finite_sum=False, doc="rank-deficient least squares, w* = P(w_0)"),),
+    families=(Family(name="ls_projection", generate=gen_ls_projection, finite_sum=False, doc="rank-deficient least squares, w* = P(w_0)"),),
     attributes=("L", "mu", "f_star", "d"),
     member=_ls_projection_member,
+    member_exact=ls_projection_member_exact,
     encode=encode_minimizer,
     decode=decode_minimizer,
     problem_type=MinimizerProblem,

@@ -20,10 +20,13 @@ Instance classes (constructive generators + independent membership checks):
   so the small-initial-residual condition holds by construction; the spec also checks it per
   instance on the run's ``||r_0||``.
 * ``rsi_leaky_glm``: the single-neuron GLM of Arora et al. Section 6.2.1 on a finite sample,
-  ``f(w) = 1/(2n) sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2`` with leaky ReLU ``sigma(z) = max(z, a z)``.
-  ``<grad f(w), w - w*> = 1/n sum_i s_i sigma'(u_i) (x_i^T (w - w*))^2`` with ``s_i`` the secant slope
-  of sigma (in [a, 1]) and ``sigma' in {a, 1}``, so RSI holds with ``mu = a^2 lambda_min(X^T X / n)``,
-  and ``||grad f(w)|| <= lambda_max(X^T X / n) ||w - w*||`` gives the ``L`` that the RSI proof uses
+  ``f(w) = v^2/2 sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2`` with leaky ReLU ``sigma(z) = max(z, a z)``
+  and v the output weight, a power of two with ``v^2 n`` in [1/2, 2] (the book's 1/(2n) with the data
+  rescaled by ``sqrt(n) v``: sigma is positively homogeneous; a power of two keeps ``y = v sigma(X w*)``
+  exact, so w* is exactly the minimizer).
+  ``<grad f(w), w - w*> = v^2 sum_i s_i sigma'(u_i) (x_i^T (w - w*))^2`` with ``s_i`` the secant slope
+  of sigma (in [a, 1]) and ``sigma' in {a, 1}``, so RSI holds with ``mu = a^2 v^2 lambda_min(X^T X)``,
+  and ``||grad f(w)|| <= v^2 lambda_max(X^T X) ||w - w*||`` gives the ``L`` that the RSI proof uses
   (f is not smooth at the kinks; the proof never needs more than this bound).
 
 Problems are :class:`NetProblem` batches run by :func:`kernels.pl_networks.gd_net`.
@@ -33,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from kernels.pl_networks import activation, gd_net, net_forward, net_jacobian
@@ -48,6 +51,8 @@ from ..api import (
     RunRequest,
     observables,
 )
+from .pl import on_grid
+from .pl_networks_exact import glm_member_exact, os_network_member_extended
 
 #: This module's instance classes and dynamics (registered through the entry points
 #: ``thmcheck.classes`` / ``thmcheck.dynamics``; importing the module registers nothing).
@@ -106,7 +111,7 @@ def _op_norm(X: np.ndarray) -> np.ndarray:
     return np.linalg.svd(X, compute_uv=False)[:, 0]
 
 
-def _os_network(act: int):
+def _os_network(act: int) -> Callable[[np.random.Generator, int, Knobs], InstanceBatch]:
     def generate(rng: np.random.Generator, nb: int, k: Knobs) -> InstanceBatch:
         n = int(k.dim)
         d = int(rng.integers(2, 5))
@@ -115,7 +120,10 @@ def _os_network(act: int):
         X = rng.standard_normal((nb, n, d)) / np.sqrt(d) * scale
         v = rng.choice([-1.0, 1.0], (nb, kh)) * rng.uniform(0.5, 1.5, (nb, kh)) / np.sqrt(kh)
         W0 = rng.standard_normal((nb, kh, d)) * rng.uniform(0.3, 1.5, (nb, 1, 1))
-        for attempt in range(18):  # sigma_min(J(theta_0)) > 0 almost surely; redraw the rare near-exceptions
+        # sigma_min(J(theta_0)) > 0 almost surely; redraw the rare near-exceptions.  The last pass only
+        # recomputes, so the constants always belong to the stored arrays (a redraw on the last pass
+        # used to leave the previous draw's beta, Ljac and alpha on the new rows).
+        for attempt in range(19):
             xn = _op_norm(X)
             beta = np.linalg.norm(v, axis=1) * SUP_DPHI[act] * xn * (1 + 64 * EPS)
             rowmax = np.sqrt((X * X).sum(axis=2)).max(axis=1)
@@ -129,9 +137,9 @@ def _os_network(act: int):
             room = alpha**2 / (4 * Ljac)
             fuzz = 1e4 * EPS * (np.abs(v).sum(axis=1) * np.sqrt(n) * 2.0 + np.abs(f0).sum(axis=1))
             bad = (alpha <= 1e-4 * sv[:, 0]) | (room <= 10 * fuzz)
-            if not bad.any():
+            if not bad.any() or attempt == 18:
                 break
-            if attempt == 16 and (~bad).any():  # give up on those rows: copy a good instance in their place
+            if attempt >= 16 and (~bad).any():  # give up on those rows: copy a good instance in their place
                 good = int(np.flatnonzero(~bad)[0])
                 X[bad], v[bad], W0[bad] = X[good], v[good], W0[good]
                 continue
@@ -216,6 +224,7 @@ OS_NET_CLASS = (InstanceClass(
      Family(name="softplus_net", generate=_os_network(1), finite_sum=False, doc="one hidden softplus layer, output layer fixed")),
     attributes=("alpha", "beta", "Ljac", "d", "n"),
     member=_os_member,
+    member_exact=os_network_member_extended,
     encode=_encode,
     decode=_decode,
     problem_type=NetProblem,
@@ -227,70 +236,82 @@ CLASSES.append(OS_NET_CLASS)
 
 
 def _leaky_glm(rng: np.random.Generator, nb: int, k: Knobs) -> InstanceBatch:
+    """X, w* and a on integer grids and v a power of two, so that ``y = v sigma(X w*)`` is computed
+    without rounding and w* is exactly a minimizer (the exact membership check needs it): with
+    ``D = ceil(log2 d)``, X w* is a sum of d products of bX- and bw-bit integers (at most
+    ``2^(bX + bw + D)``) and ``a`` has 10 bits, so ``a x_i^T w*`` fits the 53 bits of a float64."""
     d = int(k.dim)
     n = d + int(rng.integers(0, 2 * d + 2))
-    a = rng.uniform(0.05, 0.95, nb)
+    D = int(d - 1).bit_length()
+    bX = bw = (53 - 10 - D) // 2
+    a = np.clip(np.round(rng.uniform(0.05, 0.95, nb) * 1024), 1, 1023) / 1024
     if k.pattern % 4 == 1:
-        a = np.full(nb, 0.05)  # the weakest RSI constant
+        a = np.full(nb, 52 / 1024)  # the weakest RSI constant (about 0.05)
     elif k.pattern % 4 == 2:
-        a = np.full(nb, 0.95)
+        a = np.full(nb, 973 / 1024)  # about 0.95
     X = rng.standard_normal((nb, n, d)) * 10.0 ** (0.5 * k.log_scale)
     if k.pattern % 4 == 3:  # ill-conditioned design: columns on scales 1 .. 1e-1.5
         X = X * 10.0 ** (-1.5 * rng.random((nb, 1, d)))
+    X = on_grid(X, bX)
     for _ in range(8):  # X^T X is nonsingular almost surely (n >= d); redraw the rare exception
-        lam = np.linalg.svd(X, compute_uv=False) ** 2 / n  # eigenvalues of X^T X / n, descending
+        lam = np.linalg.svd(X, compute_uv=False) ** 2  # eigenvalues of X^T X, descending
         # less twice the rounding allowance of the membership check's eigenvalues
         low = lam[:, -1] - 128 * n * d * EPS * lam[:, 0]
         bad = low <= 1e-9 * lam[:, 0]
         if not bad.any():
             break
-        X[bad] = rng.standard_normal((int(bad.sum()), n, d))
-    v = np.full((nb, 1), 1.0 / np.sqrt(n))
-    wstar = rng.standard_normal((nb, d))
-    y = net_forward(X, v, wstar[:, None, :], 2, a[:, None, None])
-    mu = a**2 * low * (1 - 1e-12)
-    L = lam[:, 0] * (1 + 128 * n * d * EPS)
+        X[bad] = on_grid(rng.standard_normal((int(bad.sum()), n, d)), bX)
+    # f = v^2/2 sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2 with v^2 within a factor 2 of 1/n
+    vv = np.ldexp(1.0, -int(np.round(0.5 * np.log2(n))))
+    v = np.full((nb, 1), vv)
+    wstar = on_grid(rng.standard_normal((nb, d)), bw)
+    y = net_forward(X, v, wstar[:, None, :], 2, a[:, None, None])  # exact (docstring)
+    mu = a**2 * vv * vv * low * (1 - 1e-12)
+    L = vv * vv * lam[:, 0] * (1 + 128 * n * d * EPS)
     w0 = wstar + rng.standard_normal((nb, d)) * 10.0 ** k.log_w0
     prob = NetProblem(X, v, y, 2, a, wstar.copy())
     return InstanceBatch("leaky_glm", prob, w0, {"L": L, "mu": mu, "d": np.full(nb, float(d)), "n": np.full(nb, float(n))})
 
 
 def _glm_member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
-    """Checks from the arrays: leaky ReLU with a in (0, 1), one neuron with v = 1/sqrt(n), y =
-    sigma(X w*) / sqrt(n) (so w* minimizes f with f(w*) = 0), mu <= a^2 lambda_min(X^T X / n) > 0
-    and L >= lambda_max(X^T X / n) (eigenvalues of the Gram matrix, not the generator's SVD)."""
+    """Checks from the arrays: leaky ReLU with a in (0, 1), one neuron with output weight v != 0, y =
+    v sigma(X w*) (so w* minimizes f with f(w*) = 0), mu <= a^2 v^2 lambda_min(X^T X) > 0
+    and L >= v^2 lambda_max(X^T X) (eigenvalues of the Gram matrix, not the generator's SVD)."""
     p: NetProblem = batch.problem
     B, n, d = p.X.shape
     if p.act != 2 or p.v.shape[1] != 1:
         return np.zeros(B, bool), ["not a single leaky-ReLU neuron"] * B
-    lam = np.linalg.eigvalsh(np.einsum("bni,bnj->bij", p.X, p.X) / n)
+    v2 = p.v[:, 0] ** 2
+    lam = np.linalg.eigvalsh(np.einsum("bni,bnj->bij", p.X, p.X)) * v2[:, None]
     u = np.einsum("bnd,bd->bn", p.X, p.anchor)
-    target = np.where(u >= 0, u, p.a[:, None] * u) / np.sqrt(n)
+    target = np.where(u >= 0, u, p.a[:, None] * u) * p.v
     reasons = [""] * B
     for i in range(B):
         L, mu = float(batch.attrs["L"][i]), float(batch.attrs["mu"][i])
         tol = 64 * n * d * EPS * lam[i, -1]
         if not 0 < p.a[i] < 1:
             reasons[i] = f"leaky slope a = {p.a[i]!r} not in (0, 1)"
-        elif not np.allclose(p.v[i], 1 / np.sqrt(n), rtol=4 * EPS, atol=0):
-            reasons[i] = "output weight is not 1/sqrt(n)"
+        elif p.v[i, 0] == 0:
+            reasons[i] = "output weight v = 0"
         elif not np.allclose(p.y[i], target[i], rtol=16 * EPS, atol=16 * EPS * np.abs(target[i]).max()):
-            reasons[i] = "y is not sigma(X w*) / sqrt(n): w* is not the minimizer"
+            reasons[i] = "y is not v sigma(X w*): w* is not the minimizer"
         elif mu > p.a[i] ** 2 * (lam[i, 0] - tol) or lam[i, 0] <= tol:
             reasons[i] = f"mu = {mu!r} > a^2 lambda_min = {p.a[i] ** 2 * lam[i, 0]!r}"
         elif L < lam[i, -1] - tol:
-            reasons[i] = f"L = {L!r} < lambda_max(X^T X / n) = {lam[i, -1]!r}"
+            reasons[i] = f"L = {L!r} < v^2 lambda_max(X^T X) = {lam[i, -1]!r}"
     return np.array([not r for r in reasons]), reasons
 
 
 GLM_CLASS = (InstanceClass(
     name="rsi_leaky_glm",
-    text="f(w) = 1/(2n) sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2, sigma = leaky ReLU with slope a: RSI "
-    "<grad f(w), w - w*> >= mu ||w - w*||^2 with mu = a^2 lambda_min(X^T X / n), and "
-    "||grad f(w)|| <= L ||w - w*|| with L = lambda_max(X^T X / n)",
+    text="f(w) = v^2/2 sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2 (v the output weight, a power of two with "
+    "v^2 within a factor 2 of 1/n), sigma = leaky ReLU with slope a: RSI "
+    "<grad f(w), w - w*> >= mu ||w - w*||^2 with mu = a^2 v^2 lambda_min(X^T X), and "
+    "||grad f(w)|| <= L ||w - w*|| with L = v^2 lambda_max(X^T X)",
     families=(Family(name="leaky_glm", generate=_leaky_glm, finite_sum=False, doc="single leaky-ReLU neuron, realizable targets"),),
     attributes=("L", "mu", "d", "n"),
     member=_glm_member,
+    member_exact=glm_member_exact,
     encode=_encode,
     decode=_decode,
     problem_type=NetProblem,

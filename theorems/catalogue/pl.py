@@ -440,16 +440,16 @@ os_key_lemma_network = Theorem(
 
 # The RSI claim on the leaky-ReLU single-neuron GLM (Section 6.2.1): same statement and derivation as
 # pl.claim_6_2_2_rsi; the proof uses smoothness only through ||grad f(w)|| <= L ||w - w*||, which the GLM
-# satisfies with L = lambda_max(X^T X / n) although its gradient jumps at the kinks.
+# satisfies with L = v^2 lambda_max(X^T X) although its gradient jumps at the kinks.
 rsi_leaky_glm = replace(
     rsi_rate,
     id="pl.rsi_leaky_glm",
     title="RSI contraction on the leaky-ReLU single-neuron GLM: ||w_{t+1} - w*||^2 <= (1 - 2 eta mu + eta^2 L^2) ||w_t - w*||^2",
     citation=Citation(BOOK, "Section 6.2.1 (the GLM example) with Claim 6.2.2 (RSI case)", "seed 004; THEOREMS.md 2.5"),
     structure=(Structural("rsi_glm", "rsi_leaky_glm",
-                          "f(w) = 1/(2n) sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2, sigma leaky ReLU of slope a: "
-                          "RSI with mu = a^2 lambda_min(X^T X / n), ||grad f(w)|| <= L ||w - w*|| with "
-                          "L = lambda_max(X^T X / n)"),),
+                          "f(w) = v^2/2 sum_i (sigma(w^T x_i) - sigma(w*^T x_i))^2 (v a power of two, v^2 within "
+                          "a factor 2 of 1/n), sigma leaky ReLU of slope a: RSI with mu = a^2 v^2 lambda_min(X^T X), "
+                          "||grad f(w)|| <= L ||w - w*|| with L = v^2 lambda_max(X^T X)"),),
     dynamics="gd_net",
     note="The derivation is pl.claim_6_2_2_rsi's; its grad_bound fact is the only place smoothness enters.",
 )
