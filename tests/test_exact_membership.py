@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
-from kernels import RidgeQuadratic
+from kernels import RidgeQuadratic, available_backends
 
 from numeric import budget
 from numeric.api import Family, InstanceBatch, Knobs, Membership
@@ -146,3 +147,32 @@ def test_catalogue_refutations_stay_fail_with_exact_membership(theorem_id: str) 
         # "extended": classes whose definition involves transcendental functions, certified by interval arithmetic
         assert rec.counterexample is not None and rec.counterexample.membership in ("exact", "extended")
         assert f"membership: {rec.counterexample.membership}" in rec.reason
+
+
+def test_a_scaling_refutation_certifies_every_instance_it_rests_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """escape.escape_time_scaling::at_least_sqrt_d is refuted by a fit over many instances: each
+    instance of the confirming remeasurement is certified by its class's hook, and one the hook
+    rejects turns the refutation into an error."""
+    reg = load_registry()
+    full = reg.theorems["escape.escape_time_scaling"]
+    thm = replace(full, claims=tuple(c for c in full.claims if c.name == "at_least_sqrt_d"))
+    backend = "numba" if "numba" in available_backends() else "numpy"  # the trials are the cost
+
+    def run() -> Any:
+        (rec,) = run_theorem(thm, budget=budget("quick"), seed=0, backend=backend, lookup=reg.lookup)
+        return rec
+
+    rec = run()
+    assert rec.verdict == "fail", rec.reason
+    assert rec.counterexample is not None and rec.counterexample.membership == "exact"
+    cls_name = thm.structure[0].instance_class
+    calls: list[int] = []
+
+    def reject(batch: InstanceBatch) -> Membership:
+        calls.append(1)
+        return Membership(False, "exact", "rejected on purpose")
+
+    monkeypatch.setitem(CLASSES._table, cls_name, replace(CLASSES[cls_name], member_exact=reject))  # type: ignore[attr-defined]
+    rec = run()
+    assert calls and rec.verdict == "error", rec.reason
+    assert "outside its class" in rec.reason and "rejected on purpose" in rec.reason
