@@ -144,7 +144,7 @@ def test_psd_generators_are_exactly_psd_with_the_intended_rank():
     A = ns._exact_psd(rng, 3, 6, max_shift=16, rank_low=True)
     G = None  # regenerate G with the same stream to compare exactly
     rng = np.random.default_rng(7)
-    Gi = rng.integers(-127, 128, (3, 6, 6))
+    Gi = rng.integers(-127, 128, (3, 6, 6), dtype=np.int8)
     s = rng.integers(0, 17, (3, 1, 6))
     r = rng.integers(1, 7, 3)
     for b in range(3):

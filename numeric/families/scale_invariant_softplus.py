@@ -9,7 +9,6 @@ import numpy as np
 from kernels.scale_invariant import (
     NormalizedSoftplus,
     Rayleigh,
-    softplus_ball_descent,
     softplus_value_grad,
 )
 
@@ -29,6 +28,7 @@ from .scale_invariant import (
     rayleigh_member,
 )
 from .scale_invariant_softplus_exact import logistic_member_exact, losses_member_exact
+from .softplus_ball import softplus_ball_point, softplus_h
 
 __all__ = ["softplus_ball_point", "softplus_rho_safe", "softplus_lmin_safe", "softplus_hessian_norm_estimate", "softplus_hessian", "softplus_min_lower_bound", "softplus_rho_certificate"]
 
@@ -61,14 +61,6 @@ DYNAMICS: list[Dynamics] = []
 # stationary point, and for m = 1, where it is exact: softplus(-||u||)).  lmin is that bound at v* from
 # projected gradient descent on the ball; using a lower bound of min L makes Lemma 13.4.3(2)'s check
 # at least as strong as the statement.
-
-
-def _softplus_h(a: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """h(v) = (1/m) sum_k softplus(a_k^T v) and its gradient, any v (not normalised)."""
-    z = np.matmul(a, v[:, :, None])[:, :, 0]
-    sp = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
-    sg = np.exp(z - sp)
-    return sp.mean(axis=1), np.matmul(sg[:, None, :], a)[:, 0, :] / a.shape[1]
 
 
 def softplus_hessian(a: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -111,22 +103,11 @@ def softplus_hessian_norm_estimate(a: np.ndarray, starts: int = 24, seed: int = 
     return best
 
 
-def softplus_ball_point(a: np.ndarray, iters: int) -> np.ndarray:
-    """The point v* of the unit ball the lower bound of min L is taken at: ``iters`` steps of projected
-    gradient descent on h from -grad h(0)/||grad h(0)|| (any v* gives a valid bound; a good one a tight one)."""
-    B, m, d = a.shape
-    C = np.einsum("bki,bkj->bij", a, a) / m
-    step = 1.0 / np.maximum(np.linalg.eigvalsh(C)[:, -1] / 4.0, 1e-300)
-    _, g = _softplus_h(a, np.zeros((B, d)))
-    v = -g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-300)
-    return softplus_ball_descent(a, v, step, iters)  # the iterate only; the bound is computed by the callers
-
-
 def softplus_min_lower_bound(a: np.ndarray, iters: int = 400) -> tuple[np.ndarray, np.ndarray]:
     """(lower bound of min_{||w||=1} L in float64 arithmetic, the value h(v*) at the ball point v* it is taken
     at); certified up to the float rounding of the bound's three terms (the generators subtract a bound on it)."""
     v = softplus_ball_point(a, iters)
-    hv, g = _softplus_h(a, v)
+    hv, g = softplus_h(a, v)
     return hv - np.einsum("bi,bi->b", g, v) - np.linalg.norm(g, axis=1), hv
 
 
@@ -152,7 +133,7 @@ def softplus_lmin_safe(a: np.ndarray, iters: int) -> np.ndarray:
     carried through g^T v); 16 (d + m) eps times that sum is subtracted."""
     B, m, d = a.shape
     v = softplus_ball_point(a, iters)
-    hv, g = _softplus_h(a, v)
+    hv, g = softplus_h(a, v)
     z = np.matmul(a, v[:, :, None])[:, :, 0]
     sig = np.exp(z - (np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))))
     r = np.abs(a * v[:, None, :]).sum(axis=2)

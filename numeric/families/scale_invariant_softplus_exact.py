@@ -35,6 +35,7 @@ from kernels.scale_invariant import NormalizedSoftplus, Rayleigh
 from ..api import InstanceBatch, Membership
 from ..exact_membership import add, fraction_matrix, gram, identity_times, is_psd
 from .scale_invariant_exact import rayleigh_member_exact
+from .softplus_ball import softplus_ball_point
 
 __all__ = ["softplus_member_exact", "losses_member_exact", "logistic_member_exact", "rho_bar_upper",
            "certified_lmin_bound"]
@@ -159,9 +160,6 @@ def softplus_member_exact(batch: InstanceBatch, *, with_lmin: bool) -> Membershi
         return Membership(False, method, f"rho = {rho!r} is below the certified Hessian bound rho_bar(lambda_max(C)) "
                           "(lambda_max(C) exceeds the largest lambda with rho_bar(lambda) <= rho)")
     if with_lmin:
-        # imported here: the classes' module imports this one to attach the hooks
-        from .scale_invariant_softplus import softplus_ball_point
-
         bounds = [certified_lmin_bound(a, softplus_ball_point(a[None], iters)[0]) for iters in (200, 400)]
         if not any(_iv_lt(lmin, b) for b in bounds):
             return Membership(False, method, f"lmin = {lmin!r} exceeds the certified lower bound of min L "
