@@ -65,6 +65,17 @@ GROUPS = 16
 _I64 = ir.IntType(64)
 
 
+def _phis(builder: Any, vt: Any, incoming: list[tuple[list[Any], Any]]) -> list[Any]:
+    """One phi node per element: element i of each ``(values, block)`` pair comes in from that block."""
+    out = []
+    for i in range(len(incoming[0][0])):
+        p = builder.phi(vt)
+        for values, block in incoming:
+            p.add_incoming(values[i], block)
+        out.append(p)
+    return out
+
+
 def _const(k: int) -> ir.Constant:
     return ir.Constant(_I64, k)
 
@@ -154,24 +165,15 @@ def tile_steps(typingctx: Any, D: Any, V: Any, As: Any, bs: Any, es: Any, multi:
         builder.branch(nxt)
 
         builder.position_at_end(nxt)
-        w_next = []
+        w_next = _phis(builder, vt, [(w_upd, upd), (w, head)])
         for i in range(n):
-            p = builder.phi(vt)
-            p.add_incoming(w_upd[i], upd)
-            p.add_incoming(w[i], head)
-            w_next.append(p)
-            w[i].add_incoming(p, nxt)
+            w[i].add_incoming(w_next[i], nxt)
         t_next = builder.add(t, _const(1))
         t.add_incoming(t_next, nxt)
         builder.cbranch(builder.icmp_signed("<", t_next, t1_), head, done)
 
         builder.position_at_end(done)
-        w_out = []
-        for i in range(n):
-            p = builder.phi(vt)
-            p.add_incoming(w_in[i], entry)
-            p.add_incoming(w_next[i], nxt)
-            w_out.append(p)
+        w_out = _phis(builder, vt, [(w_in, entry), (w_next, nxt)])
         for i in range(n):
             store(w_out[i], wa, _const(i))
         return context.get_dummy_value()

@@ -337,11 +337,10 @@ def _certify_batch(exp: Experiment, batch: InstanceBatch, size: int, methods: li
     """Every instance of a scaling measurement re-checked by its class's exact membership hook
     (the refutation rests on all of them); appends each instance's method to ``methods`` and returns
     the reasons of those outside the class."""
-    cls = class_of(exp)
     outside = []
+    ids = np.arange(batch.w0.shape[0])  # only recorded in the data; the hook reads problem, w0 and constants
     for i in range(batch.w0.shape[0]):
-        data = dict(cls.encode(batch.problem, i))
-        data["w0"] = np.asarray(batch.w0[i], dtype=np.float64).tolist()
+        data = instance_data(exp, batch, i, ids, seed=0)
         params = {k: float(np.asarray(v, dtype=np.float64).reshape(-1)[i]) for k, v in batch.attrs.items()}
         m = certify_membership(exp.instance_class, data, params, batch.family)
         methods.append(FLOAT64_WITH_SLACK if m is None else m.method)

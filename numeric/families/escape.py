@@ -211,12 +211,6 @@ def _sine(rng: np.random.Generator, n: int, k: Knobs, deep: bool = False) -> Ins
     return b
 
 
-def _float_up(x: Fraction) -> float:
-    """The smallest float64 >= x."""
-    f = float(x)
-    return float(np.nextafter(f, np.inf)) if Fraction(f) < x else f
-
-
 def _safe_certificate(p: SaddleProblem, delta: np.ndarray, ell: np.ndarray,
                       rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """ell and rho of the quartic rows raised to the rigorous upper bounds that the exact membership
