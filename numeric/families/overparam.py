@@ -98,8 +98,18 @@ def minimiser(data: LogisticData, dtype: Any = np.float64, iters: int = 400) -> 
     for _ in range(iters):
         mid = (lo + hi) / 2
         g = logistic_loss_grad(d, mid)[1]
-        lo, hi = np.where(g < 0, mid, lo), np.where(g < 0, hi, mid)
+        lo2, hi2 = np.where(g < 0, mid, lo), np.where(g < 0, hi, mid)
+        # A step is a function of the bracket alone, so once no bracket moves none ever will:
+        # stopping there returns what the full count would (about 60 steps instead of 400).
+        if _unchanged(lo2, lo) and _unchanged(hi2, hi):
+            break
+        lo, hi = lo2, hi2
     return (lo + hi) / 2, lo, hi
+
+
+def _unchanged(new: np.ndarray, old: np.ndarray) -> bool:
+    """Bitwise-equal brackets (NaN equal to NaN, as a bracket that went NaN stays NaN)."""
+    return bool(np.array_equal(new, old, equal_nan=True))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -231,7 +241,10 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
         for _ in range(200):
             mid = (lo + hi) / 2
             neg = _lprime_ld(s, c, mid) < 0
-            lo, hi = np.where(neg, mid, lo), np.where(neg, hi, mid)
+            lo2, hi2 = np.where(neg, mid, lo), np.where(neg, hi, mid)
+            if _unchanged(lo2, lo) and _unchanged(hi2, hi):  # a fixed point: see minimiser
+                break
+            lo, hi = lo2, hi2
         wstar = (lo + hi) / 2
         wstar_ok = np.abs(a["Wstar"] - wstar) <= 1e-9 * wstar
         lp_ok = np.abs(a["lprime0"] - np.abs(g0)) <= 1e-9 * np.abs(g0)

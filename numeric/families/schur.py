@@ -108,12 +108,16 @@ def _exact_psd(rng: np.random.Generator, N: int, n: int, *, max_shift: int, rank
     max_shift = min(max_shift, (53 - 14 - int(np.ceil(np.log2(max(n, 2))))) // 2)
     # int8 draws: the same uniform integers at a sixth of int64's cost (at n = 256 the draw was the
     # generator's largest step).
-    G = rng.integers(-127, 128, (N, n, n), dtype=np.int8).astype(np.float64) / 128.0
+    G = rng.integers(-127, 128, (N, n, n), dtype=np.int8).astype(np.float64)
     s = rng.integers(0, max_shift + 1, (N, 1, n))
-    G = G * np.exp2(-s.astype(np.float64))
+    # One in-place pass with every column factor folded in (1/128, 2^-s and the rank mask are all
+    # powers of two or zero, so the product is exact): at n = 256 a batch is half a gigabyte, and
+    # each extra temporary was a full pass over it.
+    scale = np.exp2(-s.astype(np.float64) - 7.0)
     if rank_low:
         r = rng.integers(1, n + 1, N)
-        G = G * (np.arange(n)[None, None, :] < r[:, None, None])
+        scale *= np.arange(n)[None, None, :] < r[:, None, None]
+    G *= scale
     # Every product and partial sum is exact (see above), so G G^T comes out symmetric entry for
     # entry whatever order BLAS sums in: no symmetrising pass (the membership check tests symmetry).
     return G @ np.swapaxes(G, 1, 2)
@@ -135,10 +139,9 @@ def _psd_a(rng: np.random.Generator, N: int, n: int, pattern: int) -> np.ndarray
 
 
 def _psd_b(rng: np.random.Generator, N: int, n: int, pattern: int) -> np.ndarray:
-    ones = np.ones((N, n, n))
     if pattern in (1, 6):  # B = c 1 1^T, the extremal case (c = 1 or a power of two)
         c = 1.0 if pattern == 1 else np.exp2(rng.integers(-3, 4, (N, 1, 1)).astype(np.float64))
-        return ones * c
+        return np.ones((N, n, n)) * c
     if pattern == 4:  # rank one B = d d^T: A o B = D A D
         dvec = rng.integers(-127, 128, (N, n)).astype(np.float64) / 128.0
         return dvec[:, :, None] * dvec[:, None, :]
@@ -166,13 +169,16 @@ def _pairs_batch(name: str, A: np.ndarray, B: np.ndarray) -> InstanceBatch:
 
 def _gen_psd_pairs(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
     p = k.pattern % 8
-    return _pairs_batch("psd_pairs", _psd_a(rng, N, k.dim, p) * _pow2(k), _psd_b(rng, N, k.dim, p))
+    A = _psd_a(rng, N, k.dim, p)
+    A *= _pow2(k)  # in place: a power of two, exact
+    return _pairs_batch("psd_pairs", A, _psd_b(rng, N, k.dim, p))
 
 
 def _gen_psd_a_sym_b(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
     p = k.pattern % 8
     A = np.ones((N, k.dim, k.dim)) if p % 4 == 1 else _psd_a(rng, N, k.dim, p)
-    return _pairs_batch("psd_a_symmetric_b", A * _pow2(k), _indefinite(rng, N, k.dim, p))
+    A *= _pow2(k)
+    return _pairs_batch("psd_a_symmetric_b", A, _indefinite(rng, N, k.dim, p))
 
 
 def _gen_sym_a_psd_b(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
@@ -181,7 +187,9 @@ def _gen_sym_a_psd_b(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatc
     if p % 4 == 2:  # diagonal B to pair with a diagonal A of mixed signs
         dvec = rng.integers(0, 5, (N, k.dim)).astype(np.float64)
         B = np.einsum("ni,ij->nij", dvec, np.eye(k.dim))
-    return _pairs_batch("symmetric_a_psd_b", _indefinite(rng, N, k.dim, p) * _pow2(k), B)
+    A = _indefinite(rng, N, k.dim, p)
+    A *= _pow2(k)
+    return _pairs_batch("symmetric_a_psd_b", A, B)
 
 
 def psd_member_tolerance(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -203,7 +211,9 @@ def _member_pairs(psd_a: bool, psd_b: bool):
             good = sym.copy()
             lmin = np.zeros(N)
             if psd:
-                lmin, allow = psd_member_tolerance(np.where(fin[:, None, None], M, 0.0))
+                # Non-finite matrices are zeroed first (LAPACK rejects them); the copy is only made
+                # when there is one, since a batch at n = 256 is half a gigabyte.
+                lmin, allow = psd_member_tolerance(M if fin.all() else np.where(fin[:, None, None], M, 0.0))
                 good &= lmin >= -allow
             for i in np.flatnonzero(~good & ok):
                 why[i] = (f"{name} is not symmetric" if not sym[i]
@@ -368,7 +378,8 @@ def _spec_norm(ev: np.ndarray) -> np.ndarray:
 def _run_spectra(req: RunRequest) -> Run:
     problem = req.problem
     b = select("matrices.hadamard_eigvalsh", req.backend, req.dtype)
-    A, B = problem.A.astype(req.dtype), problem.B.astype(req.dtype)
+    # asarray, not astype: no copy when the batch is already in the run's dtype
+    A, B = np.asarray(problem.A, dtype=req.dtype), np.asarray(problem.B, dtype=req.dtype)
     n = A.shape[1]
     eA = eigvalsh(A, backend=b, dtype=req.dtype)
     eAB = hadamard_eigvalsh(A, B, backend=b, dtype=req.dtype)
