@@ -184,7 +184,8 @@ def gaussian_cross_moment(K: np.ndarray, code: np.ndarray, *, q: int = GH_NODES)
         sel = code == c
         if not sel.any():
             continue
-        r, sr = rho[sel].reshape(-1), s[sel].reshape(-1)
+        rs = rho[sel]
+        r, sr = rs.reshape(-1), s[sel].reshape(-1)
         wa = w * hermite_dphi(z, c)
         got = np.empty_like(r)
         # _CHUNK correlations at a time: their (q, q) grids stay in cache (a whole batch's grid is
@@ -194,7 +195,7 @@ def gaussian_cross_moment(K: np.ndarray, code: np.ndarray, *, q: int = GH_NODES)
             rc, sc = r[i:i + _CHUNK, None, None], sr[i:i + _CHUNK, None, None]
             inner = hermite_dphi(rc * z[:, None] + sc * z[None, :], c)  # (chunk, q, q)
             got[i:i + _CHUNK] = np.einsum("...ab,a,b->...", inner, wa, w)
-        val[sel] = got.reshape(rho[sel].shape)
+        val[sel] = got.reshape(rs.shape)
     out = np.empty_like(K)
     out[:, iu[0], iu[1]] = val
     out[:, iu[1], iu[0]] = val

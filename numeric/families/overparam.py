@@ -24,6 +24,7 @@ The dynamics ``gd_product`` runs GD on ``l_hat(w_1 ... w_k)`` from the equal sta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -95,21 +96,23 @@ def minimiser(data: LogisticData, dtype: Any = np.float64, iters: int = 400) -> 
             break
         lo = np.where(need, hi, lo)
         hi = np.where(need, 2 * hi, hi)
-    for _ in range(iters):
-        mid = (lo + hi) / 2
-        g = logistic_loss_grad(d, mid)[1]
-        lo2, hi2 = np.where(g < 0, mid, lo), np.where(g < 0, hi, mid)
-        # A step is a function of the bracket alone, so once no bracket moves none ever will:
-        # stopping there returns what the full count would (about 60 steps instead of 400).
-        if _unchanged(lo2, lo) and _unchanged(hi2, hi):
-            break
-        lo, hi = lo2, hi2
+    lo, hi = _bisect(lo, hi, lambda mid: logistic_loss_grad(d, mid)[1] < 0, iters)
     return (lo + hi) / 2, lo, hi
 
 
-def _unchanged(new: np.ndarray, old: np.ndarray) -> bool:
-    """Bitwise-equal brackets (NaN equal to NaN, as a bracket that went NaN stays NaN)."""
-    return bool(np.array_equal(new, old, equal_nan=True))
+def _bisect(lo: np.ndarray, hi: np.ndarray, below: Callable[[np.ndarray], np.ndarray],
+           steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Elementwise bisection: ``lo`` moves to the midpoint where ``below(mid)``, ``hi`` elsewhere, for at
+    most ``steps`` steps.  A step depends on the bracket alone, so the loop stops as soon as no bracket
+    moves (NaN counted equal to NaN): the result is the full count's, after about 60 steps in float64."""
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        neg = below(mid)
+        lo2, hi2 = np.where(neg, mid, lo), np.where(neg, hi, mid)
+        if np.array_equal(lo2, lo, equal_nan=True) and np.array_equal(hi2, hi, equal_nan=True):
+            break
+        lo, hi = lo2, hi2
+    return lo, hi
 
 
 # --------------------------------------------------------------------------------------------------
@@ -238,13 +241,7 @@ def _member(batch: InstanceBatch) -> tuple[np.ndarray, list[str]]:
         above = g0 > 0  # l_hat' increasing: l_hat'(W_0) > 0  <=>  W_0 > W*
         # W* by bisection on l_hat' in (0, W_0) (a root exists there when both signs hold).
         lo, hi = np.zeros(n, dtype=ld), np.where(above & positive_min, W0, 1)
-        for _ in range(200):
-            mid = (lo + hi) / 2
-            neg = _lprime_ld(s, c, mid) < 0
-            lo2, hi2 = np.where(neg, mid, lo), np.where(neg, hi, mid)
-            if _unchanged(lo2, lo) and _unchanged(hi2, hi):  # a fixed point: see minimiser
-                break
-            lo, hi = lo2, hi2
+        lo, hi = _bisect(lo, hi, lambda mid: _lprime_ld(s, c, mid) < 0, 200)
         wstar = (lo + hi) / 2
         wstar_ok = np.abs(a["Wstar"] - wstar) <= 1e-9 * wstar
         lp_ok = np.abs(a["lprime0"] - np.abs(g0)) <= 1e-9 * np.abs(g0)

@@ -110,9 +110,8 @@ def _exact_psd(rng: np.random.Generator, N: int, n: int, *, max_shift: int, rank
     # generator's largest step).
     G = rng.integers(-127, 128, (N, n, n), dtype=np.int8).astype(np.float64)
     s = rng.integers(0, max_shift + 1, (N, 1, n))
-    # One in-place pass with every column factor folded in (1/128, 2^-s and the rank mask are all
-    # powers of two or zero, so the product is exact): at n = 256 a batch is half a gigabyte, and
-    # each extra temporary was a full pass over it.
+    # 1/128, 2^-s and the rank mask folded into one exact factor: one in-place pass over the batch
+    # (half a gigabyte at n = 256) instead of a temporary per factor.
     scale = np.exp2(-s.astype(np.float64) - 7.0)
     if rank_low:
         r = rng.integers(1, n + 1, N)
@@ -162,23 +161,22 @@ def _indefinite(rng: np.random.Generator, N: int, n: int, pattern: int) -> np.nd
     return _exact_symmetric(rng, N, n)
 
 
-def _pairs_batch(name: str, A: np.ndarray, B: np.ndarray) -> InstanceBatch:
+def _pairs_batch(name: str, A: np.ndarray, B: np.ndarray, k: Knobs) -> InstanceBatch:
+    """The batch of pairs, A scaled in place by the knob's power of two (exact; no copy of A)."""
+    A *= _pow2(k)
     N, n = A.shape[0], A.shape[1]
     return InstanceBatch(name, MatrixPairs(A, B), np.zeros((N, 0)), {"n": np.full(N, float(n))})
 
 
 def _gen_psd_pairs(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
     p = k.pattern % 8
-    A = _psd_a(rng, N, k.dim, p)
-    A *= _pow2(k)  # in place: a power of two, exact
-    return _pairs_batch("psd_pairs", A, _psd_b(rng, N, k.dim, p))
+    return _pairs_batch("psd_pairs", _psd_a(rng, N, k.dim, p), _psd_b(rng, N, k.dim, p), k)
 
 
 def _gen_psd_a_sym_b(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
     p = k.pattern % 8
     A = np.ones((N, k.dim, k.dim)) if p % 4 == 1 else _psd_a(rng, N, k.dim, p)
-    A *= _pow2(k)
-    return _pairs_batch("psd_a_symmetric_b", A, _indefinite(rng, N, k.dim, p))
+    return _pairs_batch("psd_a_symmetric_b", A, _indefinite(rng, N, k.dim, p), k)
 
 
 def _gen_sym_a_psd_b(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatch:
@@ -187,9 +185,7 @@ def _gen_sym_a_psd_b(rng: np.random.Generator, N: int, k: Knobs) -> InstanceBatc
     if p % 4 == 2:  # diagonal B to pair with a diagonal A of mixed signs
         dvec = rng.integers(0, 5, (N, k.dim)).astype(np.float64)
         B = np.einsum("ni,ij->nij", dvec, np.eye(k.dim))
-    A = _indefinite(rng, N, k.dim, p)
-    A *= _pow2(k)
-    return _pairs_batch("symmetric_a_psd_b", A, B)
+    return _pairs_batch("symmetric_a_psd_b", _indefinite(rng, N, k.dim, p), B, k)
 
 
 def psd_member_tolerance(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -211,8 +207,7 @@ def _member_pairs(psd_a: bool, psd_b: bool):
             good = sym.copy()
             lmin = np.zeros(N)
             if psd:
-                # Non-finite matrices are zeroed first (LAPACK rejects them); the copy is only made
-                # when there is one, since a batch at n = 256 is half a gigabyte.
+                # non-finite matrices zeroed for LAPACK; copying the batch only when there is one
                 lmin, allow = psd_member_tolerance(M if fin.all() else np.where(fin[:, None, None], M, 0.0))
                 good &= lmin >= -allow
             for i in np.flatnonzero(~good & ok):
